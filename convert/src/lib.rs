@@ -1,1 +1,11 @@
-//! stub
+//! edgebert-convert: everything that turns a Hugging Face checkpoint into something edgebert runs —
+//! the import of a checkpoint directory (config, safetensors weights, tokenizer files, pooling),
+//! quantization and packing, the blob writer, and (later) fine-tuning and distillation loops.
+//!
+//! It may use every edgebert crate and convenience crates (serde, anyhow); the engine and kernels
+//! must never depend on it.
+
+#![forbid(unsafe_code)]
+
+pub mod blob;
+pub mod hf;

@@ -1,1 +1,15 @@
-//! stub
+//! edgebert-engine: the runtime. It opens a blob (`mmap`, validation, zero-copy typed views), turns
+//! text into token ids, and runs the encoder with the kernels; pipelines (classify, embed) sit on
+//! top.
+//!
+//! Required dependencies stay light so the engine cross-compiles anywhere (phones, boards,
+//! firmware): `edgebert-kernels`, `edgebert-models` (without its JSON feature), `half`,
+//! `bytemuck`, `memmap2`, `thiserror`. `tokenizers` and `rayon` sit behind default-on features. It
+//! must never depend on the converter, clap, serde, anyhow or indicatif.
+//!
+//! `unsafe` is forbidden here except in the `mmap` module.
+
+#![deny(unsafe_code)]
+
+pub mod blob;
+pub mod tokenizer;

@@ -1,1 +1,20 @@
-//! stub
+//! edgebert-models: what a BERT-family encoder *is* — its [`Config`], its tensor schema (names and
+//! shapes as Hugging Face checkpoints store them), its float weights, and the plain f32 reference
+//! forward pass with pooling and heads. This reference path is the oracle every quantized result
+//! is checked against, so it favours obvious code over speed.
+//!
+//! Depends on `edgebert-kernels` (for its matrix products and row math) and `thiserror`; with the
+//! default `json` feature also on serde for `config.json`. It must not depend on the engine, the
+//! converter, file formats (safetensors, blobs) or tokenizers: weights arrive through
+//! [`TensorSource`], token ids as plain integers.
+
+#![forbid(unsafe_code)]
+
+mod config;
+mod error;
+pub mod schema;
+mod weights;
+
+pub use config::{Config, SUPPORTED_ARCHITECTURES};
+pub use error::ModelError;
+pub use weights::{BertWeights, EncoderLayer, Embeddings, LayerNorm, Linear, TensorSource};

@@ -1,0 +1,1 @@
+//! The blob writer: see docs/FORMAT.md.

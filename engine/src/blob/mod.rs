@@ -1,0 +1,1 @@
+//! The blob reader: see docs/FORMAT.md.
