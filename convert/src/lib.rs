@@ -9,3 +9,4 @@
 
 pub mod blob;
 pub mod hf;
+pub mod reference;

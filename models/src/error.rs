@@ -21,6 +21,12 @@ pub enum ModelError {
     #[error("token id {id} at position {position} is outside the vocabulary of {vocab_size}")]
     TokenOutOfRange { id: u32, position: usize, vocab_size: usize },
 
+    #[error("an input sequence has no tokens (even the empty text has [CLS] and [SEP])")]
+    EmptySequence,
+
+    #[error("type ids ({type_ids}) and token ids ({ids}) differ in length")]
+    TypeIdsLength { ids: usize, type_ids: usize },
+
     #[error("sequence of {len} tokens is longer than the model's {max} positions")]
     SequenceTooLong { len: usize, max: usize },
 

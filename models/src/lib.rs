@@ -11,10 +11,16 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod encoder;
 mod error;
+mod heads;
+mod pooling;
 pub mod schema;
 mod weights;
 
 pub use config::{Config, SUPPORTED_ARCHITECTURES};
+pub use encoder::{BertModel, EncoderOutput, Sequence};
 pub use error::ModelError;
+pub use heads::{l2_normalize, softmax, Classification};
+pub use pooling::{EmbeddingPooling, PoolingMode};
 pub use weights::{BertWeights, EncoderLayer, Embeddings, LayerNorm, Linear, TensorSource};

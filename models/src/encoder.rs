@@ -1,0 +1,205 @@
+//! The float reference forward pass of a BERT encoder: embeddings, then `num_hidden_layers` of
+//! masked multi-head self-attention and a GELU feed-forward block, each followed by a residual
+//! add and LayerNorm — exactly what `transformers`' `BertModel` computes, in plain f32.
+//!
+//! A batch is padded to its longest sequence; padded key positions are masked to `-inf` before the
+//! softmax, so they contribute exact zeros and every sequence's numbers are bit-identical to
+//! running it alone.
+
+use crate::weights::{EncoderLayer, Linear};
+use crate::{BertWeights, Config, ModelError};
+use edgebert_kernels::generic::{gelu_erf_f32, layer_norm_f32, linear_f32, softmax_f32};
+
+/// One input sequence: token ids (with `[CLS]`/`[SEP]` already added) and token types.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sequence {
+    pub ids: Vec<u32>,
+    /// Same length as `ids`; empty means all zeros.
+    pub type_ids: Vec<u32>,
+}
+
+impl Sequence {
+    pub fn new(ids: Vec<u32>) -> Sequence {
+        Sequence { ids, type_ids: Vec::new() }
+    }
+
+    fn type_id(&self, position: usize) -> u32 {
+        self.type_ids.get(position).copied().unwrap_or(0)
+    }
+}
+
+/// The encoder's output for a padded batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderOutput {
+    /// `[batch, seq_len, hidden]`; rows past a sequence's length are padding (not meaningful).
+    pub last_hidden_state: Vec<f32>,
+    /// The true length of each sequence.
+    pub lengths: Vec<usize>,
+    /// The padded length (the longest sequence in the batch).
+    pub seq_len: usize,
+    pub hidden_size: usize,
+    /// When requested: the embeddings' output then each layer's output, each `[batch, seq_len,
+    /// hidden]` — what `output_hidden_states=True` returns in transformers.
+    pub hidden_states: Vec<Vec<f32>>,
+}
+
+impl EncoderOutput {
+    /// The hidden state of token `t` of sequence `b`.
+    pub fn token(&self, b: usize, t: usize) -> &[f32] {
+        let start = (b * self.seq_len + t) * self.hidden_size;
+        &self.last_hidden_state[start..start + self.hidden_size]
+    }
+
+    /// The valid rows (`[length, hidden]`) of sequence `b` in `state`, a `[batch, seq_len, hidden]`
+    /// tensor such as `last_hidden_state` or one of `hidden_states`.
+    pub fn rows<'a>(&self, state: &'a [f32], b: usize) -> &'a [f32] {
+        let start = b * self.seq_len * self.hidden_size;
+        &state[start..start + self.lengths[b] * self.hidden_size]
+    }
+}
+
+/// A BERT encoder with f32 weights: the oracle.
+#[derive(Debug, Clone)]
+pub struct BertModel {
+    pub config: Config,
+    pub weights: BertWeights,
+}
+
+impl BertModel {
+    pub fn new(config: Config, weights: BertWeights) -> BertModel {
+        BertModel { config, weights }
+    }
+
+    /// Runs the encoder over a batch. With `keep_hidden_states`, every intermediate hidden state is
+    /// returned too (for per-layer error reports).
+    pub fn forward(&self, batch: &[Sequence], keep_hidden_states: bool) -> Result<EncoderOutput, ModelError> {
+        self.check(batch)?;
+        let h = self.config.hidden_size;
+        let lengths: Vec<usize> = batch.iter().map(|s| s.ids.len()).collect();
+        let seq_len = lengths.iter().copied().max().unwrap_or(0);
+        let mut x = self.embed(batch, seq_len);
+        let mut hidden_states = Vec::new();
+        if keep_hidden_states {
+            hidden_states.push(x.clone());
+        }
+        for layer in &self.weights.layers {
+            self.layer_forward(layer, &mut x, &lengths, seq_len);
+            if keep_hidden_states {
+                hidden_states.push(x.clone());
+            }
+        }
+        Ok(EncoderOutput { last_hidden_state: x, lengths, seq_len, hidden_size: h, hidden_states })
+    }
+
+    fn check(&self, batch: &[Sequence]) -> Result<(), ModelError> {
+        let c = &self.config;
+        for seq in batch {
+            if seq.ids.is_empty() {
+                return Err(ModelError::EmptySequence);
+            }
+            if seq.ids.len() > c.max_position_embeddings {
+                return Err(ModelError::SequenceTooLong { len: seq.ids.len(), max: c.max_position_embeddings });
+            }
+            if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
+                return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() });
+            }
+            if let Some((position, &id)) = seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size) {
+                return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size });
+            }
+            if let Some((position, &id)) =
+                seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)
+            {
+                return Err(ModelError::TokenTypeOutOfRange { id, position, type_vocab_size: c.type_vocab_size });
+            }
+        }
+        Ok(())
+    }
+
+    /// word + position + token-type embeddings, then LayerNorm. Padding rows stay zero before the
+    /// norm (they are never read as keys thanks to the mask).
+    fn embed(&self, batch: &[Sequence], seq_len: usize) -> Vec<f32> {
+        let h = self.config.hidden_size;
+        let e = &self.weights.embeddings;
+        let mut x = vec![0.0f32; batch.len() * seq_len * h];
+        for (b, seq) in batch.iter().enumerate() {
+            for (t, &id) in seq.ids.iter().enumerate() {
+                let row = &mut x[(b * seq_len + t) * h..][..h];
+                let word = &e.word[id as usize * h..][..h];
+                let pos = &e.position[t * h..][..h];
+                let ty = &e.token_type[seq.type_id(t) as usize * h..][..h];
+                for i in 0..h {
+                    row[i] = word[i] + ty[i] + pos[i];
+                }
+            }
+        }
+        layer_norm_f32(&mut x, &e.norm.gamma, &e.norm.beta, self.config.layer_norm_eps);
+        x
+    }
+
+    fn layer_forward(&self, layer: &EncoderLayer, x: &mut [f32], lengths: &[usize], seq_len: usize) {
+        let (h, eps) = (self.config.hidden_size, self.config.layer_norm_eps);
+        let rows = x.len() / h;
+        let q = apply(&layer.query, x, rows);
+        let k = apply(&layer.key, x, rows);
+        let v = apply(&layer.value, x, rows);
+        let context = self.attention(&q, &k, &v, lengths, seq_len);
+        let mut attn = apply(&layer.attention_output, &context, rows);
+        add_in_place(&mut attn, x);
+        layer_norm_f32(&mut attn, &layer.attention_norm.gamma, &layer.attention_norm.beta, eps);
+        let mut inter = apply(&layer.intermediate, &attn, rows);
+        inter.iter_mut().for_each(|v| *v = gelu_erf_f32(*v));
+        let mut out = apply(&layer.output, &inter, rows);
+        add_in_place(&mut out, &attn);
+        layer_norm_f32(&mut out, &layer.output_norm.gamma, &layer.output_norm.beta, eps);
+        x.copy_from_slice(&out);
+    }
+
+    /// softmax(Q·Kᵀ/√d + mask)·V for each sequence and head; the mask hides keys past the
+    /// sequence's length.
+    fn attention(&self, q: &[f32], k: &[f32], v: &[f32], lengths: &[usize], seq_len: usize) -> Vec<f32> {
+        let h = self.config.hidden_size;
+        let heads = self.config.num_attention_heads;
+        let d = self.config.head_dim();
+        let scale = 1.0 / (d as f32).sqrt();
+        let mut context = vec![0.0f32; q.len()];
+        let (mut qh, mut kh, mut vt) = (vec![0.0; seq_len * d], vec![0.0; seq_len * d], vec![0.0; d * seq_len]);
+        let mut scores = vec![0.0f32; seq_len * seq_len];
+        let mut ctx = vec![0.0f32; seq_len * d];
+        for (b, &len) in lengths.iter().enumerate() {
+            for head in 0..heads {
+                for t in 0..seq_len {
+                    let src = (b * seq_len + t) * h + head * d;
+                    qh[t * d..][..d].copy_from_slice(&q[src..src + d]);
+                    kh[t * d..][..d].copy_from_slice(&k[src..src + d]);
+                    for i in 0..d {
+                        vt[i * seq_len + t] = v[src + i];
+                    }
+                }
+                linear_f32(&qh, &kh, None, &mut scores, seq_len, d, seq_len);
+                for row in scores.chunks_exact_mut(seq_len) {
+                    for (j, s) in row.iter_mut().enumerate() {
+                        *s = if j < len { *s * scale } else { f32::NEG_INFINITY };
+                    }
+                    softmax_f32(row);
+                }
+                linear_f32(&scores, &vt, None, &mut ctx, seq_len, seq_len, d);
+                for t in 0..seq_len {
+                    let dst = (b * seq_len + t) * h + head * d;
+                    context[dst..dst + d].copy_from_slice(&ctx[t * d..][..d]);
+                }
+            }
+        }
+        context
+    }
+}
+
+/// `x · Wᵀ + b` over `rows` rows.
+pub(crate) fn apply(linear: &Linear, x: &[f32], rows: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; rows * linear.out_dim];
+    linear_f32(x, &linear.weight, Some(&linear.bias), &mut out, rows, linear.in_dim, linear.out_dim);
+    out
+}
+
+fn add_in_place(acc: &mut [f32], other: &[f32]) {
+    acc.iter_mut().zip(other).for_each(|(a, b)| *a += b);
+}

@@ -1,0 +1,41 @@
+//! Shared helpers for the end-to-end tests: where the assets are, and what to do when they are not.
+//!
+//! Assets live in `../shared/assets` beside the checkout unless `EDGEBERT_ASSETS` points
+//! elsewhere. A test that needs a missing asset prints why and passes as skipped — unless
+//! `EDGEBERT_REQUIRE_ASSETS=1` (set by `.ci/run`), in which case it fails.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+pub fn assets_root() -> PathBuf {
+    match std::env::var_os("EDGEBERT_ASSETS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/assets"),
+    }
+}
+
+/// The asset at `relative` under the assets root, or `None` (after saying so) when it is missing
+/// and missing assets are allowed.
+pub fn asset(relative: &str) -> Option<PathBuf> {
+    let path = assets_root().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    let required = std::env::var("EDGEBERT_REQUIRE_ASSETS").is_ok_and(|v| v == "1");
+    assert!(!required, "asset {} is missing and EDGEBERT_REQUIRE_ASSETS=1", path.display());
+    eprintln!("skipped: asset {} is missing (set EDGEBERT_ASSETS)", path.display());
+    None
+}
+
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "length mismatch");
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}

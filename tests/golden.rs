@@ -1,0 +1,102 @@
+//! The float reference path against PyTorch/transformers outputs (golden/golden.json) for the
+//! three shared models and all 32 sentences: token ids identical, logits within 1e-4, embeddings
+//! cosine >= 0.99999 and max abs difference <= 1e-4, last_hidden_state within 1e-3.
+
+mod common;
+
+use common::{asset, cosine, max_abs_diff};
+use edgebert_convert::reference::ReferencePipeline;
+use edgebert_models::Sequence;
+use serde_json::Value;
+
+const LOGIT_TOL: f32 = 1e-4;
+const EMBEDDING_TOL: f32 = 1e-4;
+const EMBEDDING_MIN_COSINE: f64 = 0.99999;
+const HIDDEN_TOL: f32 = 1e-3;
+
+struct Golden {
+    sentences: Vec<String>,
+    models: Value,
+}
+
+fn golden() -> Option<Golden> {
+    let path = asset("golden/golden.json")?;
+    let text = std::fs::read_to_string(&path).expect("golden.json is readable");
+    let v: Value = serde_json::from_str(&text).expect("golden.json is JSON");
+    let sentences = v["sentences"].as_array().expect("sentences").iter().map(|s| s.as_str().expect("string").to_string()).collect();
+    Some(Golden { sentences, models: v["models"].clone() })
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number") as f32).collect()
+}
+
+fn ids(v: &Value) -> Vec<u32> {
+    v.as_array().expect("array").iter().map(|x| x.as_u64().expect("id") as u32).collect()
+}
+
+/// Checks token ids and last_hidden_state (where golden has one) for every sentence; returns the
+/// pipeline and the golden entries for the head-specific checks.
+fn check_encoder(name: &str) -> Option<(ReferencePipeline, Vec<Value>, Vec<String>)> {
+    let golden = golden()?;
+    let dir = asset(&format!("models/{name}"))?;
+    let pipeline = ReferencePipeline::open(&dir).expect("checkpoint loads");
+    let entries = golden.models[name].as_array().expect("model entries").clone();
+    assert_eq!(entries.len(), golden.sentences.len());
+    let texts: Vec<&str> = golden.sentences.iter().map(String::as_str).collect();
+    let encoded = pipeline.tokenize(&texts).expect("tokenizes");
+    for (i, (enc, entry)) in encoded.iter().zip(&entries).enumerate() {
+        assert_eq!(enc.ids, ids(&entry["input_ids"]), "{name}: token ids of sentence {i} ({:?})", texts[i]);
+        if let Some(hidden) = entry.get("last_hidden_state").filter(|h| !h.is_null()) {
+            let want: Vec<f32> = hidden.as_array().expect("rows").iter().flat_map(floats).collect();
+            let out = pipeline.checkpoint.model.forward(&[Sequence::new(enc.ids.clone())], false).expect("forward");
+            let diff = max_abs_diff(&out.last_hidden_state, &want);
+            assert!(diff <= HIDDEN_TOL, "{name}: last_hidden_state of sentence {i} differs by {diff}");
+        }
+    }
+    Some((pipeline, entries, golden.sentences))
+}
+
+fn check_classifier(name: &str) {
+    let Some((pipeline, entries, sentences)) = check_encoder(name) else { return };
+    let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let results = pipeline.classify(&texts).expect("classifies");
+    let mut worst = 0.0f32;
+    for (i, (r, entry)) in results.iter().zip(&entries).enumerate() {
+        let diff = max_abs_diff(&r.logits, &floats(&entry["logits"]));
+        worst = worst.max(diff);
+        assert!(diff <= LOGIT_TOL, "{name}: logits of sentence {i} differ by {diff}");
+        let prob_diff = max_abs_diff(&r.probs, &floats(&entry["probs"]));
+        assert!(prob_diff <= LOGIT_TOL, "{name}: probs of sentence {i} differ by {prob_diff}");
+    }
+    eprintln!("{name}: max logit difference {worst:e} over {} sentences", results.len());
+}
+
+#[test]
+fn minilm_sentiment_matches_transformers() {
+    check_classifier("minilm-l6-rt-sentiment");
+}
+
+#[test]
+fn categorium_matches_transformers() {
+    check_classifier("categorium-tiny-bert-en");
+}
+
+#[test]
+fn all_minilm_embeddings_match_sentence_transformers() {
+    let name = "all-minilm-l6-v2";
+    let Some((pipeline, entries, sentences)) = check_encoder(name) else { return };
+    assert_eq!(pipeline.max_seq_len(), 256, "sentence_bert_config.json says 256");
+    let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let embeddings = pipeline.embed(&texts).expect("embeds");
+    let (mut worst_cos, mut worst_abs) = (1.0f64, 0.0f32);
+    for (i, (e, entry)) in embeddings.iter().zip(&entries).enumerate() {
+        let want = floats(&entry["embedding"]);
+        let (cos, abs) = (cosine(e, &want), max_abs_diff(e, &want));
+        worst_cos = worst_cos.min(cos);
+        worst_abs = worst_abs.max(abs);
+        assert!(cos >= EMBEDDING_MIN_COSINE, "{name}: cosine of sentence {i} is {cos}");
+        assert!(abs <= EMBEDDING_TOL, "{name}: embedding of sentence {i} differs by {abs}");
+    }
+    eprintln!("{name}: min cosine {worst_cos:.7}, max abs difference {worst_abs:e}");
+}
