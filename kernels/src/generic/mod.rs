@@ -1,8 +1,12 @@
 //! Portable scalar kernels: the reference every SIMD variant is held to, and the backend used by
 //! the float reference path when it acts as the oracle.
 
+mod gemm;
 mod linear;
 mod math;
 
+pub use gemm::{
+    gemm_i8_i32, linear_f16, linear_f32_packed, linear_i8, quantize_row_i8, quantize_rows_i8,
+};
 pub use linear::linear_f32;
 pub use math::{erf_f32, gelu_erf_f32, layer_norm_f32, softmax_f32};

@@ -1,0 +1,1 @@
+//! x86-64 backends: AVX2 (+FMA, F16C), AVX-512 F/BW/VL, AVX-512 VNNI.

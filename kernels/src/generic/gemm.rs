@@ -1,0 +1,217 @@
+//! Scalar linear layers over packed weights: the semantics every SIMD backend must reproduce
+//! (bit for bit in i32, within the tolerance table in f32).
+
+use super::math::gelu_erf_f32;
+use crate::linear::{check_linear, grow, Epilogue, Scratch};
+use crate::packed::{k4, PackedF16, PackedF32, PackedFloat, PackedI8, PANEL};
+
+/// Quantizes one activation row symmetrically to [-127, 127] and returns its scale
+/// (`max |x| / 127`; 0 for an all-zero row). Every backend uses exactly this rounding
+/// (`round_ties_even(x · (127 / max))`), so all of them feed the GEMM the same integers.
+pub fn quantize_row_i8(x: &[f32], q: &mut [i8]) -> f32 {
+    assert_eq!(x.len(), q.len(), "quantize_row_i8: length mismatch");
+    let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if max == 0.0 {
+        q.fill(0);
+        return 0.0;
+    }
+    let inv = 127.0 / max;
+    for (d, v) in q.iter_mut().zip(x) {
+        *d = (v * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+    }
+    max / 127.0
+}
+
+/// [`quantize_row_i8`] on each row of `a` (`[m, k]`): `q` is `[m, k]`, `scales` is `[m]`.
+pub fn quantize_rows_i8(a: &[f32], m: usize, k: usize, q: &mut [i8], scales: &mut [f32]) {
+    assert_eq!(a.len(), m * k, "quantize_rows_i8: a must be [m, k]");
+    assert_eq!(q.len(), m * k, "quantize_rows_i8: q must be [m, k]");
+    assert_eq!(scales.len(), m, "quantize_rows_i8: scales must be [m]");
+    if k == 0 {
+        scales.fill(0.0);
+        return;
+    }
+    for ((x, q), s) in a
+        .chunks_exact(k)
+        .zip(q.chunks_exact_mut(k))
+        .zip(scales.iter_mut())
+    {
+        *s = quantize_row_i8(x, q);
+    }
+}
+
+/// Exact integer GEMM: `out[i][j] = Σ_kk q[i][kk] · W[j][kk]` (`q` `[m, k]`, `out` `[m, n]`).
+pub fn gemm_i8_i32(q: &[i8], m: usize, w: &PackedI8<'_>, out: &mut [i32]) {
+    let (k, n) = (w.k(), w.n());
+    assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
+    assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
+    let (data, k4) = (w.data(), k4(k));
+    for i in 0..m {
+        let row = &q[i * k..(i + 1) * k];
+        for j in 0..n {
+            let col = &data[(j / PANEL) * PANEL * k4 + (j % PANEL) * 4..];
+            let mut acc = 0i32;
+            for (kk, &a) in row.iter().enumerate() {
+                acc += a as i32 * col[(kk / 4) * 64 + kk % 4] as i32;
+            }
+            out[i * n + j] = acc;
+        }
+    }
+}
+
+/// Applies the epilogue to one output value `y` at row `i`, column `j` of an `n`-wide output.
+#[inline]
+pub(crate) fn epilogue_at(mut y: f32, i: usize, j: usize, n: usize, ep: &Epilogue<'_>) -> f32 {
+    if let Some(b) = ep.bias {
+        y += b[j];
+    }
+    if ep.gelu {
+        y = gelu_erf_f32(y);
+    }
+    if let Some(r) = ep.residual {
+        y += r[i * n + j];
+    }
+    y
+}
+
+/// int8 linear layer: quantize rows, exact i32 GEMM, dequantize, epilogue (see [`crate::linear`]).
+pub fn linear_i8(
+    a: &[f32],
+    m: usize,
+    w: &PackedI8<'_>,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let (k, n) = (w.k(), w.n());
+    check_linear(a.len(), m, k, n, out.len(), ep);
+    let q = grow(&mut scratch.i8s, m * k);
+    let a_scales = grow(&mut scratch.f32s, m);
+    quantize_rows_i8(a, m, k, q, a_scales);
+    let mut acc = vec![0i32; n];
+    for i in 0..m {
+        gemm_i8_i32(&q[i * k..(i + 1) * k], 1, w, &mut acc);
+        for j in 0..n {
+            let y = acc[j] as f32 * w.scales()[j] * a_scales[i];
+            out[i * n + j] = epilogue_at(y, i, j, n, ep);
+        }
+    }
+}
+
+fn linear_float<T: Copy>(
+    a: &[f32],
+    m: usize,
+    w: &PackedFloat<'_, T>,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+    widen: impl Fn(T) -> f32,
+) {
+    let (k, n) = (w.k(), w.n());
+    check_linear(a.len(), m, k, n, out.len(), ep);
+    let data = w.data();
+    for i in 0..m {
+        let row = &a[i * k..(i + 1) * k];
+        for j in 0..n {
+            let col = &data[(j / PANEL) * PANEL * k + j % PANEL..];
+            let mut acc = 0.0f32;
+            for (kk, &x) in row.iter().enumerate() {
+                acc += x * widen(col[kk * PANEL]);
+            }
+            out[i * n + j] = epilogue_at(acc, i, j, n, ep);
+        }
+    }
+}
+
+/// f32 linear layer over packed f32 weights, with the fused epilogue.
+pub fn linear_f32_packed(
+    a: &[f32],
+    m: usize,
+    w: &PackedF32<'_>,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+) {
+    linear_float(a, m, w, ep, out, |v| v)
+}
+
+/// Linear layer over packed f16 weights: widened to f32, f32 arithmetic, fused epilogue.
+pub fn linear_f16(a: &[f32], m: usize, w: &PackedF16<'_>, ep: &Epilogue<'_>, out: &mut [f32]) {
+    linear_float(a, m, w, ep, out, |v| v.to_f32())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packed::{pack_f16, pack_f32, pack_i8};
+
+    #[test]
+    fn activation_rounding_is_ties_to_even_and_symmetric() {
+        let mut q = [0i8; 4];
+        // 127 / 254 = 0.5 per unit: 1.0 -> 0.5 -> 0, 3.0 -> 1.5 -> 2.
+        let s = quantize_row_i8(&[1.0, 3.0, -254.0, 254.0], &mut q);
+        assert_eq!(q, [0, 2, -127, 127]);
+        assert_eq!(s, 2.0);
+    }
+
+    #[test]
+    fn int8_linear_matches_float_math_within_quantization_error() {
+        let (m, k, n) = (3, 37, 20);
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 % 23) as f32 - 11.0) / 7.0)
+            .collect();
+        let w: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 5 % 19) as f32 - 9.0) / 13.0)
+            .collect();
+        let bias: Vec<f32> = (0..n).map(|j| j as f32 / 10.0).collect();
+        let mut want = vec![0.0; m * n];
+        super::super::linear_f32(&a, &w, Some(&bias), &mut want, m, k, n);
+        let p = pack_i8(&w, n, k);
+        let mut got = vec![0.0; m * n];
+        linear_i8(
+            &a,
+            m,
+            &p.view(),
+            &Epilogue::bias(&bias),
+            &mut got,
+            &mut Scratch::default(),
+        );
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 0.05 * (k as f32).sqrt(), "{g} vs {w}");
+        }
+        // Float paths agree with the PyTorch-layout reference to rounding.
+        for packed in [true, false] {
+            let mut got = vec![0.0; m * n];
+            if packed {
+                linear_f32_packed(
+                    &a,
+                    m,
+                    &pack_f32(&w, n, k).view(),
+                    &Epilogue::bias(&bias),
+                    &mut got,
+                );
+            } else {
+                linear_f16(
+                    &a,
+                    m,
+                    &pack_f16(&w, n, k).view(),
+                    &Epilogue::bias(&bias),
+                    &mut got,
+                );
+            }
+            let tol = if packed { 1e-5 } else { 1e-2 };
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < tol * (k as f32).sqrt(), "{g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn epilogue_order_is_bias_gelu_residual() {
+        let ep = Epilogue {
+            bias: Some(&[1.0]),
+            gelu: true,
+            residual: Some(&[10.0]),
+        };
+        let y = epilogue_at(0.0, 0, 0, 1, &ep);
+        assert!((y - (10.0 + gelu_erf_f32(1.0))).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,78 @@
+//! Arguments shared by every backend's linear layer: the fused epilogue and reusable scratch.
+//!
+//! A linear layer is `out[i][j] = epilogue(Σ_kk a[i][kk] · W[j][kk])` with `a` `[m, k]` f32
+//! row-major, `W` a packed weight (see [`crate::packed`]) and `out` `[m, n]` f32 row-major.
+//! For int8 weights each row of `a` is quantized on the fly (see
+//! [`crate::generic::quantize_rows_i8`]), the dot product is exact in i32, and the result is
+//! dequantized as `acc · w_scale[j] · a_scale[i]` (in that order).
+
+/// What happens to each output after the dot product, in this order:
+/// `y = dot + bias[j]`, then `y = gelu_erf(y)` if `gelu`, then `y += residual[i][j]`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Epilogue<'a> {
+    /// `[n]`, added to every row.
+    pub bias: Option<&'a [f32]>,
+    /// Apply GELU (erf form, as Hugging Face's `"gelu"`).
+    pub gelu: bool,
+    /// `[m, n]`, added last (the transformer's skip connection).
+    pub residual: Option<&'a [f32]>,
+}
+
+impl<'a> Epilogue<'a> {
+    /// No bias, no activation, no residual.
+    pub fn none() -> Self {
+        Epilogue::default()
+    }
+    /// Just a bias.
+    pub fn bias(bias: &'a [f32]) -> Self {
+        Epilogue {
+            bias: Some(bias),
+            ..Epilogue::default()
+        }
+    }
+
+    pub(crate) fn check(&self, m: usize, n: usize) {
+        if let Some(b) = self.bias {
+            assert_eq!(b.len(), n, "epilogue: bias must be [n]");
+        }
+        if let Some(r) = self.residual {
+            assert_eq!(r.len(), m * n, "epilogue: residual must be [m, n]");
+        }
+    }
+}
+
+/// Buffers a linear layer needs besides its output (quantized activations, row scales). They
+/// grow to the largest shape seen and are then reused: no allocation per call after warm-up.
+/// One per thread.
+#[derive(Debug, Default)]
+#[allow(dead_code)] // filled in by the arch backends
+pub struct Scratch {
+    pub(crate) u8s: Vec<u8>,
+    pub(crate) i8s: Vec<i8>,
+    pub(crate) i16s: Vec<i16>,
+    pub(crate) f32s: Vec<f32>,
+}
+
+pub(crate) fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> &mut [T] {
+    if v.len() < len {
+        v.resize(len, T::default());
+    }
+    &mut v[..len]
+}
+
+pub(crate) fn check_linear(
+    a_len: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    out_len: usize,
+    ep: &Epilogue,
+) {
+    assert_eq!(a_len, m * k, "linear: a must be [m, k] with k = weight.k()");
+    assert_eq!(
+        out_len,
+        m * n,
+        "linear: out must be [m, n] with n = weight.n()"
+    );
+    ep.check(m, n);
+}
