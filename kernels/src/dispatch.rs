@@ -7,6 +7,17 @@ use crate::generic;
 use crate::linear::{Epilogue, Scratch};
 use crate::packed::{PackedF16, PackedF32, PackedI8};
 
+#[cfg(target_arch = "x86_64")]
+use crate::arch::x86::{avx2, avx512, avx512vnni, V4Vnni, V3, V4};
+
+/// The token of a backend this handle was checked for; the check happened in `Kernels::new`,
+/// so a failure here is a bug.
+macro_rules! token {
+    ($t:ty) => {
+        <$t>::new().expect("Kernels holds a checked backend")
+    };
+}
+
 /// A runnable backend. Cheap to copy; build it once with [`Kernels::selected`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Kernels {
@@ -49,7 +60,15 @@ impl Kernels {
         out: &mut [f32],
         scratch: &mut Scratch,
     ) {
-        generic::linear_i8(a, m, w, ep, out, scratch)
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512Vnni => avx512vnni::linear_i8(token!(V4Vnni), a, m, w, ep, out, scratch),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 | Backend::Avx512 => {
+                avx2::gemm_i8::linear_i8(token!(V3), a, m, w, ep, out, scratch)
+            }
+            _ => generic::linear_i8(a, m, w, ep, out, scratch),
+        }
     }
 
     /// Exact i32 GEMM on already-quantized activations `q` (`[m, w.k()]`, values in
@@ -62,8 +81,15 @@ impl Kernels {
         out: &mut [i32],
         scratch: &mut Scratch,
     ) {
-        let _ = scratch;
-        generic::gemm_i8_i32(q, m, w, out)
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512Vnni => avx512vnni::gemm_i8_i32(token!(V4Vnni), q, m, w, out, scratch),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 | Backend::Avx512 => {
+                avx2::gemm_i8::gemm_i8_i32(token!(V3), q, m, w, out, scratch)
+            }
+            _ => generic::gemm_i8_i32(q, m, w, out),
+        }
     }
 
     /// Linear layer over packed f16 weights (f32 arithmetic).
@@ -75,7 +101,15 @@ impl Kernels {
         ep: &Epilogue<'_>,
         out: &mut [f32],
     ) {
-        generic::linear_f16(a, m, w, ep, out)
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 | Backend::Avx512Vnni => {
+                avx512::gemm_f32::linear_f16(token!(V4), a, m, w, ep, out)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::gemm_f32::linear_f16(token!(V3), a, m, w, ep, out),
+            _ => generic::linear_f16(a, m, w, ep, out),
+        }
     }
 
     /// Linear layer over packed f32 weights.
@@ -87,6 +121,25 @@ impl Kernels {
         ep: &Epilogue<'_>,
         out: &mut [f32],
     ) {
-        generic::linear_f32_packed(a, m, w, ep, out)
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 | Backend::Avx512Vnni => {
+                avx512::gemm_f32::linear_f32(token!(V4), a, m, w, ep, out)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::gemm_f32::linear_f32(token!(V3), a, m, w, ep, out),
+            _ => generic::linear_f32_packed(a, m, w, ep, out),
+        }
+    }
+
+    /// GELU (erf form) in place. SIMD backends use a rational erf fit (|error| ≤ 2e-7).
+    pub fn gelu_erf(&self, x: &mut [f32]) {
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 | Backend::Avx512Vnni => avx512::math::gelu_slice(token!(V4), x),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::math::gelu_slice(token!(V3), x),
+            _ => x.iter_mut().for_each(|v| *v = generic::gelu_erf_f32(*v)),
+        }
     }
 }

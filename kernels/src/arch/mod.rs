@@ -5,3 +5,17 @@
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
+
+use crate::linear::Epilogue;
+
+/// Where an int8 GEMM tile's i32 accumulators go.
+pub(crate) enum Sink<'s, 'e> {
+    /// Exact i32 dot products into `[m, n]` (tests and tools).
+    I32(&'s mut [i32]),
+    /// Dequantized (`acc · w_scale[j] · a_scales[i]`) and finished by the epilogue into `[m, n]`.
+    F32 {
+        out: &'s mut [f32],
+        a_scales: &'s [f32],
+        ep: &'s Epilogue<'e>,
+    },
+}

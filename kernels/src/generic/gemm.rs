@@ -46,6 +46,10 @@ pub fn gemm_i8_i32(q: &[i8], m: usize, w: &PackedI8<'_>, out: &mut [i32]) {
     assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
     assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
     let (data, k4) = (w.data(), k4(k));
+    if k == 0 {
+        out.fill(0);
+        return;
+    }
     for i in 0..m {
         let row = &q[i * k..(i + 1) * k];
         for j in 0..n {
@@ -112,7 +116,9 @@ fn linear_float<T: Copy>(
     for i in 0..m {
         let row = &a[i * k..(i + 1) * k];
         for j in 0..n {
-            let col = &data[(j / PANEL) * PANEL * k + j % PANEL..];
+            let col = data
+                .get((j / PANEL) * PANEL * k + j % PANEL..)
+                .unwrap_or(&[]);
             let mut acc = 0.0f32;
             for (kk, &x) in row.iter().enumerate() {
                 acc += x * widen(col[kk * PANEL]);

@@ -1,0 +1,137 @@
+//! ymm vector math: erf/GELU (same rational fit as the AVX-512 path), exp, fused epilogue.
+//!
+//! Target cores: any AVX2 + FMA x86-64.
+//! Tolerance: erf within 2e-7 absolute of `generic::erf_f32`; exp within 2 ulp on [-87, 88],
+//! exactly 0 below -87.3 (so masked softmax entries are exactly 0).
+
+use crate::arch::x86::avx512::math::{ERF_P, ERF_Q};
+use crate::linear::Epilogue;
+use core::arch::x86_64::*;
+
+/// erf on 8 lanes.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn erf(x: __m256) -> __m256 {
+    let x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(4.0)), _mm256_set1_ps(-4.0));
+    let x2 = _mm256_mul_ps(x, x);
+    let mut p = _mm256_set1_ps(ERF_P[0]);
+    for c in &ERF_P[1..] {
+        p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(*c));
+    }
+    let mut q = _mm256_set1_ps(ERF_Q[0]);
+    for c in &ERF_Q[1..] {
+        q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(*c));
+    }
+    // Past |x| = 3.9 erf rounds to ±1 in f32 (see the AVX-512 twin).
+    let sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0));
+    let saturated = _mm256_cmp_ps::<_CMP_GE_OQ>(_mm256_andnot_ps(sign, x), _mm256_set1_ps(3.9));
+    let one = _mm256_or_ps(_mm256_set1_ps(1.0), sign);
+    _mm256_blendv_ps(_mm256_div_ps(_mm256_mul_ps(x, p), q), one, saturated)
+}
+
+/// GELU (erf form) on 8 lanes.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn gelu(x: __m256) -> __m256 {
+    let e = erf(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(std::f32::consts::FRAC_1_SQRT_2),
+    ));
+    let half_x = _mm256_mul_ps(x, _mm256_set1_ps(0.5));
+    _mm256_fmadd_ps(half_x, e, half_x)
+}
+
+#[allow(dead_code)] // softmax lands next
+/// exp on 8 lanes; inputs below -87.3 (including -inf) give exactly 0.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn exp(x: __m256) -> __m256 {
+    let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(x, _mm256_set1_ps(-87.3));
+    let x = _mm256_max_ps(
+        _mm256_min_ps(x, _mm256_set1_ps(88.3)),
+        _mm256_set1_ps(-87.3),
+    );
+    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(std::f32::consts::LOG2_E),
+    ));
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_145_75), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428_606_8e-6), r);
+    let mut p = _mm256_set1_ps(1.0 / 720.0);
+    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let pow2n = _mm256_slli_epi32::<23>(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n),
+        _mm256_set1_epi32(127),
+    ));
+    _mm256_andnot_ps(tiny, _mm256_mul_ps(p, _mm256_castsi256_ps(pow2n)))
+}
+
+/// Lane mask (all-ones lanes) for the columns `j0..min(j0 + 8, n)`.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn col_mask(j0: usize, n: usize) -> __m256i {
+    let valid = n.saturating_sub(j0).min(8) as i32;
+    _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(valid),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    )
+}
+
+/// Finishes 8 outputs `y` of row `i`, columns `j0..j0 + 8` (masked to `n`): bias, GELU,
+/// residual, store into `out` (`[m, n]` row-major).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `out` (and `ep.residual`) must hold row `i` of an
+/// `n`-wide matrix, `ep.bias` must have `n` elements, and `j0 < n`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn store_epilogue(
+    mut y: __m256,
+    i: usize,
+    j0: usize,
+    n: usize,
+    ep: &Epilogue<'_>,
+    out: *mut f32,
+) {
+    debug_assert!(j0 < n);
+    let mask = col_mask(j0, n);
+    if let Some(b) = ep.bias {
+        y = _mm256_add_ps(y, _mm256_maskload_ps(b.as_ptr().add(j0), mask));
+    }
+    if ep.gelu {
+        y = gelu(y);
+    }
+    if let Some(r) = ep.residual {
+        y = _mm256_add_ps(y, _mm256_maskload_ps(r.as_ptr().add(i * n + j0), mask));
+    }
+    _mm256_maskstore_ps(out.add(i * n + j0), mask, y);
+}
+
+/// GELU (erf form) in place over a slice.
+pub(crate) fn gelu_slice(_t: crate::arch::x86::V3, x: &mut [f32]) {
+    // SAFETY: the V3 token proves AVX2/FMA; every access is masked to `x`.
+    unsafe { gelu_slice_impl(x) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gelu_slice_impl(x: &mut [f32]) {
+    for j0 in (0..x.len()).step_by(8) {
+        let mask = col_mask(j0, x.len());
+        let p = x.as_mut_ptr().add(j0);
+        _mm256_maskstore_ps(p, mask, gelu(_mm256_maskload_ps(p, mask)));
+    }
+}

@@ -1,0 +1,146 @@
+//! zmm vector math: erf/GELU (rational approximation), exp, and the fused GEMM epilogue.
+//!
+//! Target cores: any AVX-512F x86-64 (Skylake-SP, Ice Lake, Zen 4).
+//! Tolerance: erf within 2e-7 absolute of `generic::erf_f32` (measured in the test suite by
+//! `erf_fast_error_is_bounded`), exp within 2 ulp over [-87, 88].
+
+use crate::linear::Epilogue;
+use core::arch::x86_64::*;
+
+/// Coefficients of erf(x) ≈ x · P(x²) / Q(x²) on [-4, 4] (the single-precision fit used by
+/// Eigen and XLA); outside, erf is ±1 to f32 precision.
+pub(crate) const ERF_P: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_6e-3,
+    -1.609_603_3e-2,
+];
+pub(crate) const ERF_Q: [f32; 5] = [
+    -1.456_607_2e-5,
+    -2.133_740_5e-4,
+    -1.682_827e-3,
+    -7.373_329_3e-3,
+    -1.426_474e-2,
+];
+
+/// erf on 16 lanes.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn erf(x: __m512) -> __m512 {
+    let x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(4.0)), _mm512_set1_ps(-4.0));
+    let x2 = _mm512_mul_ps(x, x);
+    let mut p = _mm512_set1_ps(ERF_P[0]);
+    for c in &ERF_P[1..] {
+        p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(*c));
+    }
+    let mut q = _mm512_set1_ps(ERF_Q[0]);
+    for c in &ERF_Q[1..] {
+        q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(*c));
+    }
+    // Past |x| = 3.9 erf rounds to ±1 in f32; the fit's last ulp there would leave GELU a
+    // spurious -1e-6 tail for very negative inputs.
+    let saturated = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(x), _mm512_set1_ps(3.9));
+    let sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(i32::MIN));
+    let one = _mm512_castsi512_ps(_mm512_or_si512(
+        _mm512_castps_si512(_mm512_set1_ps(1.0)),
+        sign,
+    ));
+    _mm512_mask_blend_ps(saturated, _mm512_div_ps(_mm512_mul_ps(x, p), q), one)
+}
+
+/// GELU (erf form) on 16 lanes: `x · ½ · (1 + erf(x / √2))`.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn gelu(x: __m512) -> __m512 {
+    let e = erf(_mm512_mul_ps(
+        x,
+        _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2),
+    ));
+    let half_x = _mm512_mul_ps(x, _mm512_set1_ps(0.5));
+    _mm512_fmadd_ps(half_x, e, half_x)
+}
+
+#[allow(dead_code)] // softmax lands next
+/// exp on 16 lanes; inputs below -104 (including -inf) give 0.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn exp(x: __m512) -> __m512 {
+    let x = _mm512_max_ps(
+        _mm512_min_ps(x, _mm512_set1_ps(88.7)),
+        _mm512_set1_ps(-104.0),
+    );
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)),
+    );
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_145_75), x);
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428_606_8e-6), r);
+    let mut p = _mm512_set1_ps(1.0 / 720.0);
+    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    }
+    _mm512_scalef_ps(p, n)
+}
+
+/// Lane mask for the columns `j0..min(j0 + 16, n)`.
+#[inline]
+pub(crate) fn col_mask(j0: usize, n: usize) -> __mmask16 {
+    let valid = n.saturating_sub(j0).min(16);
+    ((1u32 << valid) - 1) as __mmask16
+}
+
+/// Finishes 16 outputs `y` of row `i`, columns `j0..j0 + 16` (masked to `n`): bias, GELU,
+/// residual, store into `out` (`[m, n]` row-major).
+///
+/// # Safety
+/// The CPU must support AVX-512F; `out` (and `ep.residual`) must hold row `i` of an `n`-wide
+/// matrix, `ep.bias` must have `n` elements, and `j0 < n`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn store_epilogue(
+    mut y: __m512,
+    i: usize,
+    j0: usize,
+    n: usize,
+    ep: &Epilogue<'_>,
+    out: *mut f32,
+) {
+    debug_assert!(j0 < n);
+    let mask = col_mask(j0, n);
+    if let Some(b) = ep.bias {
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, b.as_ptr().add(j0)));
+    }
+    if ep.gelu {
+        y = gelu(y);
+    }
+    if let Some(r) = ep.residual {
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, r.as_ptr().add(i * n + j0)));
+    }
+    _mm512_mask_storeu_ps(out.add(i * n + j0), mask, y);
+}
+
+/// GELU (erf form) in place over a slice.
+pub(crate) fn gelu_slice(_t: crate::arch::x86::V4, x: &mut [f32]) {
+    // SAFETY: the V4 token proves AVX-512F; every access is masked to `x`.
+    unsafe { gelu_slice_impl(x) }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn gelu_slice_impl(x: &mut [f32]) {
+    for j0 in (0..x.len()).step_by(16) {
+        let mask = col_mask(j0, x.len());
+        let p = x.as_mut_ptr().add(j0);
+        _mm512_mask_storeu_ps(p, mask, gelu(_mm512_maskz_loadu_ps(mask, p)));
+    }
+}

@@ -1,0 +1,5 @@
+//! AVX-512 F/BW/VL kernels (Skylake-SP, Ice Lake, Zen 4): f32 and f16-weight GEMM on zmm, and
+//! the vector math (GELU, exp, epilogue) the VNNI int8 kernel shares.
+
+pub(crate) mod gemm_f32;
+pub(crate) mod math;

@@ -1,0 +1,231 @@
+//! The standard suite, stamped on every backend by `backend_suite!` and held to `generic`.
+//!
+//! A backend this CPU lacks prints "skipped <backend>: CPU lacks <feature>" and returns; set
+//! `EDGEBERT_KERNELS_NO_SKIP=1` (CI on a machine that has them all) to make that a failure.
+//! Tolerances live in `tol` below, the one table for the whole suite.
+
+use edgebert_kernels::{
+    generic, pack_f16, pack_f32, pack_i8, pack_i8_quantized, Backend, Epilogue, Kernels, Scratch,
+};
+use proptest::prelude::*;
+
+/// The one tolerance table.
+mod tol {
+    /// f32 GEMM: |got - want| ≤ F32_REL · √k · (1 + |want| + √k) for inputs in [-1, 1].
+    pub const F32_REL: f32 = 1e-6;
+    /// Elementwise math (GELU from the rational erf fit, exp): absolute.
+    pub const GELU_ABS: f32 = 1e-6;
+    /// int8 linear after an exact i32 core: relative to the output plus the GELU error.
+    pub const I8_OUT_REL: f32 = 1e-6;
+
+    pub fn gemm_f32(k: usize, want: f32) -> f32 {
+        let sk = (k as f32).sqrt();
+        F32_REL * sk * (1.0 + want.abs() + sk)
+    }
+}
+
+/// Deterministic xorshift data so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn f32s(&mut self, len: usize) -> Vec<f32> {
+        (0..len).map(|_| (self.next() % 20_001) as f32 / 10_000.0 - 1.0).collect()
+    }
+    fn i8s(&mut self, len: usize) -> Vec<i8> {
+        (0..len).map(|_| (self.next() % 255) as i8 as i16 as i8).map(|v| v.max(-127)).collect()
+    }
+}
+
+/// Shapes (m, k, n): 0, 1, tile ± 1 for every backend's tiles (6/8 rows, 8/16/32 columns),
+/// odd k, n = 1, k up to 4096.
+const SHAPES: &[(usize, usize, usize)] = &[
+    (0, 4, 4),
+    (1, 1, 1),
+    (1, 0, 3),
+    (2, 3, 1),
+    (1, 384, 1),
+    (5, 7, 15),
+    (6, 8, 16),
+    (7, 9, 17),
+    (8, 31, 31),
+    (9, 33, 32),
+    (12, 65, 33),
+    (13, 64, 48),
+    (17, 129, 64),
+    (3, 4096, 33),
+];
+
+fn kernels(b: Backend) -> Option<Kernels> {
+    match Kernels::new(b) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            assert!(
+                std::env::var_os("EDGEBERT_KERNELS_NO_SKIP").is_none(),
+                "EDGEBERT_KERNELS_NO_SKIP is set but {e}"
+            );
+            eprintln!("skipped {}: CPU lacks {}", e.backend, e.missing);
+            None
+        }
+    }
+}
+
+fn check_gemm_i32(k: &Kernels, q: &[i8], w8: &[i8], m: usize, kd: usize, n: usize, offset: usize) {
+    let packed = pack_i8_quantized(w8, &vec![1.0; n], n, kd);
+    // Unaligned activations: copy behind `offset` junk bytes and slice past them.
+    let mut qbuf = vec![99i8; offset];
+    qbuf.extend_from_slice(q);
+    let q = &qbuf[offset..];
+    let mut want = vec![0i32; m * n];
+    generic::gemm_i8_i32(q, m, &packed.view(), &mut want);
+    let mut got = vec![i32::MIN; m * n];
+    k.gemm_i8_i32(q, m, &packed.view(), &mut got, &mut Scratch::default());
+    assert_eq!(got, want, "{} gemm_i8_i32 m={m} k={kd} n={n}", k.backend());
+}
+
+fn gemm_i32_exact_on_fixed_shapes(k: Kernels) {
+    let mut rng = Rng(7);
+    for (s, &(m, kd, n)) in SHAPES.iter().enumerate() {
+        let (q, w) = (rng.i8s(m * kd), rng.i8s(n * kd));
+        check_gemm_i32(&k, &q, &w, m, kd, n, s % 3);
+    }
+}
+
+fn gemm_i32_exact_on_extremes(k: Kernels) {
+    // 127 is u8 255 after the x86 shift: the case that saturates vpmaddubsw elsewhere.
+    for &(m, kd, n) in &[(3, 4096, 17), (7, 385, 33), (1, 64, 1)] {
+        for (qa, wa, wb) in [(127i8, 127i8, -127i8), (-127, 127, -127), (127, -127, -127), (-127, -127, -127)]
+        {
+            let q = vec![qa; m * kd];
+            let w: Vec<i8> = (0..n * kd).map(|i| if (i / kd) % 2 == 0 { wa } else { wb }).collect();
+            check_gemm_i32(&k, &q, &w, m, kd, n, 1);
+            let mut out = vec![0; m * n];
+            let p = pack_i8_quantized(&w, &vec![1.0; n], n, kd);
+            k.gemm_i8_i32(&q, m, &p.view(), &mut out, &mut Scratch::default());
+            assert_eq!(out[0], qa as i32 * wa as i32 * kd as i32, "{} extreme value", k.backend());
+        }
+        // Alternating signs inside each group of 4 (pairs that would cancel or add in i16).
+        let q: Vec<i8> = (0..m * kd).map(|i| if i % 2 == 0 { 127 } else { -127 }).collect();
+        let w: Vec<i8> = (0..n * kd).map(|i| if i % 3 == 0 { -127 } else { 127 }).collect();
+        check_gemm_i32(&k, &q, &w, m, kd, n, 0);
+    }
+}
+
+fn epilogues<'a>(bias: &'a [f32], res: &'a [f32]) -> [Epilogue<'a>; 4] {
+    [
+        Epilogue::none(),
+        Epilogue::bias(bias),
+        Epilogue { bias: Some(bias), gelu: true, residual: None },
+        Epilogue { bias: Some(bias), gelu: true, residual: Some(res) },
+    ]
+}
+
+fn linear_i8_matches_generic(k: Kernels) {
+    let mut rng = Rng(11);
+    let mut scratch = Scratch::default();
+    for &(m, kd, n) in SHAPES {
+        let (a, w) = (rng.f32s(m * kd + 1), rng.f32s(n * kd));
+        let a = &a[1..]; // unaligned
+        let (bias, res) = (rng.f32s(n), rng.f32s(m * n));
+        let p = pack_i8(&w, n, kd);
+        for ep in epilogues(&bias, &res) {
+            let mut want = vec![0.0; m * n];
+            generic::linear_i8(a, m, &p.view(), &ep, &mut want, &mut Scratch::default());
+            let mut got = vec![f32::NAN; m * n];
+            k.linear_i8(a, m, &p.view(), &ep, &mut got, &mut scratch);
+            for (idx, (g, w)) in got.iter().zip(&want).enumerate() {
+                let t = tol::I8_OUT_REL * (1.0 + w.abs()) + tol::GELU_ABS;
+                assert!(
+                    (g - w).abs() <= t,
+                    "{} linear_i8 m={m} k={kd} n={n} @{idx}: {g} vs {w}",
+                    k.backend()
+                );
+            }
+        }
+    }
+}
+
+fn linear_float_matches_generic(k: Kernels) {
+    let mut rng = Rng(13);
+    for &(m, kd, n) in SHAPES {
+        let (a, w) = (rng.f32s(m * kd + 3), rng.f32s(n * kd));
+        let a = &a[3..];
+        let (bias, res) = (rng.f32s(n), rng.f32s(m * n));
+        let (p32, p16) = (pack_f32(&w, n, kd), pack_f16(&w, n, kd));
+        for ep in epilogues(&bias, &res) {
+            let (mut want, mut got) = (vec![0.0; m * n], vec![f32::NAN; m * n]);
+            generic::linear_f32_packed(a, m, &p32.view(), &ep, &mut want);
+            k.linear_f32(a, m, &p32.view(), &ep, &mut got);
+            for (g, w) in got.iter().zip(&want) {
+                let t = tol::gemm_f32(kd, *w) + tol::GELU_ABS;
+                assert!((g - w).abs() <= t, "{} linear_f32 m={m} k={kd} n={n}: {g} vs {w}", k.backend());
+            }
+            generic::linear_f16(a, m, &p16.view(), &ep, &mut want);
+            k.linear_f16(a, m, &p16.view(), &ep, &mut got);
+            for (g, w) in got.iter().zip(&want) {
+                let t = tol::gemm_f32(kd, *w) + tol::GELU_ABS;
+                assert!((g - w).abs() <= t, "{} linear_f16 m={m} k={kd} n={n}: {g} vs {w}", k.backend());
+            }
+        }
+    }
+}
+
+fn gelu_matches_generic(k: Kernels) {
+    let mut x: Vec<f32> = (-4000..=4000).map(|i| i as f32 / 500.0).collect();
+    x.extend([f32::INFINITY, f32::NEG_INFINITY, -0.0, 1e-30, -1e-30, 30.0, -30.0]);
+    let want: Vec<f32> = x.iter().map(|&v| generic::gelu_erf_f32(v)).collect();
+    let mut got = x.clone();
+    k.gelu_erf(&mut got[1..]); // unaligned, odd length
+    got[0] = generic::gelu_erf_f32(x[0]);
+    let (mut worst, mut at) = (0.0f32, 0.0f32);
+    for ((g, w), xv) in got.iter().zip(&want).zip(&x) {
+        let err = (g - w).abs() / w.abs().max(1.0);
+        if !xv.is_infinite() && err > worst {
+            (worst, at) = (err, *xv);
+        }
+    }
+    assert!(worst <= tol::GELU_ABS, "{} gelu: worst error {worst:e} at x = {at}", k.backend());
+}
+
+macro_rules! backend_suite {
+    ($($module:ident => $backend:expr;)*) => {$(
+        mod $module {
+            use super::*;
+            fn run(f: fn(Kernels)) {
+                if let Some(k) = kernels($backend) {
+                    f(k)
+                }
+            }
+            #[test] fn gemm_i32_exact_on_fixed_shapes() { run(super::gemm_i32_exact_on_fixed_shapes) }
+            #[test] fn gemm_i32_exact_on_extremes() { run(super::gemm_i32_exact_on_extremes) }
+            #[test] fn linear_i8_matches_generic() { run(super::linear_i8_matches_generic) }
+            #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }
+            #[test] fn gelu_matches_generic() { run(super::gelu_matches_generic) }
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(48))]
+                #[test]
+                fn gemm_i32_exact_on_random_shapes(m in 0usize..20, kd in 0usize..300, n in 1usize..70,
+                                                   seed in any::<u64>(), offset in 0usize..4) {
+                    if let Some(k) = kernels($backend) {
+                        let mut rng = Rng(seed | 1);
+                        let (q, w) = (rng.i8s(m * kd), rng.i8s(n * kd));
+                        check_gemm_i32(&k, &q, &w, m, kd, n, offset);
+                    }
+                }
+            }
+        }
+    )*};
+}
+
+backend_suite! {
+    generic_backend => Backend::Generic;
+    avx2 => Backend::Avx2;
+    avx512 => Backend::Avx512;
+    avx512_vnni => Backend::Avx512Vnni;
+    neon => Backend::Neon;
+    neon_dotprod => Backend::NeonDotprod;
+}
