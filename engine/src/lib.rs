@@ -12,4 +12,6 @@
 #![deny(unsafe_code)]
 
 pub mod blob;
+#[allow(unsafe_code)]
+mod mmap;
 pub mod tokenizer;

@@ -1,0 +1,137 @@
+//! Why a blob was refused. Each variant is one rule of docs/FORMAT.md (the rule id is in its
+//! doc comment and its message), so a user can look the problem up and a test can target it.
+
+use super::format::{Encoding, Layout};
+use std::path::PathBuf;
+
+/// Where a malformed name sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    Metadata,
+    Tensor,
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Metadata => "metadata entry",
+            Self::Tensor => "tensor entry",
+        })
+    }
+}
+
+/// The value type a metadata key holds or was asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    U64,
+    F64,
+    Bool,
+    Str,
+    StrList,
+}
+
+impl std::fmt::Display for ValueType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::U64 => "u64",
+            Self::F64 => "f64",
+            Self::Bool => "bool",
+            Self::Str => "str",
+            Self::StrList => "str[]",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("cannot open blob {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// H1
+    #[error("H1: the file is {len} bytes, shorter than the 64-byte header")]
+    TooShort { len: usize },
+    /// H2
+    #[error("H2: not an edgebert blob (magic bytes {found:02x?})")]
+    BadMagic { found: [u8; 8] },
+    /// H3
+    #[error("H3: blob format version {found}, this engine reads version {supported}")]
+    UnsupportedVersion { found: u32, supported: u32 },
+    /// H4
+    #[error("H4: header byte {offset} is reserved and must be zero")]
+    ReservedNotZero { offset: usize },
+    /// H5
+    #[error("H5: the header says the file is {expected} bytes but it is {found} (truncated or appended to)")]
+    FileLength { expected: u64, found: u64 },
+    /// H6
+    #[error("H6: the index declares {what} = {found}, above the limit {max}")]
+    IndexTooLarge { what: &'static str, found: u64, max: u64 },
+    /// H7
+    #[error("H7: an index of {index_len} bytes does not fit in a file of {file_len} bytes")]
+    IndexOutOfBounds { index_len: u64, file_len: u64 },
+    /// H8
+    #[error("H8: header/index checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the file is corrupted")]
+    IndexChecksum { stored: u32, computed: u32 },
+    /// I1
+    #[error("I1: {kind} {entry} runs past the end of the index (reading {field} at index byte {at})")]
+    IndexTruncated { kind: EntryKind, entry: usize, field: &'static str, at: usize },
+    /// I2
+    #[error("I2: {unused} bytes left in the index after the last entry")]
+    IndexTrailingBytes { unused: usize },
+    /// M1
+    #[error("M1: metadata key {entry} is {len} bytes or not UTF-8 (1..=128 bytes of UTF-8 required)")]
+    BadKey { entry: usize, len: usize },
+    /// M2
+    #[error("M2: metadata key `{key}` appears twice")]
+    DuplicateKey { key: String },
+    /// M3
+    #[error("M3: metadata key `{key}` has unknown value type {code}")]
+    UnknownValueType { key: String, code: u8 },
+    /// M4
+    #[error("M4: metadata key `{key}` holds an invalid {value_type} value")]
+    BadValue { key: String, value_type: ValueType },
+    /// T1
+    #[error("T1: tensor name {entry} is {len} bytes or not UTF-8 (1..=256 bytes of UTF-8 required)")]
+    BadName { entry: usize, len: usize },
+    /// T2
+    #[error("T2: tensor `{name}` appears twice")]
+    DuplicateName { name: String },
+    /// T3
+    #[error("T3: tensor `{name}` has unknown encoding {code}")]
+    UnknownEncoding { name: String, code: u8 },
+    /// T4
+    #[error("T4: tensor `{name}`: encoding {encoding} does not allow layout code {layout}")]
+    UnsupportedLayout { name: String, encoding: Encoding, layout: u8 },
+    /// T5
+    #[error("T5: tensor `{name}`: rank {rank} is not allowed for {encoding} in layout {layout}")]
+    BadRank { name: String, encoding: Encoding, layout: Layout, rank: usize },
+    /// T6
+    #[error("T6: tensor `{name}`: shape {shape:?} has a zero dimension or a size that overflows")]
+    BadShape { name: String, shape: Vec<u64> },
+    /// T7
+    #[error("T7: tensor `{name}` stores {found} bytes, its encoding and shape need {expected}")]
+    ByteLength { name: String, expected: u64, found: u64 },
+    /// T8
+    #[error("T8: tensor `{name}` starts at offset {offset}, not a multiple of 64")]
+    Misaligned { name: String, offset: u64 },
+    /// T9
+    #[error("T9: tensor `{name}` bytes [{offset}, +{len}) fall outside the data section [{data_offset}, {file_len})")]
+    OutOfBounds { name: String, offset: u64, len: u64, data_offset: u64, file_len: u64 },
+    /// T10
+    #[error("T10: tensor `{name}` starts at {offset}; tensors are packed in order, so it must start at {expected}")]
+    Placement { name: String, offset: u64, expected: u64 },
+    /// T11
+    #[error("T11: the data ends at {data_end} but the file is {file_len} bytes")]
+    DataEnd { data_end: u64, file_len: u64 },
+    /// D1
+    #[error("D1: tensor `{name}` data checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the weights are corrupted")]
+    DataChecksum { name: String, stored: u32, computed: u32 },
+    #[error("the blob has no tensor `{name}`")]
+    MissingTensor { name: String },
+    #[error("tensor `{name}` is {found}, expected {expected}")]
+    WrongEncoding { name: String, expected: &'static str, found: Encoding },
+    #[error("the blob has no metadata key `{key}` (FORMAT.md §3.1)")]
+    MissingMetadata { key: &'static str },
+    #[error("metadata key `{key}` holds a {found}, expected a {expected}")]
+    MetadataType { key: String, expected: ValueType, found: ValueType },
+    #[error("metadata key `{key}`: {problem}")]
+    InvalidMetadata { key: &'static str, problem: &'static str },
+}

@@ -1,0 +1,347 @@
+//! One test per rule of docs/FORMAT.md: a valid blob with exactly one thing broken must be
+//! refused with that rule's error variant.
+
+mod blob_common;
+
+use blob_common::{f32_bytes, patch, Spec};
+use edgebert_engine::blob::encode::{write_meta, RawTensor};
+use edgebert_engine::blob::format::{Encoding, Layout};
+use edgebert_engine::blob::{Blob, BlobError, EntryKind, MetaValue, TensorData, ValueType};
+
+fn open(file: &[u8]) -> Result<Blob, BlobError> {
+    Blob::from_bytes(file)
+}
+
+fn err(file: &[u8]) -> BlobError {
+    match open(file) {
+        Ok(_) => panic!("a broken blob was accepted"),
+        Err(e) => e,
+    }
+}
+
+fn with_tensor(edit: impl FnOnce(&mut Vec<RawTensor>)) -> Vec<u8> {
+    let mut spec = Spec::valid();
+    edit(&mut spec.tensors);
+    spec.build()
+}
+
+#[test]
+fn the_valid_blob_opens_and_its_views_hold_the_stored_values() {
+    let blob = open(&Spec::valid().build()).expect("valid blob");
+    assert_eq!(blob.f32("bias").unwrap(), &[0.5, -1.0, 2.0]);
+    match blob.tensor("w").unwrap().data {
+        TensorData::I8Channel { data, scales, col_sums } => {
+            assert_eq!(data[5..8], [127, -127, 0]);
+            assert_eq!(scales, &[0.1, 0.2, 0.3]);
+            assert_eq!(col_sums, &[11, 137, 1]);
+        }
+        other => panic!("{other:?}"),
+    }
+    match blob.tensor("emb").unwrap().data {
+        TensorData::I8Row { data, scales } => {
+            assert_eq!((data, scales), (&[1, 2, 3, -4, -5, -6][..], &[0.5, 0.25][..]))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(blob.bytes_of("tok").unwrap(), b"hello");
+    let m = blob.metadata();
+    assert_eq!(m.u64("answer").unwrap(), 42);
+    assert_eq!(m.str_list("labels").unwrap(), vec!["neg", "pos"]);
+    assert!(m.bool("flag").unwrap());
+    blob.verify().expect("checksums of untouched data");
+}
+
+#[test]
+fn typed_lookups_name_what_is_wrong() {
+    let blob = open(&Spec::valid().build()).unwrap();
+    assert!(matches!(blob.tensor("nope"), Err(BlobError::MissingTensor { .. })));
+    assert!(matches!(blob.f32("w"), Err(BlobError::WrongEncoding { found: Encoding::I8Channel, .. })));
+    assert!(matches!(blob.metadata().u64("missing"), Err(BlobError::MissingMetadata { key: "missing" })));
+    assert!(matches!(
+        blob.metadata().u64("name"),
+        Err(BlobError::MetadataType { expected: ValueType::U64, found: ValueType::Str, .. })
+    ));
+}
+
+#[test]
+fn h1_too_short() {
+    let file = Spec::valid().build();
+    assert!(matches!(err(&file[..63]), BlobError::TooShort { len: 63 }));
+    assert!(matches!(err(&[]), BlobError::TooShort { len: 0 }));
+}
+
+#[test]
+fn h2_bad_magic() {
+    let mut file = Spec::valid().build();
+    file[3] = b'X';
+    assert!(matches!(err(&file), BlobError::BadMagic { .. }));
+}
+
+#[test]
+fn h3_unsupported_version() {
+    let mut file = Spec::valid().build();
+    patch(&mut file, 8, &2u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::UnsupportedVersion { found: 2, supported: 1 }));
+}
+
+#[test]
+fn h4_reserved_not_zero() {
+    for at in [12, 40, 59] {
+        let mut file = Spec::valid().build();
+        patch(&mut file, at, &[1]);
+        assert!(matches!(err(&file), BlobError::ReservedNotZero { offset } if offset == at), "byte {at}");
+    }
+}
+
+#[test]
+fn h5_file_length() {
+    let file = Spec::valid().build();
+    let n = file.len() as u64;
+    assert!(
+        matches!(err(&file[..file.len() - 1]), BlobError::FileLength { expected, found } if expected == n && found == n - 1)
+    );
+    let mut longer = file.clone();
+    longer.push(0);
+    assert!(matches!(err(&longer), BlobError::FileLength { .. }));
+}
+
+#[test]
+fn h6_index_too_large() {
+    let mut file = Spec::valid().build();
+    patch(&mut file, 24, &((16u64 << 20) + 1).to_le_bytes());
+    assert!(matches!(err(&file), BlobError::IndexTooLarge { what: "index_len", .. }));
+    let mut file = Spec::valid().build();
+    patch(&mut file, 36, &70_000u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::IndexTooLarge { what: "tensor_count", .. }));
+    let mut file = Spec::valid().build();
+    patch(&mut file, 32, &5_000u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::IndexTooLarge { what: "metadata_count", .. }));
+}
+
+#[test]
+fn h7_index_out_of_bounds() {
+    let mut file = Spec::valid().build();
+    let len = file.len() as u64;
+    patch(&mut file, 24, &len.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::IndexOutOfBounds { .. }));
+}
+
+#[test]
+fn h8_index_checksum() {
+    let clean = Spec::valid().build();
+    for at in [16, 33, 64, 100, 200] {
+        let mut file = clean.clone();
+        file[at] ^= 0x10;
+        // A flipped length field may be caught earlier (H5/H6/H7); anything else by H8.
+        let e = err(&file);
+        assert!(
+            matches!(
+                e,
+                BlobError::IndexChecksum { .. }
+                    | BlobError::FileLength { .. }
+                    | BlobError::IndexTooLarge { .. }
+                    | BlobError::IndexOutOfBounds { .. }
+            ),
+            "byte {at}: {e}"
+        );
+    }
+    let mut file = clean;
+    file[100] ^= 1;
+    assert!(matches!(err(&file), BlobError::IndexChecksum { .. }));
+}
+
+#[test]
+fn i1_index_truncated() {
+    let mut file = Spec::valid().build();
+    patch(&mut file, 36, &5u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::IndexTruncated { kind: EntryKind::Tensor, entry: 4, .. }));
+    // A string whose length runs past the index.
+    let mut spec = Spec::valid();
+    let mut raw = Vec::new();
+    write_meta(&mut raw, b"s", &MetaValue::Str(String::new()));
+    let n = raw.len();
+    raw[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    spec.raw_meta = (raw, 1);
+    assert!(matches!(err(&spec.build()), BlobError::IndexTruncated { kind: EntryKind::Metadata, .. }));
+}
+
+#[test]
+fn i2_index_trailing_bytes() {
+    let mut spec = Spec::valid();
+    spec.trailing_index = vec![0; 3];
+    assert!(matches!(err(&spec.build()), BlobError::IndexTrailingBytes { unused: 3 }));
+}
+
+fn with_raw_meta(key: &[u8], code: u8, value: &[u8]) -> Vec<u8> {
+    let mut spec = Spec::valid();
+    let mut raw = (key.len() as u16).to_le_bytes().to_vec();
+    raw.extend_from_slice(key);
+    raw.push(code);
+    raw.extend_from_slice(value);
+    spec.raw_meta = (raw, 1);
+    spec.build()
+}
+
+#[test]
+fn m1_bad_key() {
+    assert!(matches!(err(&with_raw_meta(b"", 3, &[1])), BlobError::BadKey { len: 0, .. }));
+    assert!(matches!(err(&with_raw_meta(&[b'k'; 129], 3, &[1])), BlobError::BadKey { len: 129, .. }));
+    assert!(matches!(err(&with_raw_meta(&[0xFF, 0xFE], 3, &[1])), BlobError::BadKey { .. }));
+    assert!(open(&with_raw_meta(&[b'k'; 128], 3, &[1])).is_ok());
+}
+
+#[test]
+fn m2_duplicate_key() {
+    let e = err(&with_raw_meta(b"answer", 3, &[1]));
+    assert!(matches!(e, BlobError::DuplicateKey { ref key } if key == "answer"), "{e}");
+}
+
+#[test]
+fn m3_unknown_value_type() {
+    assert!(matches!(err(&with_raw_meta(b"k", 6, &[0; 8])), BlobError::UnknownValueType { code: 6, .. }));
+    assert!(matches!(err(&with_raw_meta(b"k", 0, &[0; 8])), BlobError::UnknownValueType { code: 0, .. }));
+}
+
+#[test]
+fn m4_bad_value() {
+    assert!(matches!(
+        err(&with_raw_meta(b"k", 3, &[2])),
+        BlobError::BadValue { value_type: ValueType::Bool, .. }
+    ));
+    let bad_utf8 = [2, 0, 0, 0, 0xC3, 0x28];
+    assert!(matches!(
+        err(&with_raw_meta(b"k", 4, &bad_utf8)),
+        BlobError::BadValue { value_type: ValueType::Str, .. }
+    ));
+    let list = [1, 0, 0, 0, 2, 0, 0, 0, 0xC3, 0x28];
+    assert!(matches!(
+        err(&with_raw_meta(b"k", 5, &list)),
+        BlobError::BadValue { value_type: ValueType::StrList, .. }
+    ));
+}
+
+#[test]
+fn t1_bad_name() {
+    for name in [Vec::new(), vec![b'n'; 257], vec![0xFF]] {
+        let file = with_tensor(|t| t[0].name = name.clone());
+        assert!(matches!(err(&file), BlobError::BadName { entry: 0, .. }), "{name:?}");
+    }
+    assert!(open(&with_tensor(|t| t[0].name = vec![b'n'; 256])).is_ok());
+}
+
+#[test]
+fn t2_duplicate_name() {
+    let file = with_tensor(|t| t[2].name = b"w".to_vec());
+    assert!(matches!(err(&file), BlobError::DuplicateName { ref name } if name == "w"));
+}
+
+#[test]
+fn t3_unknown_encoding() {
+    for code in [0, 6, 255] {
+        assert!(
+            matches!(err(&with_tensor(|t| t[0].encoding = code)), BlobError::UnknownEncoding { code: c, .. } if c == code)
+        );
+    }
+}
+
+#[test]
+fn t4_unsupported_layout() {
+    let file = with_tensor(|t| t[2].layout = Layout::Panel16.code());
+    assert!(matches!(err(&file), BlobError::UnsupportedLayout { encoding: Encoding::I8Row, layout: 1, .. }));
+    assert!(matches!(err(&with_tensor(|t| t[0].layout = 7)), BlobError::UnsupportedLayout { layout: 7, .. }));
+}
+
+#[test]
+fn t5_bad_rank() {
+    let e = err(&with_tensor(|t| t[3].shape = vec![5, 1]));
+    assert!(matches!(e, BlobError::BadRank { encoding: Encoding::U8, rank: 2, .. }), "{e}");
+    let e = err(&with_tensor(|t| t[0].shape = vec![3, 1, 1, 1, 1]));
+    assert!(matches!(e, BlobError::BadRank { rank: 5, .. }), "{e}");
+    let e = err(&with_tensor(|t| t[1].shape = vec![15]));
+    assert!(matches!(e, BlobError::BadRank { encoding: Encoding::I8Channel, rank: 1, .. }), "{e}");
+}
+
+#[test]
+fn t6_bad_shape() {
+    assert!(matches!(err(&with_tensor(|t| t[0].shape = vec![0])), BlobError::BadShape { .. }));
+    let e = err(&with_tensor(|t| t[0].shape = vec![u64::MAX / 2, 4]));
+    assert!(matches!(e, BlobError::BadShape { .. }), "{e}");
+    let e = err(&with_tensor(|t| t[1].shape = vec![u64::MAX, u64::MAX]));
+    assert!(matches!(e, BlobError::BadShape { .. }), "{e}");
+}
+
+#[test]
+fn t7_byte_length() {
+    let e = err(&with_tensor(|t| t[0].shape = vec![4]));
+    assert!(matches!(e, BlobError::ByteLength { expected: 16, found: 12, .. }), "{e}");
+    // The documented sub-array padding is part of the length: 15 + pad + 12 + pad + 12.
+    let e = err(&with_tensor(|t| t[1].byte_len -= 1));
+    assert!(matches!(e, BlobError::ByteLength { expected: 140, found: 139, .. }), "{e}");
+}
+
+#[test]
+fn t8_misaligned() {
+    let mut spec = Spec::valid();
+    let at = spec.build().len() as u64 - 5 - 64;
+    spec.offset_override = vec![(3, at + 1)];
+    assert!(matches!(err(&spec.build()), BlobError::Misaligned { .. }));
+}
+
+#[test]
+fn t9_out_of_bounds() {
+    let mut spec = Spec::valid();
+    spec.offset_override = vec![(3, 1 << 20)];
+    assert!(matches!(err(&spec.build()), BlobError::OutOfBounds { .. }));
+    spec.offset_override = vec![(0, 0)];
+    assert!(matches!(err(&spec.build()), BlobError::OutOfBounds { offset: 0, .. }));
+    spec.offset_override = vec![(3, u64::MAX - 63)];
+    assert!(matches!(err(&spec.build()), BlobError::OutOfBounds { .. }));
+}
+
+#[test]
+fn t10_placement() {
+    // Overlap: the second tensor at the first one's offset.
+    let spec = Spec::valid();
+    let file = spec.build();
+    let blob = open(&file).unwrap();
+    let first = blob.tensors()[0].offset as u64;
+    let mut overlap = spec.clone();
+    overlap.offset_override = vec![(1, first)];
+    assert!(matches!(err(&overlap.build()), BlobError::Placement { ref name, .. } if name == "w"));
+    // Hole: the last tensor one alignment unit later than packed order puts it.
+    let mut hole = spec.clone();
+    let last = blob.tensors()[3].offset as u64;
+    hole.offset_override = vec![(3, last + 64)];
+    hole.trailing_file = vec![0; 64];
+    assert!(matches!(err(&hole.build()), BlobError::Placement { ref name, .. } if name == "tok"));
+}
+
+#[test]
+fn t11_data_end() {
+    let mut spec = Spec::valid();
+    spec.trailing_file = vec![0; 7];
+    assert!(matches!(err(&spec.build()), BlobError::DataEnd { .. }));
+}
+
+#[test]
+fn d1_data_checksum_is_checked_by_verify_not_at_open() {
+    let mut file = Spec::valid().build();
+    let at = file.len() - 2;
+    file[at] ^= 0x01;
+    let blob = open(&file).expect("data bytes are not read at open");
+    assert!(matches!(blob.verify(), Err(BlobError::DataChecksum { ref name, .. }) if name == "tok"));
+}
+
+#[test]
+fn a_float_tensor_of_every_allowed_rank_opens() {
+    for shape in [vec![6u64], vec![2, 3], vec![1, 2, 3], vec![1, 1, 2, 3]] {
+        let data = f32_bytes(&[1.0; 6]);
+        let mut spec = Spec::valid();
+        spec.tensors[0].shape = shape.clone();
+        spec.tensors[0].byte_len = data.len() as u64;
+        spec.tensors[0].data_crc32c = edgebert_engine::blob::crc32c(&data);
+        spec.data[0] = data;
+        let blob = open(&spec.build()).unwrap_or_else(|e| panic!("{shape:?}: {e}"));
+        assert_eq!(blob.f32("bias").unwrap().len(), 6);
+    }
+}
