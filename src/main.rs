@@ -1,1 +1,54 @@
-fn main() {}
+//! `edgebert`: the command-line tool. Converts Hugging Face checkpoints, classifies and embeds
+//! text, inspects and benchmarks models. Argument parsing and printing live here; the work is
+//! done by the library crates.
+
+#![forbid(unsafe_code)]
+
+mod commands;
+mod input;
+mod model_source;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Run BERT-family encoders fast and small: classify and embed text on laptops, phones and boards.
+#[derive(Parser, Debug)]
+#[command(name = "edgebert", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Classify(commands::classify::ClassifyArgs),
+    Embed(commands::embed::EmbedArgs),
+    Convert(commands::convert::ConvertArgs),
+    Inspect(commands::inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Classify(args) => commands::classify::run(args),
+        Command::Embed(args) => commands::embed::run(args),
+        Command::Convert(args) => commands::convert::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `text` cut to `max` characters with an ellipsis, tabs and newlines shown as spaces, for tables.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    let flat: String = text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    flat.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+}

@@ -23,7 +23,12 @@ fn golden() -> Option<Golden> {
     let path = asset("golden/golden.json")?;
     let text = std::fs::read_to_string(&path).expect("golden.json is readable");
     let v: Value = serde_json::from_str(&text).expect("golden.json is JSON");
-    let sentences = v["sentences"].as_array().expect("sentences").iter().map(|s| s.as_str().expect("string").to_string()).collect();
+    let sentences = v["sentences"]
+        .as_array()
+        .expect("sentences")
+        .iter()
+        .map(|s| s.as_str().expect("string").to_string())
+        .collect();
     Some(Golden { sentences, models: v["models"].clone() })
 }
 
@@ -49,7 +54,8 @@ fn check_encoder(name: &str) -> Option<(ReferencePipeline, Vec<Value>, Vec<Strin
         assert_eq!(enc.ids, ids(&entry["input_ids"]), "{name}: token ids of sentence {i} ({:?})", texts[i]);
         if let Some(hidden) = entry.get("last_hidden_state").filter(|h| !h.is_null()) {
             let want: Vec<f32> = hidden.as_array().expect("rows").iter().flat_map(floats).collect();
-            let out = pipeline.checkpoint.model.forward(&[Sequence::new(enc.ids.clone())], false).expect("forward");
+            let out =
+                pipeline.checkpoint.model.forward(&[Sequence::new(enc.ids.clone())], false).expect("forward");
             let diff = max_abs_diff(&out.last_hidden_state, &want);
             assert!(diff <= HIDDEN_TOL, "{name}: last_hidden_state of sentence {i} differs by {diff}");
         }

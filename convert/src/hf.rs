@@ -36,15 +36,25 @@ impl Checkpoint {
         }
         let config_path = dir.join("config.json");
         let config_text = read_text(&config_path)?;
-        let config = Config::from_hf_json(&config_text).with_context(|| format!("{}", config_path.display()))?;
+        let config =
+            Config::from_hf_json(&config_text).with_context(|| format!("{}", config_path.display()))?;
         let weights_path = dir.join("model.safetensors");
-        let bytes = fs::read(&weights_path).with_context(|| format!("cannot read {}", weights_path.display()))?;
-        let source = SafetensorsSource::parse(&bytes).with_context(|| format!("{}", weights_path.display()))?;
-        let weights = BertWeights::load(&config, &source).with_context(|| format!("{}", weights_path.display()))?;
+        let bytes =
+            fs::read(&weights_path).with_context(|| format!("cannot read {}", weights_path.display()))?;
+        let source =
+            SafetensorsSource::parse(&bytes).with_context(|| format!("{}", weights_path.display()))?;
+        let weights =
+            BertWeights::load(&config, &source).with_context(|| format!("{}", weights_path.display()))?;
         let tokenizer = tokenizer_spec(dir)?;
         let pooling = sentence_pooling(dir)?;
         let max_seq_len = max_seq_len(dir, &config)?;
-        Ok(Checkpoint { dir: dir.to_path_buf(), model: BertModel::new(config, weights), tokenizer, pooling, max_seq_len })
+        Ok(Checkpoint {
+            dir: dir.to_path_buf(),
+            model: BertModel::new(config, weights),
+            tokenizer,
+            pooling,
+            max_seq_len,
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -123,8 +133,8 @@ fn sentence_pooling(dir: &Path) -> Result<Option<EmbeddingPooling>> {
         return Ok(None);
     };
     let cfg_path = dir.join(&pool.path).join("config.json");
-    let cfg: PoolingConfig =
-        read_json(&cfg_path)?.with_context(|| format!("{} is missing (named by modules.json)", cfg_path.display()))?;
+    let cfg: PoolingConfig = read_json(&cfg_path)?
+        .with_context(|| format!("{} is missing (named by modules.json)", cfg_path.display()))?;
     let mode = match (cfg.pooling_mode_mean_tokens, cfg.pooling_mode_cls_token) {
         _ if cfg.pooling_mode_max_tokens || cfg.pooling_mode_mean_sqrt_len_tokens => {
             bail!("{}: only mean or CLS pooling is supported", cfg_path.display())
@@ -146,7 +156,9 @@ fn max_seq_len(dir: &Path, config: &Config) -> Result<usize> {
     let path = dir.join("sentence_bert_config.json");
     let declared = read_json::<SentenceBertConfig>(&path)?.and_then(|c| c.max_seq_length);
     match declared {
-        Some(n) if n < 2 => bail!("{}: max_seq_length {n} leaves no room for [CLS] and [SEP]", path.display()),
+        Some(n) if n < 2 => {
+            bail!("{}: max_seq_length {n} leaves no room for [CLS] and [SEP]", path.display())
+        }
         Some(n) => Ok(n.min(config.max_position_embeddings)),
         None => Ok(config.max_position_embeddings),
     }

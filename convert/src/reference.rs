@@ -30,7 +30,11 @@ impl ReferencePipeline {
     }
 
     /// Runs the encoder over `texts` in batches and hands each batch's output to `head`.
-    fn run<T>(&self, texts: &[&str], mut head: impl FnMut(&EncoderOutput) -> Result<Vec<T>>) -> Result<Vec<T>> {
+    fn run<T>(
+        &self,
+        texts: &[&str],
+        mut head: impl FnMut(&EncoderOutput) -> Result<Vec<T>>,
+    ) -> Result<Vec<T>> {
         let mut results = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(BATCH) {
             let batch: Vec<Sequence> = self
@@ -45,6 +49,13 @@ impl ReferencePipeline {
     }
 
     pub fn classify(&self, texts: &[&str]) -> Result<Vec<Classification>> {
+        if self.checkpoint.model.weights.classifier.is_none() {
+            anyhow::bail!(
+                "{}: this checkpoint has no classification head (pooler + classifier); \
+                 use `edgebert embed` for sentence embeddings",
+                self.checkpoint.dir.display()
+            );
+        }
         let labels = &self.checkpoint.config().id2label;
         self.run(texts, |out| {
             let logits = self.checkpoint.model.classify_logits(out)?;

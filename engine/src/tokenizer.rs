@@ -76,9 +76,7 @@ mod text {
                 TokenizerSpec::WordPiece { vocab, lowercase } => wordpiece(vocab, *lowercase)?,
             };
             inner.with_padding(None);
-            inner
-                .with_truncation(None)
-                .map_err(|e| TokenizerError::Build(e.to_string()))?;
+            inner.with_truncation(None).map_err(|e| TokenizerError::Build(e.to_string()))?;
             Ok(TextTokenizer { inner, max_len: max_len.max(2) })
         }
 
@@ -90,10 +88,7 @@ mod text {
         /// `[CLS] text [SEP]`, truncated to `max_len` keeping both special tokens. The empty
         /// string gives `[CLS] [SEP]`.
         pub fn encode(&self, text: &str) -> Result<Encoded, TokenizerError> {
-            let enc = self
-                .inner
-                .encode(text, true)
-                .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+            let enc = self.inner.encode(text, true).map_err(|e| TokenizerError::Encode(e.to_string()))?;
             let mut ids = enc.get_ids().to_vec();
             let mut type_ids = enc.get_type_ids().to_vec();
             let mut offsets = enc.get_offsets().to_vec();
@@ -115,14 +110,10 @@ mod text {
 
     /// The BERT uncased/cased pipeline that `BertTokenizer` applies to a `vocab.txt`.
     fn wordpiece(vocab_text: &str, lowercase: bool) -> Result<Tokenizer, TokenizerError> {
-        let vocab: HashMap<&str, u32> = vocab_text
-            .lines()
-            .enumerate()
-            .map(|(i, tok)| (tok.trim_end(), i as u32))
-            .collect();
-        let id_of = |token: &'static str| {
-            vocab.get(token).copied().ok_or(TokenizerError::MissingSpecial { token })
-        };
+        let vocab: HashMap<&str, u32> =
+            vocab_text.lines().enumerate().map(|(i, tok)| (tok.trim_end(), i as u32)).collect();
+        let id_of =
+            |token: &'static str| vocab.get(token).copied().ok_or(TokenizerError::MissingSpecial { token });
         let (cls, sep) = (id_of("[CLS]")?, id_of("[SEP]")?);
         id_of("[UNK]")?;
         let model = WordPiece::builder()
@@ -136,13 +127,9 @@ mod text {
             .build()
             .map_err(|e| TokenizerError::Build(e.to_string()))?;
         let mut tk = Tokenizer::new(model);
-        tk.with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
-            .map_err(build_error)?;
+        tk.with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase))).map_err(build_error)?;
         tk.with_pre_tokenizer(Some(BertPreTokenizer));
-        tk.with_post_processor(Some(BertProcessing::new(
-            ("[SEP]".into(), sep),
-            ("[CLS]".into(), cls),
-        )));
+        tk.with_post_processor(Some(BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls))));
         let specials: Vec<AddedToken> = BERT_SPECIALS
             .iter()
             .filter(|t| vocab.contains_key(**t))

@@ -2,9 +2,9 @@
 //! masked multi-head self-attention and a GELU feed-forward block, each followed by a residual
 //! add and LayerNorm — exactly what `transformers`' `BertModel` computes, in plain f32.
 //!
-//! A batch is padded to its longest sequence; padded key positions are masked to `-inf` before the
-//! softmax, so they contribute exact zeros and every sequence's numbers are bit-identical to
-//! running it alone.
+//! A batch is padded to its longest sequence. Attention only ever looks at a sequence's own keys
+//! (the attention mask), and every other operation works row by row, so each sequence's numbers
+//! are bit-identical to running it alone; the values in padding rows mean nothing.
 
 use crate::weights::{EncoderLayer, Linear};
 use crate::{BertWeights, Config, ModelError};
@@ -98,18 +98,27 @@ impl BertModel {
                 return Err(ModelError::EmptySequence);
             }
             if seq.ids.len() > c.max_position_embeddings {
-                return Err(ModelError::SequenceTooLong { len: seq.ids.len(), max: c.max_position_embeddings });
+                return Err(ModelError::SequenceTooLong {
+                    len: seq.ids.len(),
+                    max: c.max_position_embeddings,
+                });
             }
             if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
                 return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() });
             }
-            if let Some((position, &id)) = seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size) {
+            if let Some((position, &id)) =
+                seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size)
+            {
                 return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size });
             }
             if let Some((position, &id)) =
                 seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)
             {
-                return Err(ModelError::TokenTypeOutOfRange { id, position, type_vocab_size: c.type_vocab_size });
+                return Err(ModelError::TokenTypeOutOfRange {
+                    id,
+                    position,
+                    type_vocab_size: c.type_vocab_size,
+                });
             }
         }
         Ok(())
@@ -154,36 +163,33 @@ impl BertModel {
         x.copy_from_slice(&out);
     }
 
-    /// softmax(Q·Kᵀ/√d + mask)·V for each sequence and head; the mask hides keys past the
-    /// sequence's length.
+    /// softmax(Q·Kᵀ/√d)·V for each sequence and head, over the sequence's own keys only: keys past
+    /// its length (padding) are left out, which is what the attention mask means, and keeps every
+    /// sum in the same order as when the sequence runs alone.
     fn attention(&self, q: &[f32], k: &[f32], v: &[f32], lengths: &[usize], seq_len: usize) -> Vec<f32> {
         let h = self.config.hidden_size;
-        let heads = self.config.num_attention_heads;
         let d = self.config.head_dim();
         let scale = 1.0 / (d as f32).sqrt();
         let mut context = vec![0.0f32; q.len()];
-        let (mut qh, mut kh, mut vt) = (vec![0.0; seq_len * d], vec![0.0; seq_len * d], vec![0.0; d * seq_len]);
-        let mut scores = vec![0.0f32; seq_len * seq_len];
-        let mut ctx = vec![0.0f32; seq_len * d];
         for (b, &len) in lengths.iter().enumerate() {
-            for head in 0..heads {
-                for t in 0..seq_len {
+            let (mut qh, mut kh, mut vt) = (vec![0.0; len * d], vec![0.0; len * d], vec![0.0; d * len]);
+            let (mut scores, mut ctx) = (vec![0.0f32; len * len], vec![0.0f32; len * d]);
+            for head in 0..self.config.num_attention_heads {
+                for t in 0..len {
                     let src = (b * seq_len + t) * h + head * d;
                     qh[t * d..][..d].copy_from_slice(&q[src..src + d]);
                     kh[t * d..][..d].copy_from_slice(&k[src..src + d]);
                     for i in 0..d {
-                        vt[i * seq_len + t] = v[src + i];
+                        vt[i * len + t] = v[src + i];
                     }
                 }
-                linear_f32(&qh, &kh, None, &mut scores, seq_len, d, seq_len);
-                for row in scores.chunks_exact_mut(seq_len) {
-                    for (j, s) in row.iter_mut().enumerate() {
-                        *s = if j < len { *s * scale } else { f32::NEG_INFINITY };
-                    }
+                linear_f32(&qh, &kh, None, &mut scores, len, d, len);
+                for row in scores.chunks_exact_mut(len) {
+                    row.iter_mut().for_each(|s| *s *= scale);
                     softmax_f32(row);
                 }
-                linear_f32(&scores, &vt, None, &mut ctx, seq_len, seq_len, d);
-                for t in 0..seq_len {
+                linear_f32(&scores, &vt, None, &mut ctx, len, len, d);
+                for t in 0..len {
                     let dst = (b * seq_len + t) * h + head * d;
                     context[dst..dst + d].copy_from_slice(&ctx[t * d..][..d]);
                 }

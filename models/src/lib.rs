@@ -23,4 +23,4 @@ pub use encoder::{BertModel, EncoderOutput, Sequence};
 pub use error::ModelError;
 pub use heads::{l2_normalize, softmax, Classification};
 pub use pooling::{EmbeddingPooling, PoolingMode};
-pub use weights::{BertWeights, EncoderLayer, Embeddings, LayerNorm, Linear, TensorSource};
+pub use weights::{BertWeights, Embeddings, EncoderLayer, LayerNorm, Linear, TensorSource};

@@ -32,7 +32,12 @@ pub fn detect_prefix(source: &dyn TensorSource) -> &'static str {
 }
 
 /// Every tensor of the encoder (and the pooler and classifier when asked), in checkpoint order.
-pub fn bert_schema(config: &Config, prefix: &str, pooler: bool, num_labels: Option<usize>) -> Vec<TensorSpec> {
+pub fn bert_schema(
+    config: &Config,
+    prefix: &str,
+    pooler: bool,
+    num_labels: Option<usize>,
+) -> Vec<TensorSpec> {
     let (h, f) = (config.hidden_size, config.intermediate_size);
     let mut specs = Vec::new();
     let mut push = |name: String, shape: Vec<usize>| specs.push(TensorSpec { name, shape });

@@ -79,17 +79,14 @@ impl BertWeights {
         let h = config.hidden_size;
         let embeddings = Embeddings {
             word: reader.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h])?,
-            position: reader.tensor(
-                "embeddings.position_embeddings.weight",
-                &[config.max_position_embeddings, h],
-            )?,
+            position: reader
+                .tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h])?,
             token_type: reader
                 .tensor("embeddings.token_type_embeddings.weight", &[config.type_vocab_size, h])?,
             norm: reader.layer_norm("embeddings.LayerNorm", h)?,
         };
-        let layers = (0..config.num_hidden_layers)
-            .map(|i| reader.encoder_layer(i))
-            .collect::<Result<Vec<_>, _>>()?;
+        let layers =
+            (0..config.num_hidden_layers).map(|i| reader.encoder_layer(i)).collect::<Result<Vec<_>, _>>()?;
         let pooler = if has_pooler { Some(reader.linear("pooler.dense", h, h)?) } else { None };
         let classifier = if has_classifier {
             let labels = source

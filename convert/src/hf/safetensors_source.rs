@@ -26,13 +26,12 @@ impl TensorSource for SafetensorsSource<'_> {
     }
 
     fn to_f32(&self, name: &str) -> Result<Vec<f32>, ModelError> {
-        let view = self
-            .tensors
-            .tensor(name)
-            .map_err(|_| ModelError::MissingTensor { name: name.into() })?;
+        let view = self.tensors.tensor(name).map_err(|_| ModelError::MissingTensor { name: name.into() })?;
         let data = view.data();
         let values = match view.dtype() {
-            Dtype::F32 => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Dtype::F32 => {
+                data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+            }
             Dtype::F16 => data.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
             Dtype::BF16 => data.chunks_exact(2).map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
             other => {

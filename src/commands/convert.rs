@@ -1,0 +1,69 @@
+//! `edgebert convert`: a Hugging Face checkpoint directory to one blob.
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use edgebert_convert::blob::progress::ConvertBar;
+use edgebert_convert::blob::{convert_dir, Precision, Recipe, WriteOutcome};
+use std::path::PathBuf;
+
+/// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  edgebert convert ../shared/assets/models/all-minilm-l6-v2 -o minilm.ebq\n  \
+    edgebert convert MODEL_DIR -o model-f16.ebq --weights f16 --embeddings f16 --force")]
+pub struct ConvertArgs {
+    /// Checkpoint directory: config.json, model.safetensors, tokenizer.json or vocab.txt.
+    pub model: PathBuf,
+    /// Where to write the blob (written to a temporary file first, then renamed).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Precision of linear layers (attention, feed-forward, pooler, classifier).
+    #[arg(long, value_enum, default_value_t = Choice::Int8)]
+    pub weights: Choice,
+    /// Precision of the word, position and token-type embedding tables (int8: one scale per row).
+    #[arg(long, value_enum, default_value_t = Choice::Int8)]
+    pub embeddings: Choice,
+    /// Replace an existing, different file at the output path.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Choice {
+    Int8,
+    F16,
+    F32,
+}
+
+impl From<Choice> for Precision {
+    fn from(c: Choice) -> Precision {
+        match c {
+            Choice::Int8 => Precision::Int8,
+            Choice::F16 => Precision::F16,
+            Choice::F32 => Precision::F32,
+        }
+    }
+}
+
+pub fn run(args: ConvertArgs) -> Result<()> {
+    let recipe = Recipe { weights: args.weights.into(), embeddings: args.embeddings.into() };
+    let mut bar = ConvertBar::new();
+    let result = convert_dir(&args.model, &args.output, recipe, args.force, &mut |stage| bar.update(stage));
+    bar.finish();
+    let report = result?;
+    let verb = match report.outcome {
+        WriteOutcome::Created => "wrote",
+        WriteOutcome::Replaced => "replaced",
+        WriteOutcome::Unchanged => "unchanged (identical file already there):",
+    };
+    println!(
+        "{verb} {} — {} bytes, {} tensors, {:.1}% of model.safetensors ({} bytes); weights {}, embeddings {}",
+        report.output.display(),
+        report.blob_bytes,
+        report.tensors,
+        100.0 * report.blob_bytes as f64 / report.source_bytes.max(1) as f64,
+        report.source_bytes,
+        recipe.weights,
+        recipe.embeddings
+    );
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! `edgebert inspect`: what a blob holds, and with `--verify` whether its weights are intact.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use edgebert_engine::blob::{Blob, Encoding, MetaValue, TensorInfo};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Print a blob's model, metadata, tensors and bytes per encoding.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  edgebert inspect model.ebq\n  edgebert inspect model.ebq --verify --json")]
+pub struct InspectArgs {
+    /// A blob written by `edgebert convert`.
+    pub blob: PathBuf,
+    /// Also check every tensor's data checksum (reads the whole file).
+    #[arg(long)]
+    pub verify: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: InspectArgs) -> Result<()> {
+    let started = Instant::now();
+    let blob = Blob::open(&args.blob).with_context(|| format!("{}", args.blob.display()))?;
+    let open_us = started.elapsed().as_secs_f64() * 1e6;
+    let verified = if args.verify {
+        let t = Instant::now();
+        blob.verify().with_context(|| format!("{}: verification failed", args.blob.display()))?;
+        Some(t.elapsed().as_secs_f64() * 1e3)
+    } else {
+        None
+    };
+    let by_encoding = bytes_per_encoding(blob.tensors());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&to_json(&blob, &by_encoding, verified))?);
+        return Ok(());
+    }
+    let index = blob.index();
+    println!(
+        "{}: edgebert blob v{}, {} bytes ({}), {} tensors, opened and validated in {open_us:.0} µs",
+        args.blob.display(),
+        index.version,
+        index.file_len,
+        human(index.file_len as u64),
+        blob.tensors().len()
+    );
+    match blob.model_info() {
+        Ok(m) => {
+            let c = &m.config;
+            println!(
+                "model: {}, {} layers, hidden {}, {} heads, ffn {}, vocab {}, {} positions, head {}",
+                c.architecture,
+                c.num_hidden_layers,
+                c.hidden_size,
+                c.num_attention_heads,
+                c.intermediate_size,
+                c.vocab_size,
+                c.max_position_embeddings,
+                m.head.name()
+            );
+            if !c.id2label.is_empty() {
+                println!("labels: {}", c.id2label.join(", "));
+            }
+            let pooling = m.pooling.map_or("none".to_string(), |p| {
+                format!("{:?}{}", p.mode, if p.normalize { " + L2 normalise" } else { "" }).to_lowercase()
+            });
+            println!("pooling: {pooling}; max sequence length {}", m.max_seq_len);
+            println!("quantization: weights {}, embeddings {}", m.quant_weights, m.quant_embeddings);
+            println!("source sha256 {}; converter {}", m.source_sha256, m.converter_version);
+        }
+        Err(e) => println!("model metadata: {e}"),
+    }
+    println!("\nbytes per encoding:");
+    for (enc, (count, bytes)) in &by_encoding {
+        let share = 100.0 * *bytes as f64 / index.file_len.max(1) as f64;
+        println!("  {enc:<11} {count:>4} tensors {:>10} {share:5.1}%", human(*bytes));
+    }
+    println!("\n{:<52} {:<11} {:<10} {:<14} {:>10}", "tensor", "encoding", "layout", "shape", "bytes");
+    for t in blob.tensors() {
+        println!(
+            "{:<52} {:<11} {:<10} {:<14} {:>10}",
+            t.name,
+            t.encoding.name(),
+            t.layout.name(),
+            format!("{:?}", t.shape),
+            t.byte_len
+        );
+    }
+    if let Some(ms) = verified {
+        println!("\nverified: all {} tensor checksums match ({ms:.1} ms)", blob.tensors().len());
+    }
+    Ok(())
+}
+
+fn bytes_per_encoding(tensors: &[TensorInfo]) -> BTreeMap<&'static str, (usize, u64)> {
+    let mut out = BTreeMap::new();
+    for enc in Encoding::ALL {
+        let matching = tensors.iter().filter(|t| t.encoding == enc);
+        let (count, bytes) = matching.fold((0, 0u64), |(c, b), t| (c + 1, b + t.byte_len as u64));
+        if count > 0 {
+            out.insert(enc.name(), (count, bytes));
+        }
+    }
+    out
+}
+
+fn to_json(blob: &Blob, by_encoding: &BTreeMap<&'static str, (usize, u64)>, verified_ms: Option<f64>) -> Value {
+    let metadata: serde_json::Map<String, Value> = blob
+        .metadata()
+        .entries()
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                MetaValue::U64(x) => json!(x),
+                MetaValue::F64(x) => json!(x),
+                MetaValue::Bool(x) => json!(x),
+                MetaValue::Str(x) => json!(x),
+                MetaValue::StrList(x) => json!(x),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let tensors: Vec<Value> = blob
+        .tensors()
+        .iter()
+        .map(|t| {
+            json!({"name": t.name, "encoding": t.encoding.name(), "layout": t.layout.name(),
+                   "shape": t.shape, "offset": t.offset, "bytes": t.byte_len})
+        })
+        .collect();
+    let encodings: serde_json::Map<String, Value> = by_encoding
+        .iter()
+        .map(|(e, (count, bytes))| (e.to_string(), json!({"tensors": count, "bytes": bytes})))
+        .collect();
+    json!({
+        "version": blob.index().version,
+        "file_bytes": blob.index().file_len,
+        "metadata": metadata,
+        "bytes_per_encoding": encodings,
+        "tensors": tensors,
+        "verified": verified_ms.is_some(),
+    })
+}
+
+/// Bytes as kB/MB (powers of 1000, as file managers show them).
+fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b => format!("{b} B"),
+    }
+}
