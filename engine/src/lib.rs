@@ -11,7 +11,17 @@
 
 #![deny(unsafe_code)]
 
+mod attention;
 pub mod blob;
+mod error;
+mod heads;
 #[allow(unsafe_code)]
 mod mmap;
+mod model;
+mod plan;
+mod session;
 pub mod tokenizer;
+
+pub use error::EngineError;
+pub use model::Model;
+pub use session::Session;

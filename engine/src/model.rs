@@ -1,0 +1,132 @@
+//! [`Model`]: an open blob ready to run, shared by every thread (`Send + Sync`, read-only over
+//! the mapping). Work happens in [`Session`]s.
+
+use crate::blob::{Blob, HeadType, ModelInfo, TensorData};
+use crate::plan::Plan;
+use crate::session::Session;
+use crate::EngineError;
+use edgebert_kernels::Kernels;
+use edgebert_models::{ModelError, Sequence};
+use std::path::Path;
+
+pub struct Model {
+    blob: Blob,
+    info: ModelInfo,
+    plan: Plan,
+    kernels: Kernels,
+    #[cfg(feature = "tokenizer")]
+    tokenizer: crate::tokenizer::TextTokenizer,
+}
+
+impl Model {
+    /// Maps and validates the blob at `path`, resolves every weight, builds the tokenizer.
+    pub fn open(path: impl AsRef<Path>) -> Result<Model, EngineError> {
+        Model::from_blob(Blob::open(path)?)
+    }
+
+    pub fn from_blob(blob: Blob) -> Result<Model, EngineError> {
+        let info = blob.model_info()?;
+        let plan = Plan::resolve(&blob, &info.config, info.head == HeadType::SequenceClassification)?;
+        #[cfg(feature = "tokenizer")]
+        let tokenizer = crate::tokenizer::TextTokenizer::new(&blob.tokenizer_spec()?, info.max_seq_len)?;
+        Ok(Model {
+            blob,
+            info,
+            plan,
+            kernels: Kernels::selected(),
+            #[cfg(feature = "tokenizer")]
+            tokenizer,
+        })
+    }
+
+    /// Runs with `kernels` instead of the process-wide backend (tests compare backends).
+    pub fn with_kernels(mut self, kernels: Kernels) -> Model {
+        self.kernels = kernels;
+        self
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub fn blob(&self) -> &Blob {
+        &self.blob
+    }
+
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// A new session (per-thread scratch) over this model.
+    pub fn session(&self) -> Session<'_> {
+        Session::new(self)
+    }
+
+    /// Whether the model ends with a pooler and classifier.
+    pub fn has_classifier(&self) -> bool {
+        self.plan.classifier.is_some()
+    }
+
+    #[cfg(feature = "tokenizer")]
+    pub fn tokenizer(&self) -> &crate::tokenizer::TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// `[CLS] text [SEP]` ids, truncated to the model's maximum length.
+    #[cfg(feature = "tokenizer")]
+    pub fn tokenize(&self, text: &str) -> Result<Sequence, EngineError> {
+        let e = self.tokenizer.encode(text)?;
+        Ok(Sequence { ids: e.ids, type_ids: e.type_ids })
+    }
+
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub(crate) fn tensor(&self, index: usize) -> Result<TensorData<'_>, EngineError> {
+        let info = self.blob.tensors().get(index).ok_or_else(|| crate::blob::BlobError::MissingTensor {
+            name: format!("#{index}"),
+        })?;
+        Ok(self.blob.view(info)?.data)
+    }
+
+    pub(crate) fn tensor_name(&self, index: usize) -> &str {
+        self.blob.tensors().get(index).map_or("?", |t| t.name.as_str())
+    }
+
+    pub(crate) fn f32(&self, index: usize) -> Result<&[f32], EngineError> {
+        match self.tensor(index)? {
+            TensorData::F32(v) => Ok(v),
+            _ => Err(EngineError::PackedLayout {
+                name: self.tensor_name(index).to_string(),
+                problem: "expected f32 values".into(),
+            }),
+        }
+    }
+
+    /// The same checks as the reference encoder: ids in the vocabulary, lengths within the
+    /// position table, token types known, no empty sequence.
+    pub(crate) fn check_input(&self, batch: &[Sequence]) -> Result<(), EngineError> {
+        let c = &self.info.config;
+        for seq in batch {
+            if seq.ids.is_empty() {
+                return Err(ModelError::EmptySequence.into());
+            }
+            if seq.ids.len() > c.max_position_embeddings {
+                return Err(ModelError::SequenceTooLong { len: seq.ids.len(), max: c.max_position_embeddings }.into());
+            }
+            if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
+                return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() }.into());
+            }
+            if let Some((position, &id)) = seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size) {
+                return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size }.into());
+            }
+            if let Some((position, &id)) =
+                seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)
+            {
+                return Err(ModelError::TokenTypeOutOfRange { id, position, type_vocab_size: c.type_vocab_size }.into());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,229 @@
+//! A [`Session`] runs the encoder of a shared [`Model`] with its own scratch memory: one per
+//! thread, reused across calls, so after the first call of a given size nothing is allocated.
+//!
+//! A batch is not padded: the tokens of all its sequences are stacked into one `[tokens, hidden]`
+//! matrix, so the linear layers see every real token once and no padding; attention runs per
+//! sequence over that sequence's own rows, which is exactly what the attention mask means.
+
+use crate::attention::attend;
+use crate::blob::TensorData;
+use crate::model::Model;
+use crate::plan::{LayerPlan, LinearRef, NormRef, TableRef};
+use crate::EngineError;
+use edgebert_kernels::generic::layer_norm_f32;
+use edgebert_kernels::packed::{PackedF16, PackedF32, PackedI8};
+use edgebert_kernels::{Epilogue, Scratch};
+use edgebert_models::Sequence;
+
+/// Buffers that grow to the largest batch seen, then are reused.
+#[derive(Default)]
+struct Buffers {
+    hidden: Vec<f32>,
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    context: Vec<f32>,
+    attn: Vec<f32>,
+    inter: Vec<f32>,
+    /// Start row of each sequence in the stacked matrices, plus the total at the end.
+    starts: Vec<usize>,
+    attention: crate::attention::AttentionScratch,
+}
+
+/// Per-thread state for running a [`Model`].
+pub struct Session<'m> {
+    model: &'m Model,
+    bufs: Buffers,
+    scratch: Scratch,
+    /// Hidden states after the embeddings and after each layer, when asked for (eval).
+    keep_layers: bool,
+    layers_out: Vec<Vec<f32>>,
+}
+
+fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    &mut v[..len]
+}
+
+impl<'m> Session<'m> {
+    pub fn new(model: &'m Model) -> Session<'m> {
+        Session { model, bufs: Buffers::default(), scratch: Scratch::default(), keep_layers: false, layers_out: Vec::new() }
+    }
+
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// Also keep the hidden state after the embeddings and after every layer (for per-layer error
+    /// reports); see [`Session::layer_states`].
+    pub fn keep_layer_states(&mut self, keep: bool) {
+        self.keep_layers = keep;
+    }
+
+    /// The states kept by the last [`Session::encode`] when [`Session::keep_layer_states`] is on:
+    /// `num_hidden_layers + 1` stacked `[tokens, hidden]` matrices.
+    pub fn layer_states(&self) -> &[Vec<f32>] {
+        &self.layers_out
+    }
+
+    /// The stacked last hidden state of the last [`Session::encode`].
+    pub fn last_hidden(&self) -> &[f32] {
+        let tokens = self.bufs.starts.last().copied().unwrap_or(0);
+        &self.bufs.hidden[..tokens * self.model.info().config.hidden_size]
+    }
+
+    /// Row ranges of each sequence of the last batch in the stacked matrices.
+    pub fn sequence_rows(&self, b: usize) -> std::ops::Range<usize> {
+        self.bufs.starts[b]..self.bufs.starts[b + 1]
+    }
+
+    /// Runs the encoder; returns the stacked last hidden state `[tokens, hidden]` (sequence `b` is
+    /// rows [`Session::sequence_rows`]`(b)`).
+    pub fn encode(&mut self, batch: &[Sequence]) -> Result<&[f32], EngineError> {
+        let model = self.model;
+        let c = &model.info().config;
+        model.check_input(batch)?;
+        let h = c.hidden_size;
+        let bufs = &mut self.bufs;
+        bufs.starts.clear();
+        bufs.starts.push(0);
+        for s in batch {
+            let last = bufs.starts.last().copied().unwrap_or(0);
+            bufs.starts.push(last + s.ids.len());
+        }
+        let tokens = bufs.starts.last().copied().unwrap_or(0);
+        self.layers_out.clear();
+        let plan = model.plan();
+        {
+            let hidden = grow(&mut bufs.hidden, tokens * h);
+            embed(model, batch, hidden)?;
+            let norm = plan.embeddings_norm;
+            layer_norm_f32(hidden, model.f32(norm.gamma)?, model.f32(norm.beta)?, c.layer_norm_eps);
+        }
+        if self.keep_layers {
+            self.layers_out.push(bufs.hidden[..tokens * h].to_vec());
+        }
+        for layer in &plan.layers {
+            run_layer(model, layer, bufs, &mut self.scratch, tokens)?;
+            if self.keep_layers {
+                self.layers_out.push(bufs.hidden[..tokens * h].to_vec());
+            }
+        }
+        Ok(&self.bufs.hidden[..tokens * h])
+    }
+}
+
+/// word + token type + position embeddings (in that order, as the reference adds them).
+fn embed(model: &Model, batch: &[Sequence], hidden: &mut [f32]) -> Result<(), EngineError> {
+    let h = model.info().config.hidden_size;
+    let plan = model.plan();
+    let mut row = 0;
+    for seq in batch {
+        for (t, &id) in seq.ids.iter().enumerate() {
+            let out = &mut hidden[row * h..(row + 1) * h];
+            let ty = seq.type_ids.get(t).copied().unwrap_or(0) as usize;
+            table_row(model, plan.word, id as usize, out, false)?;
+            table_row(model, plan.token_type, ty, out, true)?;
+            table_row(model, plan.position, t, out, true)?;
+            row += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Writes (or with `add`, adds) row `r` of an embedding table into `out`, dequantizing.
+fn table_row(model: &Model, table: TableRef, r: usize, out: &mut [f32], add: bool) -> Result<(), EngineError> {
+    let w = out.len();
+    debug_assert!(r < table.rows);
+    let put = |out: &mut [f32], vals: &mut dyn Iterator<Item = f32>| {
+        for (o, v) in out.iter_mut().zip(vals) {
+            *o = if add { *o + v } else { v };
+        }
+    };
+    match model.tensor(table.index)? {
+        TensorData::F32(d) => put(out, &mut d[r * w..(r + 1) * w].iter().copied()),
+        TensorData::F16(d) => put(out, &mut d[r * w..(r + 1) * w].iter().map(|x| x.to_f32())),
+        TensorData::I8Row { data, scales } => {
+            let s = scales[r];
+            put(out, &mut data[r * w..(r + 1) * w].iter().map(|&q| q as f32 * s))
+        }
+        _ => unreachable!("the plan only admits f32, f16 and i8_row tables"),
+    }
+    Ok(())
+}
+
+fn run_layer(
+    model: &Model,
+    layer: &LayerPlan,
+    bufs: &mut Buffers,
+    scratch: &mut Scratch,
+    tokens: usize,
+) -> Result<(), EngineError> {
+    let c = &model.info().config;
+    let (h, f, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
+    let hidden = &bufs.hidden[..tokens * h];
+    linear(model, layer.query, hidden, tokens, false, None, grow(&mut bufs.q, tokens * h), scratch)?;
+    linear(model, layer.key, hidden, tokens, false, None, grow(&mut bufs.k, tokens * h), scratch)?;
+    linear(model, layer.value, hidden, tokens, false, None, grow(&mut bufs.v, tokens * h), scratch)?;
+    let context = grow(&mut bufs.context, tokens * h);
+    attend(
+        c,
+        &bufs.q[..tokens * h],
+        &bufs.k[..tokens * h],
+        &bufs.v[..tokens * h],
+        &bufs.starts,
+        context,
+        &mut bufs.attention,
+    );
+    let attn = grow(&mut bufs.attn, tokens * h);
+    linear(model, layer.attention_output, &bufs.context[..tokens * h], tokens, false, Some(hidden), attn, scratch)?;
+    norm(model, layer.attention_norm, attn, eps)?;
+    let inter = grow(&mut bufs.inter, tokens * f);
+    linear(model, layer.intermediate, &bufs.attn[..tokens * h], tokens, true, None, inter, scratch)?;
+    let out = &mut bufs.hidden[..tokens * h];
+    linear(model, layer.output, &bufs.inter[..tokens * f], tokens, false, Some(&bufs.attn[..tokens * h]), out, scratch)?;
+    norm(model, layer.output_norm, out, eps)
+}
+
+fn norm(model: &Model, n: NormRef, x: &mut [f32], eps: f32) -> Result<(), EngineError> {
+    layer_norm_f32(x, model.f32(n.gamma)?, model.f32(n.beta)?, eps);
+    Ok(())
+}
+
+/// `out = [gelu](a · Wᵀ + b) [+ residual]` with the weight's own encoding.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn linear(
+    model: &Model,
+    l: LinearRef,
+    a: &[f32],
+    m: usize,
+    gelu: bool,
+    residual: Option<&[f32]>,
+    out: &mut [f32],
+    scratch: &mut Scratch,
+) -> Result<(), EngineError> {
+    let ep = Epilogue { bias: Some(model.f32(l.bias)?), gelu, residual };
+    let layout = |e: edgebert_kernels::packed::LayoutError| EngineError::PackedLayout {
+        name: model.tensor_name(l.weight).to_string(),
+        problem: e.to_string(),
+    };
+    let k = model.kernels();
+    match model.tensor(l.weight)? {
+        TensorData::I8Channel { data, scales, col_sums } => {
+            let w = PackedI8::new(data, scales, col_sums, l.n, l.k).map_err(layout)?;
+            k.linear_i8(a, m, &w, &ep, out, scratch);
+        }
+        TensorData::F16(d) => {
+            let w = PackedF16::new(d, l.n, l.k).map_err(layout)?;
+            k.linear_f16(a, m, &w, &ep, out, scratch);
+        }
+        TensorData::F32(d) => {
+            let w = PackedF32::new(d, l.n, l.k).map_err(layout)?;
+            k.linear_f32(a, m, &w, &ep, out, scratch);
+        }
+        _ => unreachable!("the plan only admits packed f32, f16 and i8_channel weights"),
+    }
+    Ok(())
+}
