@@ -5,12 +5,16 @@ use clap::Args;
 use edgebert_engine::blob::{Blob, Encoding, MetaValue, TensorInfo};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
 /// Print a blob's model, metadata, tensors and bytes per encoding.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  edgebert inspect model.ebq\n  edgebert inspect model.ebq --verify --json")]
+#[command(
+    after_help = "Examples:\n  edgebert inspect model.ebq\n  edgebert inspect model.ebq --verify --json"
+)]
 pub struct InspectArgs {
     /// A blob written by `edgebert convert`.
     pub blob: PathBuf,
@@ -35,22 +39,25 @@ pub fn run(args: InspectArgs) -> Result<()> {
     };
     let by_encoding = bytes_per_encoding(blob.tensors());
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&blob, &by_encoding, verified))?);
-        return Ok(());
+        let text = serde_json::to_string_pretty(&to_json(&blob, &by_encoding, verified))?;
+        return emit(&(text + "\n"));
     }
+    let mut out = String::new();
     let index = blob.index();
-    println!(
+    writeln!(
+        out,
         "{}: edgebert blob v{}, {} bytes ({}), {} tensors, opened and validated in {open_us:.0} µs",
         args.blob.display(),
         index.version,
         index.file_len,
         human(index.file_len as u64),
         blob.tensors().len()
-    );
+    )?;
     match blob.model_info() {
         Ok(m) => {
             let c = &m.config;
-            println!(
+            writeln!(
+                out,
                 "model: {}, {} layers, hidden {}, {} heads, ffn {}, vocab {}, {} positions, head {}",
                 c.architecture,
                 c.num_hidden_layers,
@@ -60,39 +67,48 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 c.vocab_size,
                 c.max_position_embeddings,
                 m.head.name()
-            );
+            )?;
             if !c.id2label.is_empty() {
-                println!("labels: {}", c.id2label.join(", "));
+                writeln!(out, "labels: {}", c.id2label.join(", "))?;
             }
             let pooling = m.pooling.map_or("none".to_string(), |p| {
                 format!("{:?}{}", p.mode, if p.normalize { " + L2 normalise" } else { "" }).to_lowercase()
             });
-            println!("pooling: {pooling}; max sequence length {}", m.max_seq_len);
-            println!("quantization: weights {}, embeddings {}", m.quant_weights, m.quant_embeddings);
-            println!("source sha256 {}; converter {}", m.source_sha256, m.converter_version);
+            writeln!(out, "pooling: {pooling}; max sequence length {}", m.max_seq_len)?;
+            writeln!(out, "quantization: weights {}, embeddings {}", m.quant_weights, m.quant_embeddings)?;
+            writeln!(out, "source sha256 {}; converter {}", m.source_sha256, m.converter_version)?;
         }
-        Err(e) => println!("model metadata: {e}"),
+        Err(e) => writeln!(out, "model metadata: {e}")?,
     }
-    println!("\nbytes per encoding:");
+    writeln!(out, "\nbytes per encoding:")?;
     for (enc, (count, bytes)) in &by_encoding {
         let share = 100.0 * *bytes as f64 / index.file_len.max(1) as f64;
-        println!("  {enc:<11} {count:>4} tensors {:>10} {share:5.1}%", human(*bytes));
+        writeln!(out, "  {enc:<11} {count:>4} tensors {:>10} {share:5.1}%", human(*bytes))?;
     }
-    println!("\n{:<52} {:<11} {:<10} {:<14} {:>10}", "tensor", "encoding", "layout", "shape", "bytes");
+    writeln!(out, "\n{:<52} {:<11} {:<10} {:<14} {:>10}", "tensor", "encoding", "layout", "shape", "bytes")?;
     for t in blob.tensors() {
-        println!(
+        writeln!(
+            out,
             "{:<52} {:<11} {:<10} {:<14} {:>10}",
             t.name,
             t.encoding.name(),
             t.layout.name(),
             format!("{:?}", t.shape),
             t.byte_len
-        );
+        )?;
     }
     if let Some(ms) = verified {
-        println!("\nverified: all {} tensor checksums match ({ms:.1} ms)", blob.tensors().len());
+        writeln!(out, "\nverified: all {} tensor checksums match ({ms:.1} ms)", blob.tensors().len())?;
     }
-    Ok(())
+    emit(&out)
+}
+
+/// Prints `text`; a closed pipe (`inspect ... | head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 fn bytes_per_encoding(tensors: &[TensorInfo]) -> BTreeMap<&'static str, (usize, u64)> {
@@ -107,7 +123,11 @@ fn bytes_per_encoding(tensors: &[TensorInfo]) -> BTreeMap<&'static str, (usize, 
     out
 }
 
-fn to_json(blob: &Blob, by_encoding: &BTreeMap<&'static str, (usize, u64)>, verified_ms: Option<f64>) -> Value {
+fn to_json(
+    blob: &Blob,
+    by_encoding: &BTreeMap<&'static str, (usize, u64)>,
+    verified_ms: Option<f64>,
+) -> Value {
     let metadata: serde_json::Map<String, Value> = blob
         .metadata()
         .entries()

@@ -21,7 +21,7 @@ pub use crc32c::{crc32c, Crc32c};
 pub use error::{BlobError, EntryKind, ValueType};
 pub use format::{Encoding, Layout, Parts};
 pub use index::{parse, Index, MetaValue, TensorInfo};
-pub use meta::{HeadType, Metadata, ModelInfo};
+pub use meta::{HeadType, Metadata, ModelInfo, TOKENIZER_JSON, TOKENIZER_VOCAB};
 
 use crate::mmap::MappedFile;
 use half::f16;

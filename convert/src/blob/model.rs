@@ -1,0 +1,165 @@
+//! What a converted BERT checkpoint puts in a blob: the metadata keys and tensors of
+//! docs/FORMAT.md §3.1 and §5.1.
+
+use super::quantize::{byte_tensor, embedding_table, f32_tensor, linear_weight, EncodedTensor, Precision};
+use anyhow::Result;
+use edgebert_engine::blob::MetaValue;
+use edgebert_engine::tokenizer::TokenizerSpec;
+use edgebert_models::{BertModel, EmbeddingPooling, LayerNorm, Linear, PoolingMode};
+
+/// Which precision each family of tensors is stored in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recipe {
+    /// Linear layers: attention, feed-forward, pooler, classifier.
+    pub weights: Precision,
+    /// Word, position and token-type embedding tables.
+    pub embeddings: Precision,
+}
+
+impl Default for Recipe {
+    /// int8 everywhere: see the accuracy figures in the converter's report (embeddings int8 per
+    /// row vs f16 against the float reference).
+    fn default() -> Self {
+        Recipe { weights: Precision::Int8, embeddings: Precision::Int8 }
+    }
+}
+
+/// Everything about the model besides its weights, as the blob's metadata carries it.
+pub struct ModelDescription<'a> {
+    pub model: &'a BertModel,
+    pub tokenizer: &'a TokenizerSpec,
+    pub pooling: Option<EmbeddingPooling>,
+    pub max_seq_len: usize,
+    pub source_sha256: String,
+}
+
+/// The converter version written into every blob.
+pub const CONVERTER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Tensor names of the tokenizer bytes, by `tokenizer.kind`.
+pub use edgebert_engine::blob::{TOKENIZER_JSON, TOKENIZER_VOCAB};
+
+pub fn metadata(d: &ModelDescription<'_>, recipe: Recipe) -> Vec<(String, MetaValue)> {
+    let c = &d.model.config;
+    let u = |n: usize| MetaValue::U64(n as u64);
+    let s = |t: &str| MetaValue::Str(t.to_string());
+    let head = if d.model.weights.classifier.is_some() { "sequence_classification" } else { "none" };
+    let mut m: Vec<(&str, MetaValue)> = vec![
+        ("config.architecture", s(&c.architecture)),
+        ("config.vocab_size", u(c.vocab_size)),
+        ("config.hidden_size", u(c.hidden_size)),
+        ("config.num_hidden_layers", u(c.num_hidden_layers)),
+        ("config.num_attention_heads", u(c.num_attention_heads)),
+        ("config.intermediate_size", u(c.intermediate_size)),
+        ("config.max_position_embeddings", u(c.max_position_embeddings)),
+        ("config.type_vocab_size", u(c.type_vocab_size)),
+        ("config.layer_norm_eps", MetaValue::F64(c.layer_norm_eps as f64)),
+        ("config.pad_token_id", MetaValue::U64(c.pad_token_id as u64)),
+        ("config.id2label", MetaValue::StrList(c.id2label.clone())),
+        ("head.type", s(head)),
+        ("max_seq_len", u(d.max_seq_len)),
+        ("converter.version", s(CONVERTER_VERSION)),
+        ("source.sha256", s(&d.source_sha256)),
+        ("quant.weights", s(recipe.weights.name())),
+        ("quant.embeddings", s(recipe.embeddings.name())),
+    ];
+    match d.tokenizer {
+        TokenizerSpec::HfJson(_) => m.push(("tokenizer.kind", s("hf_json"))),
+        TokenizerSpec::WordPiece { lowercase, .. } => {
+            m.push(("tokenizer.kind", s("wordpiece")));
+            m.push(("tokenizer.lowercase", MetaValue::Bool(*lowercase)));
+        }
+    }
+    if let Some(p) = d.pooling {
+        let mode = match p.mode {
+            PoolingMode::Mean => "mean",
+            PoolingMode::Cls => "cls",
+        };
+        m.push(("pooling.mode", s(mode)));
+        m.push(("pooling.normalize", MetaValue::Bool(p.normalize)));
+    }
+    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// One tensor still to encode: a name and how to encode it.
+enum Job<'a> {
+    Linear(&'a Linear),
+    Table(&'a [f32], usize),
+    Vector(&'a [f32]),
+    Bytes(&'a [u8]),
+}
+
+/// Number of tensors [`tensors`] produces, for a progress bar.
+pub fn tensor_count(d: &ModelDescription<'_>) -> usize {
+    jobs(d).len()
+}
+
+fn jobs<'a>(d: &ModelDescription<'a>) -> Vec<(String, Job<'a>)> {
+    let (w, c) = (&d.model.weights, &d.model.config);
+    let mut out: Vec<(String, Job<'a>)> = Vec::new();
+    let e = &w.embeddings;
+    out.push(("embeddings.word_embeddings.weight".into(), Job::Table(&e.word, c.vocab_size)));
+    out.push((
+        "embeddings.position_embeddings.weight".into(),
+        Job::Table(&e.position, c.max_position_embeddings),
+    ));
+    out.push((
+        "embeddings.token_type_embeddings.weight".into(),
+        Job::Table(&e.token_type, c.type_vocab_size),
+    ));
+    let norm = |out: &mut Vec<(String, Job<'a>)>, p: String, n: &'a LayerNorm| {
+        out.push((format!("{p}.weight"), Job::Vector(&n.gamma)));
+        out.push((format!("{p}.bias"), Job::Vector(&n.beta)));
+    };
+    let linear = |out: &mut Vec<(String, Job<'a>)>, p: String, l: &'a Linear| {
+        out.push((format!("{p}.weight"), Job::Linear(l)));
+        out.push((format!("{p}.bias"), Job::Vector(&l.bias)));
+    };
+    norm(&mut out, "embeddings.LayerNorm".into(), &e.norm);
+    for (i, layer) in w.layers.iter().enumerate() {
+        let p = format!("encoder.layer.{i}");
+        linear(&mut out, format!("{p}.attention.self.query"), &layer.query);
+        linear(&mut out, format!("{p}.attention.self.key"), &layer.key);
+        linear(&mut out, format!("{p}.attention.self.value"), &layer.value);
+        linear(&mut out, format!("{p}.attention.output.dense"), &layer.attention_output);
+        norm(&mut out, format!("{p}.attention.output.LayerNorm"), &layer.attention_norm);
+        linear(&mut out, format!("{p}.intermediate.dense"), &layer.intermediate);
+        linear(&mut out, format!("{p}.output.dense"), &layer.output);
+        norm(&mut out, format!("{p}.output.LayerNorm"), &layer.output_norm);
+    }
+    if let Some(p) = &w.pooler {
+        linear(&mut out, "pooler.dense".into(), p);
+    }
+    if let Some(cl) = &w.classifier {
+        linear(&mut out, "classifier".into(), cl);
+    }
+    match d.tokenizer {
+        TokenizerSpec::HfJson(bytes) => out.push((TOKENIZER_JSON.into(), Job::Bytes(bytes))),
+        TokenizerSpec::WordPiece { vocab, .. } => {
+            out.push((TOKENIZER_VOCAB.into(), Job::Bytes(vocab.as_bytes())))
+        }
+    }
+    out
+}
+
+/// Encodes every tensor in FORMAT.md §5.1 order, calling `progress(done, total, name)` after each.
+pub fn tensors(
+    d: &ModelDescription<'_>,
+    recipe: Recipe,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Vec<EncodedTensor>> {
+    let jobs = jobs(d);
+    let total = jobs.len();
+    let mut out = Vec::with_capacity(total);
+    for (i, (name, job)) in jobs.into_iter().enumerate() {
+        let encoded = match job {
+            Job::Linear(l) => linear_weight(&name, &l.weight, l.out_dim, l.in_dim, recipe.weights)?,
+            Job::Table(t, rows) => embedding_table(&name, t, rows, t.len() / rows.max(1), recipe.embeddings)?,
+            Job::Vector(v) => f32_tensor(&name, v, &[v.len()])?,
+            Job::Bytes(b) => byte_tensor(&name, b)?,
+        };
+        progress(i + 1, total, &name);
+        out.push(encoded);
+    }
+    Ok(out)
+}

@@ -1,0 +1,191 @@
+//! Turning f32 tensors into the byte encodings of docs/FORMAT.md §5.
+//!
+//! Linear weights go through the kernels' own packing (`edgebert_kernels::packed`), so the bytes
+//! in the blob are exactly what the GEMM reads and nothing is repacked at load. Embedding tables
+//! are quantized per row (each row is looked up on its own, so it gets its own scale). All
+//! multi-byte values are written little-endian explicitly, whatever the host.
+
+use anyhow::{bail, Result};
+use edgebert_engine::blob::crc32c;
+use edgebert_engine::blob::encode::EntrySpec;
+use edgebert_engine::blob::format::{self, Encoding, Layout};
+use edgebert_kernels::packed::{pack_f16, pack_f32, pack_i8, quantize_weight_row};
+use half::f16;
+use std::fmt;
+use std::str::FromStr;
+
+/// Storage precision chosen for a family of tensors (`--weights`, `--embeddings`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    Int8,
+    F16,
+    F32,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Int8 => "int8",
+            Self::F16 => "f16",
+            Self::F32 => "f32",
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Precision {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "int8" | "i8" => Ok(Self::Int8),
+            "f16" => Ok(Self::F16),
+            "f32" => Ok(Self::F32),
+            _ => bail!("unknown precision `{s}` (expected int8, f16 or f32)"),
+        }
+    }
+}
+
+/// A tensor ready to be written: its table-of-contents entry and its bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncodedTensor {
+    pub spec: EntrySpec,
+    pub data: Vec<u8>,
+}
+
+fn check_finite(name: &str, values: &[f32]) -> Result<()> {
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        bail!("tensor `{name}`: value {i} is {} (weights must be finite)", values[i]);
+    }
+    Ok(())
+}
+
+fn le<T: Copy, const N: usize>(values: &[T], to: impl Fn(T) -> [u8; N]) -> Vec<u8> {
+    values.iter().flat_map(|&v| to(v)).collect()
+}
+
+/// Lays `arrays` out at the sub-array offsets FORMAT.md gives for this encoding and shape.
+fn assemble(
+    name: &str,
+    encoding: Encoding,
+    layout: Layout,
+    shape: &[usize],
+    arrays: &[Vec<u8>],
+) -> Result<EncodedTensor> {
+    let Some(parts) = format::parts(encoding, layout, shape) else {
+        bail!("tensor `{name}`: shape {shape:?} is too large for {encoding}");
+    };
+    let starts = [Some(0), parts.scales.map(|s| s.0), parts.col_sums.map(|c| c.0)];
+    let mut data = vec![0u8; parts.byte_len];
+    for (bytes, start) in arrays.iter().zip(starts) {
+        let Some(slot) = start.and_then(|s| data.get_mut(s..s + bytes.len())) else {
+            bail!("tensor `{name}`: internal error, an array does not fit the {encoding} layout");
+        };
+        slot.copy_from_slice(bytes);
+    }
+    let spec = EntrySpec {
+        name: name.into(),
+        encoding,
+        layout,
+        shape: shape.to_vec(),
+        byte_len: data.len(),
+        data_crc32c: crc32c(&data),
+    };
+    Ok(EncodedTensor { spec, data })
+}
+
+/// A PyTorch-layout `[n, k]` linear weight, in the kernels' `panel16` layout.
+pub fn linear_weight(name: &str, w: &[f32], n: usize, k: usize, p: Precision) -> Result<EncodedTensor> {
+    check_finite(name, w)?;
+    if w.len() != n * k {
+        bail!("tensor `{name}`: {} values for shape [{n}, {k}]", w.len());
+    }
+    let (encoding, arrays) = match p {
+        Precision::Int8 => {
+            let packed = pack_i8(w, n, k);
+            let data = le(&packed.data, |v: i8| v.to_le_bytes());
+            (
+                Encoding::I8Channel,
+                vec![data, le(&packed.scales, f32::to_le_bytes), le(&packed.col_sums, i32::to_le_bytes)],
+            )
+        }
+        Precision::F16 => (Encoding::F16, vec![le(&pack_f16(w, n, k).data, f16::to_le_bytes)]),
+        Precision::F32 => (Encoding::F32, vec![le(&pack_f32(w, n, k).data, f32::to_le_bytes)]),
+    };
+    assemble(name, encoding, Layout::Panel16, &[n, k], &arrays)
+}
+
+/// An embedding table `[rows, cols]`, row-major; int8 gets one scale per row.
+pub fn embedding_table(
+    name: &str,
+    t: &[f32],
+    rows: usize,
+    cols: usize,
+    p: Precision,
+) -> Result<EncodedTensor> {
+    check_finite(name, t)?;
+    if t.len() != rows * cols || cols == 0 {
+        bail!("tensor `{name}`: {} values for shape [{rows}, {cols}]", t.len());
+    }
+    let (encoding, arrays) = match p {
+        Precision::Int8 => {
+            let mut q = vec![0i8; t.len()];
+            let scales: Vec<f32> = t
+                .chunks_exact(cols)
+                .zip(q.chunks_exact_mut(cols))
+                .map(|(row, q)| quantize_weight_row(row, q))
+                .collect();
+            (Encoding::I8Row, vec![le(&q, i8::to_le_bytes), le(&scales, f32::to_le_bytes)])
+        }
+        Precision::F16 => (Encoding::F16, vec![le(t, |v| f16::from_f32(v).to_le_bytes())]),
+        Precision::F32 => (Encoding::F32, vec![le(t, f32::to_le_bytes)]),
+    };
+    assemble(name, encoding, Layout::RowMajor, &[rows, cols], &arrays)
+}
+
+/// A plain f32 tensor (biases, LayerNorm parameters).
+pub fn f32_tensor(name: &str, values: &[f32], shape: &[usize]) -> Result<EncodedTensor> {
+    check_finite(name, values)?;
+    if values.len() != shape.iter().product::<usize>() {
+        bail!("tensor `{name}`: {} values for shape {shape:?}", values.len());
+    }
+    assemble(name, Encoding::F32, Layout::RowMajor, shape, &[le(values, f32::to_le_bytes)])
+}
+
+/// Opaque bytes (the tokenizer file).
+pub fn byte_tensor(name: &str, bytes: &[u8]) -> Result<EncodedTensor> {
+    if bytes.is_empty() {
+        bail!("tensor `{name}` is empty (FORMAT.md T6: dimensions are at least 1)");
+    }
+    assemble(name, Encoding::U8, Layout::RowMajor, &[bytes.len()], &[bytes.to_vec()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int8_rows_reconstruct_within_half_a_step() {
+        let t: Vec<f32> = (0..3 * 70).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let e = embedding_table("e", &t, 3, 70, Precision::Int8).unwrap();
+        let scales_at = format::align64(210).unwrap();
+        for r in 0..3 {
+            let s = f32::from_le_bytes(e.data[scales_at + 4 * r..scales_at + 4 * r + 4].try_into().unwrap());
+            for c in 0..70 {
+                let q = e.data[r * 70 + c] as i8;
+                assert_ne!(q, i8::MIN);
+                assert!((q as f32 * s - t[r * 70 + c]).abs() <= s / 2.0 + 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused_by_name() {
+        let err = linear_weight("enc.w", &[1.0, f32::NAN], 1, 2, Precision::Int8).unwrap_err();
+        assert!(err.to_string().contains("enc.w"), "{err}");
+    }
+}
