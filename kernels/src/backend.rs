@@ -39,11 +39,7 @@ pub struct Unsupported {
 
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "backend {} unavailable: CPU lacks {}",
-            self.backend, self.missing
-        )
+        write!(f, "backend {} unavailable: CPU lacks {}", self.backend, self.missing)
     }
 }
 
@@ -88,20 +84,13 @@ impl Backend {
     pub fn check(self) -> Result<(), Unsupported> {
         match missing_feature(self) {
             None => Ok(()),
-            Some(missing) => Err(Unsupported {
-                backend: self,
-                missing,
-            }),
+            Some(missing) => Err(Unsupported { backend: self, missing }),
         }
     }
 
     /// The most specialised backend this CPU supports.
     pub fn best_available() -> Backend {
-        Backend::ALL
-            .into_iter()
-            .rev()
-            .find(|b| b.check().is_ok())
-            .unwrap_or(Backend::Generic)
+        Backend::ALL.into_iter().rev().find(|b| b.check().is_ok()).unwrap_or(Backend::Generic)
     }
 
     /// The backend for this process: `EDGEBERT_KERNELS` if set, else the best available.
@@ -129,10 +118,7 @@ pub fn from_env() -> Result<Backend, String> {
     }
     let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
     let b = Backend::from_name(&raw).ok_or_else(|| {
-        format!(
-            "{BACKEND_ENV}={raw:?} is not a backend; expected one of {}",
-            names.join("|")
-        )
+        format!("{BACKEND_ENV}={raw:?} is not a backend; expected one of {}", names.join("|"))
     })?;
     b.check().map_err(|e| format!("{BACKEND_ENV}={raw}: {e}"))?;
     Ok(b)
@@ -144,19 +130,11 @@ fn missing_feature(b: Backend) -> Option<&'static str> {
         #[cfg(target_arch = "x86_64")]
         Backend::Avx2 => first_missing_x86(&["avx2", "fma", "f16c"]),
         #[cfg(target_arch = "x86_64")]
-        Backend::Avx512 => {
-            first_missing_x86(&["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl"])
-        }
+        Backend::Avx512 => first_missing_x86(&["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl"]),
         #[cfg(target_arch = "x86_64")]
-        Backend::Avx512Vnni => first_missing_x86(&[
-            "avx2",
-            "fma",
-            "f16c",
-            "avx512f",
-            "avx512bw",
-            "avx512vl",
-            "avx512vnni",
-        ]),
+        Backend::Avx512Vnni => {
+            first_missing_x86(&["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vnni"])
+        }
         #[cfg(target_arch = "aarch64")]
         Backend::Neon => ["neon"].into_iter().find(|f| !aarch64_has(f)),
         #[cfg(target_arch = "aarch64")]
@@ -202,25 +180,14 @@ fn aarch64_has(feature: &str) -> bool {
 pub fn cpu_features() -> Vec<&'static str> {
     #[cfg(target_arch = "x86_64")]
     {
-        [
-            "avx2",
-            "fma",
-            "f16c",
-            "avx512f",
-            "avx512bw",
-            "avx512vl",
-            "avx512vnni",
-        ]
-        .into_iter()
-        .filter(|f| x86_has(f))
-        .collect()
+        ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vnni"]
+            .into_iter()
+            .filter(|f| x86_has(f))
+            .collect()
     }
     #[cfg(target_arch = "aarch64")]
     {
-        ["neon", "dotprod", "fp16"]
-            .into_iter()
-            .filter(|f| aarch64_has(f))
-            .collect()
+        ["neon", "dotprod", "fp16"].into_iter().filter(|f| aarch64_has(f)).collect()
     }
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
@@ -236,11 +203,7 @@ pub fn describe() -> String {
         Ok(v) if !v.trim().is_empty() => format!("forced by {BACKEND_ENV}={v}"),
         _ => "best available".to_string(),
     };
-    let runnable: Vec<&str> = Backend::ALL
-        .iter()
-        .filter(|b| b.check().is_ok())
-        .map(|b| b.name())
-        .collect();
+    let runnable: Vec<&str> = Backend::ALL.iter().filter(|b| b.check().is_ok()).map(|b| b.name()).collect();
     format!(
         "kernels: {selected} ({why}) on {}; cpu features [{}]; runnable backends [{}]",
         std::env::consts::ARCH,
@@ -258,10 +221,7 @@ mod tests {
         for b in Backend::ALL {
             assert_eq!(Backend::from_name(b.name()), Some(b));
         }
-        assert_eq!(
-            Backend::from_name(" AVX512_VNNI "),
-            Some(Backend::Avx512Vnni)
-        );
+        assert_eq!(Backend::from_name(" AVX512_VNNI "), Some(Backend::Avx512Vnni));
         assert_eq!(Backend::from_name("sse2"), None);
     }
 

@@ -33,16 +33,12 @@ impl Kernels {
 
     /// The process-wide backend ([`Backend::selected`]: best available or `EDGEBERT_KERNELS`).
     pub fn selected() -> Kernels {
-        Kernels {
-            backend: Backend::selected(),
-        }
+        Kernels { backend: Backend::selected() }
     }
 
     /// The portable scalar backend (the oracle).
     pub fn generic() -> Kernels {
-        Kernels {
-            backend: Backend::Generic,
-        }
+        Kernels { backend: Backend::Generic }
     }
 
     pub fn backend(&self) -> Backend {
@@ -73,21 +69,12 @@ impl Kernels {
 
     /// Exact i32 GEMM on already-quantized activations `q` (`[m, w.k()]`, values in
     /// [-127, 127]): the integer core of [`Kernels::linear_i8`], exposed for tests and tools.
-    pub fn gemm_i8_i32(
-        &self,
-        q: &[i8],
-        m: usize,
-        w: &PackedI8<'_>,
-        out: &mut [i32],
-        scratch: &mut Scratch,
-    ) {
+    pub fn gemm_i8_i32(&self, q: &[i8], m: usize, w: &PackedI8<'_>, out: &mut [i32], scratch: &mut Scratch) {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512Vnni => avx512vnni::gemm_i8_i32(token!(V4Vnni), q, m, w, out, scratch),
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 | Backend::Avx512 => {
-                avx2::gemm_i8::gemm_i8_i32(token!(V3), q, m, w, out, scratch)
-            }
+            Backend::Avx2 | Backend::Avx512 => avx2::gemm_i8::gemm_i8_i32(token!(V3), q, m, w, out, scratch),
             _ => generic::gemm_i8_i32(q, m, w, out),
         }
     }
@@ -100,14 +87,15 @@ impl Kernels {
         w: &PackedF16<'_>,
         ep: &Epilogue<'_>,
         out: &mut [f32],
+        scratch: &mut Scratch,
     ) {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 | Backend::Avx512Vnni => {
-                avx512::gemm_f32::linear_f16(token!(V4), a, m, w, ep, out)
+                avx512::gemm_f32::linear_f16(token!(V4), a, m, w, ep, out, scratch)
             }
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 => avx2::gemm_f32::linear_f16(token!(V3), a, m, w, ep, out),
+            Backend::Avx2 => avx2::gemm_f32::linear_f16(token!(V3), a, m, w, ep, out, scratch),
             _ => generic::linear_f16(a, m, w, ep, out),
         }
     }
@@ -120,14 +108,15 @@ impl Kernels {
         w: &PackedF32<'_>,
         ep: &Epilogue<'_>,
         out: &mut [f32],
+        scratch: &mut Scratch,
     ) {
         match self.backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 | Backend::Avx512Vnni => {
-                avx512::gemm_f32::linear_f32(token!(V4), a, m, w, ep, out)
+                avx512::gemm_f32::linear_f32(token!(V4), a, m, w, ep, out, scratch)
             }
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 => avx2::gemm_f32::linear_f32(token!(V3), a, m, w, ep, out),
+            Backend::Avx2 => avx2::gemm_f32::linear_f32(token!(V3), a, m, w, ep, out, scratch),
             _ => generic::linear_f32_packed(a, m, w, ep, out),
         }
     }

@@ -21,6 +21,7 @@ mod dispatch;
 pub mod generic;
 pub mod linear;
 pub mod packed;
+pub mod peak;
 
 pub use backend::{describe, Backend, Unsupported};
 pub use dispatch::Kernels;

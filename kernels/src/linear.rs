@@ -25,10 +25,7 @@ impl<'a> Epilogue<'a> {
     }
     /// Just a bias.
     pub fn bias(bias: &'a [f32]) -> Self {
-        Epilogue {
-            bias: Some(bias),
-            ..Epilogue::default()
-        }
+        Epilogue { bias: Some(bias), ..Epilogue::default() }
     }
 
     pub(crate) fn check(&self, m: usize, n: usize) {
@@ -60,19 +57,8 @@ pub(crate) fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> &mut [T] {
     &mut v[..len]
 }
 
-pub(crate) fn check_linear(
-    a_len: usize,
-    m: usize,
-    k: usize,
-    n: usize,
-    out_len: usize,
-    ep: &Epilogue,
-) {
+pub(crate) fn check_linear(a_len: usize, m: usize, k: usize, n: usize, out_len: usize, ep: &Epilogue) {
     assert_eq!(a_len, m * k, "linear: a must be [m, k] with k = weight.k()");
-    assert_eq!(
-        out_len,
-        m * n,
-        "linear: out must be [m, n] with n = weight.n()"
-    );
+    assert_eq!(out_len, m * n, "linear: out must be [m, n] with n = weight.n()");
     ep.check(m, n);
 }

@@ -57,18 +57,12 @@ pub struct PackedLens {
 
 /// Array lengths of an int8 packed `[n, k]` weight.
 pub fn packed_i8_lens(n: usize, k: usize) -> PackedLens {
-    PackedLens {
-        data: panels(n) * PANEL * k4(k),
-        per_column: panels(n) * PANEL,
-    }
+    PackedLens { data: panels(n) * PANEL * k4(k), per_column: panels(n) * PANEL }
 }
 
 /// Array lengths of an f32 or f16 packed `[n, k]` weight.
 pub fn packed_float_lens(n: usize, k: usize) -> PackedLens {
-    PackedLens {
-        data: panels(n) * PANEL * k,
-        per_column: 0,
-    }
+    PackedLens { data: panels(n) * PANEL * k, per_column: 0 }
 }
 
 /// A packed tensor whose arrays do not have the lengths its shape requires.
@@ -95,11 +89,7 @@ fn check_len(array: &'static str, expected: usize, found: usize) -> Result<(), L
     if expected == found {
         Ok(())
     } else {
-        Err(LayoutError {
-            array,
-            expected,
-            found,
-        })
+        Err(LayoutError { array, expected, found })
     }
 }
 
@@ -127,13 +117,7 @@ impl<'a> PackedI8<'a> {
         check_len("data", lens.data, data.len())?;
         check_len("scales", lens.per_column, scales.len())?;
         check_len("col_sums", lens.per_column, col_sums.len())?;
-        Ok(PackedI8 {
-            data,
-            scales,
-            col_sums,
-            n,
-            k,
-        })
+        Ok(PackedI8 { data, scales, col_sums, n, k })
     }
     pub fn data(&self) -> &'a [i8] {
         self.data
@@ -218,8 +202,7 @@ pub struct PackedFloatBuf<T> {
 
 impl<T: Copy> PackedFloatBuf<T> {
     pub fn view(&self) -> PackedFloat<'_, T> {
-        PackedFloat::new(&self.data, self.n, self.k)
-            .expect("PackedFloatBuf keeps consistent lengths")
+        PackedFloat::new(&self.data, self.n, self.k).expect("PackedFloatBuf keeps consistent lengths")
     }
 }
 
@@ -256,10 +239,7 @@ pub fn pack_i8(w: &[f32], n: usize, k: usize) -> PackedI8Buf {
 pub fn pack_i8_quantized(q: &[i8], scales: &[f32], n: usize, k: usize) -> PackedI8Buf {
     assert_eq!(q.len(), n * k, "pack_i8_quantized: q must be [n, k]");
     assert_eq!(scales.len(), n, "pack_i8_quantized: scales must be [n]");
-    assert!(
-        !q.contains(&i8::MIN),
-        "pack_i8_quantized: weights must lie in [-127, 127]"
-    );
+    assert!(!q.contains(&i8::MIN), "pack_i8_quantized: weights must lie in [-127, 127]");
     let lens = packed_i8_lens(n, k);
     let (k4, mut data) = (k4(k), vec![0i8; lens.data]);
     let mut col_sums = vec![0i32; lens.per_column];
@@ -273,13 +253,7 @@ pub fn pack_i8_quantized(q: &[i8], scales: &[f32], n: usize, k: usize) -> Packed
             col_sums[j] += v as i32;
         }
     }
-    PackedI8Buf {
-        data,
-        scales: padded_scales,
-        col_sums,
-        n,
-        k,
-    }
+    PackedI8Buf { data, scales: padded_scales, col_sums, n, k }
 }
 
 fn pack_float<T: Copy + Default>(

@@ -159,13 +159,13 @@ fn linear_float_matches_generic(k: Kernels) {
         for ep in epilogues(&bias, &res) {
             let (mut want, mut got) = (vec![0.0; m * n], vec![f32::NAN; m * n]);
             generic::linear_f32_packed(a, m, &p32.view(), &ep, &mut want);
-            k.linear_f32(a, m, &p32.view(), &ep, &mut got);
+            k.linear_f32(a, m, &p32.view(), &ep, &mut got, &mut Scratch::default());
             for (g, w) in got.iter().zip(&want) {
                 let t = tol::gemm_f32(kd, *w) + tol::GELU_ABS;
                 assert!((g - w).abs() <= t, "{} linear_f32 m={m} k={kd} n={n}: {g} vs {w}", k.backend());
             }
             generic::linear_f16(a, m, &p16.view(), &ep, &mut want);
-            k.linear_f16(a, m, &p16.view(), &ep, &mut got);
+            k.linear_f16(a, m, &p16.view(), &ep, &mut got, &mut Scratch::default());
             for (g, w) in got.iter().zip(&want) {
                 let t = tol::gemm_f32(kd, *w) + tol::GELU_ABS;
                 assert!((g - w).abs() <= t, "{} linear_f16 m={m} k={kd} n={n}: {g} vs {w}", k.backend());

@@ -31,11 +31,7 @@ pub fn quantize_rows_i8(a: &[f32], m: usize, k: usize, q: &mut [i8], scales: &mu
         scales.fill(0.0);
         return;
     }
-    for ((x, q), s) in a
-        .chunks_exact(k)
-        .zip(q.chunks_exact_mut(k))
-        .zip(scales.iter_mut())
-    {
+    for ((x, q), s) in a.chunks_exact(k).zip(q.chunks_exact_mut(k)).zip(scales.iter_mut()) {
         *s = quantize_row_i8(x, q);
     }
 }
@@ -116,9 +112,7 @@ fn linear_float<T: Copy>(
     for i in 0..m {
         let row = &a[i * k..(i + 1) * k];
         for j in 0..n {
-            let col = data
-                .get((j / PANEL) * PANEL * k + j % PANEL..)
-                .unwrap_or(&[]);
+            let col = data.get((j / PANEL) * PANEL * k + j % PANEL..).unwrap_or(&[]);
             let mut acc = 0.0f32;
             for (kk, &x) in row.iter().enumerate() {
                 acc += x * widen(col[kk * PANEL]);
@@ -129,13 +123,7 @@ fn linear_float<T: Copy>(
 }
 
 /// f32 linear layer over packed f32 weights, with the fused epilogue.
-pub fn linear_f32_packed(
-    a: &[f32],
-    m: usize,
-    w: &PackedF32<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-) {
+pub fn linear_f32_packed(a: &[f32], m: usize, w: &PackedF32<'_>, ep: &Epilogue<'_>, out: &mut [f32]) {
     linear_float(a, m, w, ep, out, |v| v)
 }
 
@@ -161,25 +149,14 @@ mod tests {
     #[test]
     fn int8_linear_matches_float_math_within_quantization_error() {
         let (m, k, n) = (3, 37, 20);
-        let a: Vec<f32> = (0..m * k)
-            .map(|i| ((i * 7 % 23) as f32 - 11.0) / 7.0)
-            .collect();
-        let w: Vec<f32> = (0..n * k)
-            .map(|i| ((i * 5 % 19) as f32 - 9.0) / 13.0)
-            .collect();
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 23) as f32 - 11.0) / 7.0).collect();
+        let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 19) as f32 - 9.0) / 13.0).collect();
         let bias: Vec<f32> = (0..n).map(|j| j as f32 / 10.0).collect();
         let mut want = vec![0.0; m * n];
         super::super::linear_f32(&a, &w, Some(&bias), &mut want, m, k, n);
         let p = pack_i8(&w, n, k);
         let mut got = vec![0.0; m * n];
-        linear_i8(
-            &a,
-            m,
-            &p.view(),
-            &Epilogue::bias(&bias),
-            &mut got,
-            &mut Scratch::default(),
-        );
+        linear_i8(&a, m, &p.view(), &Epilogue::bias(&bias), &mut got, &mut Scratch::default());
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 0.05 * (k as f32).sqrt(), "{g} vs {w}");
         }
@@ -187,21 +164,9 @@ mod tests {
         for packed in [true, false] {
             let mut got = vec![0.0; m * n];
             if packed {
-                linear_f32_packed(
-                    &a,
-                    m,
-                    &pack_f32(&w, n, k).view(),
-                    &Epilogue::bias(&bias),
-                    &mut got,
-                );
+                linear_f32_packed(&a, m, &pack_f32(&w, n, k).view(), &Epilogue::bias(&bias), &mut got);
             } else {
-                linear_f16(
-                    &a,
-                    m,
-                    &pack_f16(&w, n, k).view(),
-                    &Epilogue::bias(&bias),
-                    &mut got,
-                );
+                linear_f16(&a, m, &pack_f16(&w, n, k).view(), &Epilogue::bias(&bias), &mut got);
             }
             let tol = if packed { 1e-5 } else { 1e-2 };
             for (g, w) in got.iter().zip(&want) {
@@ -212,11 +177,7 @@ mod tests {
 
     #[test]
     fn epilogue_order_is_bias_gelu_residual() {
-        let ep = Epilogue {
-            bias: Some(&[1.0]),
-            gelu: true,
-            residual: Some(&[10.0]),
-        };
+        let ep = Epilogue { bias: Some(&[1.0]), gelu: true, residual: Some(&[10.0]) };
         let y = epilogue_at(0.0, 0, 0, 1, &ep);
         assert!((y - (10.0 + gelu_erf_f32(1.0))).abs() < 1e-6);
     }

@@ -5,15 +5,7 @@
 ///
 /// Eight partial sums per dot product let the compiler vectorise the loop without reassociating
 /// floats on its own; the order is fixed, so results are deterministic.
-pub fn linear_f32(
-    a: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    out: &mut [f32],
-    m: usize,
-    k: usize,
-    n: usize,
-) {
+pub fn linear_f32(a: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], m: usize, k: usize, n: usize) {
     assert_eq!(a.len(), m * k, "linear_f32: a must be [m, k]");
     assert_eq!(w.len(), n * k, "linear_f32: w must be [n, k]");
     assert_eq!(out.len(), m * n, "linear_f32: out must be [m, n]");
@@ -70,30 +62,16 @@ mod tests {
 
     #[test]
     fn matches_f64_naive_over_odd_shapes() {
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (3, 7, 5),
-            (2, 9, 1),
-            (4, 17, 3),
-            (1, 384, 2),
-            (0, 4, 4),
-        ] {
-            let a: Vec<f32> = (0..m * k)
-                .map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0)
-                .collect();
-            let w: Vec<f32> = (0..n * k)
-                .map(|i| ((i * 13 % 7) as f32 - 3.0) / 2.0)
-                .collect();
+        for &(m, k, n) in &[(1, 1, 1), (3, 7, 5), (2, 9, 1), (4, 17, 3), (1, 384, 2), (0, 4, 4)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();
+            let w: Vec<f32> = (0..n * k).map(|i| ((i * 13 % 7) as f32 - 3.0) / 2.0).collect();
             let b: Vec<f32> = (0..n).map(|i| i as f32 * 0.25 - 1.0).collect();
             let mut out = vec![f32::NAN; m * n];
             linear_f32(&a, &w, Some(&b), &mut out, m, k, n);
             let want = naive(&a, &w, Some(&b), m, k, n);
             for (got, want) in out.iter().zip(&want) {
                 let tol = 1e-5 * (k as f64).sqrt() * want.abs().max(1.0);
-                assert!(
-                    (*got as f64 - want).abs() <= tol,
-                    "{m}x{k}x{n}: {got} vs {want}"
-                );
+                assert!((*got as f64 - want).abs() <= tol, "{m}x{k}x{n}: {got} vs {want}");
             }
         }
     }

@@ -27,17 +27,9 @@ pub fn gelu_erf_f32(x: f32) -> f32 {
 /// `eps` inside the square root, as PyTorch does.
 pub fn layer_norm_f32(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let h = gamma.len();
-    assert_eq!(
-        beta.len(),
-        h,
-        "layer_norm_f32: beta and gamma differ in length"
-    );
+    assert_eq!(beta.len(), h, "layer_norm_f32: beta and gamma differ in length");
     assert!(h > 0, "layer_norm_f32: empty rows");
-    assert_eq!(
-        x.len() % h,
-        0,
-        "layer_norm_f32: x is not a whole number of rows"
-    );
+    assert_eq!(x.len() % h, 0, "layer_norm_f32: x is not a whole number of rows");
     for row in x.chunks_exact_mut(h) {
         let mean = row.iter().sum::<f32>() / h as f32;
         let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;

@@ -151,11 +151,9 @@ unsafe fn tile<const R: usize, const P: usize>(
         for (r, acc_r) in acc.iter().enumerate() {
             let v = _mm512_sub_epi32(acc_r[p], comp);
             match sink {
-                Sink::I32(out) => _mm512_mask_storeu_epi32(
-                    out.as_mut_ptr().add((i0 + r) * n + j0) as *mut _,
-                    mask,
-                    v,
-                ),
+                Sink::I32(out) => {
+                    _mm512_mask_storeu_epi32(out.as_mut_ptr().add((i0 + r) * n + j0) as *mut _, mask, v)
+                }
                 Sink::F32 { out, a_scales, ep } => {
                     let y = _mm512_mul_ps(
                         _mm512_mul_ps(_mm512_cvtepi32_ps(v), wscale),

@@ -7,6 +7,7 @@
 pub(crate) mod avx2;
 pub(crate) mod avx512;
 pub(crate) mod avx512vnni;
+pub(crate) mod peak;
 
 use crate::backend::Backend;
 

@@ -7,7 +7,7 @@
 
 use super::math::store_epilogue;
 use crate::arch::x86::V3;
-use crate::linear::{check_linear, Epilogue};
+use crate::linear::{check_linear, Epilogue, Scratch};
 use crate::packed::{panels, PackedFloat, PANEL};
 use core::arch::x86_64::*;
 use half::f16;
@@ -43,6 +43,7 @@ pub(crate) fn linear_f32(
     w: &PackedFloat<'_, f32>,
     ep: &Epilogue<'_>,
     out: &mut [f32],
+    _scratch: &mut Scratch,
 ) {
     run(t, a, m, w, ep, out)
 }
@@ -55,18 +56,12 @@ pub(crate) fn linear_f16(
     w: &PackedFloat<'_, f16>,
     ep: &Epilogue<'_>,
     out: &mut [f32],
+    _scratch: &mut Scratch,
 ) {
     run(t, a, m, w, ep, out)
 }
 
-fn run<T: Widen>(
-    _t: V3,
-    a: &[f32],
-    m: usize,
-    w: &PackedFloat<'_, T>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-) {
+fn run<T: Widen>(_t: V3, a: &[f32], m: usize, w: &PackedFloat<'_, T>, ep: &Epilogue<'_>, out: &mut [f32]) {
     check_linear(a.len(), m, w.k(), w.n(), out.len(), ep);
     for p in 0..panels(w.n()) {
         for i0 in (0..m).step_by(MR) {

@@ -104,19 +104,10 @@ fn run(_t: V3, a: &[i16], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
 /// The CPU must support AVX2 and FMA; `a` must be `[m, k4]` i16 with `i0 + R ≤ m`; the
 /// half-panel must exist in `w`; the sink must be `[m, n]`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const R: usize>(
-    a: &[i16],
-    i0: usize,
-    half: usize,
-    w: &PackedI8<'_>,
-    sink: &mut Sink<'_, '_>,
-) {
+unsafe fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
     let (n, k4) = (w.n(), k4(w.k()));
     let ap = a.as_ptr().add(i0 * k4);
-    let wp = w
-        .data()
-        .as_ptr()
-        .add((half / 2) * PANEL * k4 + (half % 2) * 32);
+    let wp = w.data().as_ptr().add((half / 2) * PANEL * k4 + (half % 2) * 32);
     let mut acc = [[_mm256_setzero_si256(); 2]; R];
     for g in 0..k4 / 4 {
         let w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64) as *const __m128i));
@@ -136,9 +127,7 @@ unsafe fn tile<const R: usize>(
         // column order.
         let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(acc_r[0], acc_r[1]));
         match sink {
-            Sink::I32(out) => {
-                _mm256_maskstore_epi32(out.as_mut_ptr().add((i0 + r) * n + j0), mask, v)
-            }
+            Sink::I32(out) => _mm256_maskstore_epi32(out.as_mut_ptr().add((i0 + r) * n + j0), mask, v),
             Sink::F32 { out, a_scales, ep } => {
                 let y = _mm256_mul_ps(
                     _mm256_mul_ps(_mm256_cvtepi32_ps(v), wscale),

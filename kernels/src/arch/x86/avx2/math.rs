@@ -39,10 +39,7 @@ pub(crate) unsafe fn erf(x: __m256) -> __m256 {
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn gelu(x: __m256) -> __m256 {
-    let e = erf(_mm256_mul_ps(
-        x,
-        _mm256_set1_ps(std::f32::consts::FRAC_1_SQRT_2),
-    ));
+    let e = erf(_mm256_mul_ps(x, _mm256_set1_ps(std::f32::consts::FRAC_1_SQRT_2)));
     let half_x = _mm256_mul_ps(x, _mm256_set1_ps(0.5));
     _mm256_fmadd_ps(half_x, e, half_x)
 }
@@ -56,10 +53,7 @@ pub(crate) unsafe fn gelu(x: __m256) -> __m256 {
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn exp(x: __m256) -> __m256 {
     let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(x, _mm256_set1_ps(-87.3));
-    let x = _mm256_max_ps(
-        _mm256_min_ps(x, _mm256_set1_ps(88.3)),
-        _mm256_set1_ps(-87.3),
-    );
+    let x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3)), _mm256_set1_ps(-87.3));
     let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
         x,
         _mm256_set1_ps(std::f32::consts::LOG2_E),
@@ -70,10 +64,7 @@ pub(crate) unsafe fn exp(x: __m256) -> __m256 {
     for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
         p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
     }
-    let pow2n = _mm256_slli_epi32::<23>(_mm256_add_epi32(
-        _mm256_cvtps_epi32(n),
-        _mm256_set1_epi32(127),
-    ));
+    let pow2n = _mm256_slli_epi32::<23>(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)));
     _mm256_andnot_ps(tiny, _mm256_mul_ps(p, _mm256_castsi256_ps(pow2n)))
 }
 
@@ -85,10 +76,7 @@ pub(crate) unsafe fn exp(x: __m256) -> __m256 {
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn col_mask(j0: usize, n: usize) -> __m256i {
     let valid = n.saturating_sub(j0).min(8) as i32;
-    _mm256_cmpgt_epi32(
-        _mm256_set1_epi32(valid),
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-    )
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 }
 
 /// Finishes 8 outputs `y` of row `i`, columns `j0..j0 + 8` (masked to `n`): bias, GELU,

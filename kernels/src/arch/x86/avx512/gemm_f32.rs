@@ -1,19 +1,27 @@
-//! f32 GEMM over packed f32 or f16 weights on zmm (f16 widened with `vcvtph2ps`, F16C-style).
+//! f32 GEMM over packed f32 or f16 weights on zmm (f16 widened with `vcvtph2ps`).
 //!
 //! Target cores: Skylake-SP, Ice Lake, Zen 4 (one zmm FMA per cycle on Zen 4's 256-bit units).
-//! Tile: 8 rows × 32 columns (two panels), 16 zmm accumulators; per input `kk`: 2 weight
-//! loads, 8 broadcasts, 16 FMAs.
-//! Tolerance: f32 relative error ≤ 1e-6 · √k against the generic twin (summation order differs
-//! only by FMA rounding; both sum over `kk` in order).
+//! Tile: 6 rows × 64 columns (four panels), 24 zmm accumulators; per input `kk`: 4 weight
+//! loads and 6 broadcasts feed 24 FMAs (each broadcast serves 4 FMAs: on Zen 4 a broadcast
+//! competes with FMAs for a vector pipe, so 8 × 32 tiles top out near 65 % of peak).
+//! Blocking: activations are repacked once per call into 6-row slabs, `a[slab][kk][8]`, so the
+//! broadcasts come from one sequential stream instead of six; depth is cut into blocks of
+//! `KC` inputs so a panel group's block (4·16·KC·4 B = 64 KiB at KC = 256) stays in L1 while every slab passes over
+//! it. Partial sums live in `out` between depth blocks (each block sums from zero, then adds
+//! them); the epilogue runs after the last.
+//! Tolerance: f32 relative error ≤ 1e-6 · √k against the generic twin.
 
 use super::math::store_epilogue;
 use crate::arch::x86::V4;
-use crate::linear::{check_linear, Epilogue};
+use crate::linear::{check_linear, Epilogue, Scratch};
 use crate::packed::{panels, PackedFloat, PANEL};
 use core::arch::x86_64::*;
 use half::f16;
 
-const MR: usize = 8;
+const MR: usize = 6;
+/// Panels per tile (64 columns).
+const NP: usize = 4;
+const KC: usize = 512;
 
 /// Loads 16 consecutive weights widened to f32.
 trait Widen: Copy {
@@ -44,8 +52,9 @@ pub(crate) fn linear_f32(
     w: &PackedFloat<'_, f32>,
     ep: &Epilogue<'_>,
     out: &mut [f32],
+    scratch: &mut Scratch,
 ) {
-    run(t, a, m, w, ep, out)
+    run(t, a, m, w, ep, out, scratch)
 }
 
 /// Linear layer over packed f16 weights.
@@ -56,8 +65,17 @@ pub(crate) fn linear_f16(
     w: &PackedFloat<'_, f16>,
     ep: &Epilogue<'_>,
     out: &mut [f32],
+    scratch: &mut Scratch,
 ) {
-    run(t, a, m, w, ep, out)
+    run(t, a, m, w, ep, out, scratch)
+}
+
+/// Which part of the depth a tile call covers: `kb..kb + kc` of `k`.
+#[derive(Clone, Copy)]
+struct Depth {
+    kb: usize,
+    kc: usize,
+    k: usize,
 }
 
 fn run<T: Widen>(
@@ -67,70 +85,91 @@ fn run<T: Widen>(
     w: &PackedFloat<'_, T>,
     ep: &Epilogue<'_>,
     out: &mut [f32],
+    scratch: &mut Scratch,
 ) {
-    check_linear(a.len(), m, w.k(), w.n(), out.len(), ep);
-    let np = panels(w.n());
-    for p0 in (0..np).step_by(2) {
-        let two = p0 + 1 < np;
-        for i0 in (0..m).step_by(MR) {
-            let rows = (m - i0).min(MR);
-            macro_rules! call {
-                ($($r:literal)*) => {
-                    match (rows, two) {
-                        $(
-                            // SAFETY: the V4 token proves AVX-512F/F16C; `check_linear` proved
-                            // `a` is [m, k] and `out` [m, n], `PackedFloat` holds np·16·k
-                            // weights, so rows i0..i0+R and panels p0..p0+P are in bounds.
-                            ($r, true) => unsafe { tile::<T, $r, 2>(a, i0, p0, w, ep, out) },
-                            // SAFETY: as above, with one panel.
-                            ($r, false) => unsafe { tile::<T, $r, 1>(a, i0, p0, w, ep, out) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
+    let (k, n) = (w.k(), w.n());
+    check_linear(a.len(), m, k, n, out.len(), ep);
+    let slabs = crate::arch::pack_row_slabs(a, m, k, MR, scratch);
+    let np = panels(n);
+    // Equal depth blocks of at most KC (384 = 2 × 192, not 256 + 128).
+    let kc = k.div_ceil(k.div_ceil(KC).max(1)).max(1);
+    // Panel group outermost: its partial sums in `out` (m × 64 floats) stay in L2 across the
+    // depth blocks, and its weight block stays in L1 across the row slabs.
+    for p0 in (0..np).step_by(NP) {
+        let pn = (np - p0).min(NP);
+        for kb in (0..k.max(1)).step_by(kc) {
+            let d = Depth { kb, kc: kc.min(k - kb), k };
+            for i0 in (0..m).step_by(MR) {
+                macro_rules! call {
+                    ($(($r:literal, $p:literal))*) => {
+                        match ((m - i0).min(MR), pn) {
+                            $(
+                                // SAFETY: the V4 token proves AVX-512F/F16C; `slabs` holds
+                                // ceil(m/MR)·MR·k values, `check_linear` proved `out` is [m, n],
+                                // `PackedFloat` holds np·16·k weights: rows i0..i0+R, panels
+                                // p0..p0+P and depth kb..kb+kc are in bounds.
+                                ($r, $p) => unsafe { tile::<T, $r, $p>(slabs, i0, p0, d, w, ep, out) },
+                            )*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                call!((1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)(4, 1)(4, 2)(
+                    4, 3
+                )(4, 4)(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4));
             }
-            call!(1 2 3 4 5 6 7 8);
         }
     }
 }
 
-/// One R × (16·P) tile: rows `i0..i0+R`, panels `p0..p0+P`.
+/// One R × (16·P) tile over depth block `d`: rows `i0..i0+R`, panels `p0..p0+P`.
 ///
 /// # Safety
-/// The CPU must support AVX-512F and F16C; `a` must be `[m, k]` and `out` `[m, n]` with
-/// `i0 + R ≤ m`; panels `p0..p0+P` must exist in `w`; the epilogue slices must match.
+/// The CPU must support AVX-512F and F16C; `slabs` must be the 8-row repacking of `[m, k]`
+/// activations with `i0 + R ≤ m`; `out` must be `[m, n]`; panels `p0..p0+P` must exist in `w`;
+/// the epilogue slices must match.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,fma,f16c")]
 unsafe fn tile<T: Widen, const R: usize, const P: usize>(
-    a: &[f32],
+    slabs: &[f32],
     i0: usize,
     p0: usize,
+    d: Depth,
     w: &PackedFloat<'_, T>,
     ep: &Epilogue<'_>,
     out: &mut [f32],
 ) {
-    let (n, k) = (w.n(), w.k());
-    let ap = a.as_ptr().add(i0 * k);
-    let wp = w.data().as_ptr().add(p0 * PANEL * k);
+    let n = w.n();
+    let ap = slabs.as_ptr().add(i0 * d.k + d.kb * MR);
+    let wp = w.data().as_ptr().add(p0 * PANEL * d.k + d.kb * PANEL);
     let mut acc = [[_mm512_setzero_ps(); P]; R];
-    for kk in 0..k {
+    for kk in 0..d.kc {
         let mut wv = [_mm512_setzero_ps(); P];
         for (p, v) in wv.iter_mut().enumerate() {
-            *v = T::load16(wp.add(p * PANEL * k + kk * PANEL));
+            *v = T::load16(wp.add(p * PANEL * d.k + kk * PANEL));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_ps(*ap.add(r * k + kk));
+            let av = _mm512_set1_ps(*ap.add(kk * MR + r));
             for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
                 *acc_rp = _mm512_fmadd_ps(*wvp, av, *acc_rp);
             }
         }
     }
+    let last = d.kb + d.kc >= d.k;
     for p in 0..P {
         let j0 = (p0 + p) * PANEL;
         if j0 >= n {
             break;
         }
+        let mask = super::math::col_mask(j0, n);
         for (r, acc_r) in acc.iter().enumerate() {
-            store_epilogue(acc_r[p], i0 + r, j0, n, ep, out.as_mut_ptr());
+            let o = out.as_mut_ptr().add((i0 + r) * n + j0);
+            // Earlier depth blocks left their partial sums in `out`.
+            let y = if d.kb > 0 { _mm512_add_ps(acc_r[p], _mm512_maskz_loadu_ps(mask, o)) } else { acc_r[p] };
+            if last {
+                store_epilogue(y, i0 + r, j0, n, ep, out.as_mut_ptr());
+            } else {
+                _mm512_mask_storeu_ps(o, mask, y);
+            }
         }
     }
 }

@@ -18,13 +18,8 @@ pub(crate) const ERF_P: [f32; 7] = [
     -2.954_6e-3,
     -1.609_603_3e-2,
 ];
-pub(crate) const ERF_Q: [f32; 5] = [
-    -1.456_607_2e-5,
-    -2.133_740_5e-4,
-    -1.682_827e-3,
-    -7.373_329_3e-3,
-    -1.426_474e-2,
-];
+pub(crate) const ERF_Q: [f32; 5] =
+    [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
 
 /// erf on 16 lanes.
 ///
@@ -47,10 +42,7 @@ pub(crate) unsafe fn erf(x: __m512) -> __m512 {
     // spurious -1e-6 tail for very negative inputs.
     let saturated = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(x), _mm512_set1_ps(3.9));
     let sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(i32::MIN));
-    let one = _mm512_castsi512_ps(_mm512_or_si512(
-        _mm512_castps_si512(_mm512_set1_ps(1.0)),
-        sign,
-    ));
+    let one = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(_mm512_set1_ps(1.0)), sign));
     _mm512_mask_blend_ps(saturated, _mm512_div_ps(_mm512_mul_ps(x, p), q), one)
 }
 
@@ -61,10 +53,7 @@ pub(crate) unsafe fn erf(x: __m512) -> __m512 {
 #[inline]
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn gelu(x: __m512) -> __m512 {
-    let e = erf(_mm512_mul_ps(
-        x,
-        _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2),
-    ));
+    let e = erf(_mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2)));
     let half_x = _mm512_mul_ps(x, _mm512_set1_ps(0.5));
     _mm512_fmadd_ps(half_x, e, half_x)
 }
@@ -77,13 +66,11 @@ pub(crate) unsafe fn gelu(x: __m512) -> __m512 {
 #[inline]
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn exp(x: __m512) -> __m512 {
-    let x = _mm512_max_ps(
-        _mm512_min_ps(x, _mm512_set1_ps(88.7)),
-        _mm512_set1_ps(-104.0),
-    );
-    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
-        _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)),
-    );
+    let x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7)), _mm512_set1_ps(-104.0));
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_mul_ps(
+        x,
+        _mm512_set1_ps(std::f32::consts::LOG2_E),
+    ));
     let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_145_75), x);
     let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428_606_8e-6), r);
     let mut p = _mm512_set1_ps(1.0 / 720.0);

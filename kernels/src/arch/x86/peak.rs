@@ -1,0 +1,50 @@
+//! Peak-throughput probes: long runs of independent (dependency-free) arithmetic instructions,
+//! so benchmarks can print each GEMM figure as a fraction of what this core can issue.
+//!
+//! Target cores: any x86-64 with the probed extension. Each probe runs 12 independent
+//! accumulator chains (more than latency × throughput on current cores) in an `asm!` loop.
+
+use core::arch::asm;
+
+macro_rules! probe {
+    ($name:ident, $feat:literal, $reg:literal, $insn:literal) => {
+        /// Runs `iters` blocks of 12 independent instructions.
+        ///
+        /// # Safety
+        /// The CPU must support the instruction's extension.
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn $name(iters: u64) {
+            if iters == 0 {
+                return;
+            }
+            asm!(
+                "2:",
+                concat!($insn, " ", $reg, "0, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "1, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "2, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "3, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "4, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "5, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "6, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "7, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "8, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "9, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "10, ", $reg, "12, ", $reg, "13"),
+                concat!($insn, " ", $reg, "11, ", $reg, "12, ", $reg, "13"),
+                "dec {n}",
+                "jnz 2b",
+                n = inout(reg) iters => _,
+                out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+                out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+                out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+                options(nomem, nostack),
+            );
+        }
+    };
+}
+
+probe!(fma_f32_zmm, "avx512f", "zmm", "vfmadd231ps");
+probe!(fma_f32_ymm, "avx2,fma", "ymm", "vfmadd231ps");
+probe!(dpbusd_zmm, "avx512f,avx512vnni", "zmm", "vpdpbusd");
+probe!(maddubsw_ymm, "avx2", "ymm", "vpmaddubsw");
+probe!(maddwd_ymm, "avx2", "ymm", "vpmaddwd");

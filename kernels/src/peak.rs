@@ -1,0 +1,59 @@
+//! Measured instruction-throughput peaks of this core, for benchmarks (`edgebert bench` and
+//! `kernels/benches`) that report GEMM speed as a fraction of what the hardware can issue.
+
+use std::time::Instant;
+
+/// A dependency-free instruction stream whose throughput bounds a GEMM kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peak {
+    /// `vfmadd231ps zmm`: 32 flops each (bounds AVX-512 f32/f16 GEMM).
+    FmaF32Zmm,
+    /// `vfmadd231ps ymm`: 16 flops each (bounds AVX2 f32/f16 GEMM).
+    FmaF32Ymm,
+    /// `vpdpbusd zmm`: 64 multiply-adds = 128 ops each (bounds VNNI int8 GEMM).
+    VpdpbusdZmm,
+    /// `vpmaddubsw ymm`: 32 multiply-adds = 64 ops each (the saturating AVX2 int8 path others use).
+    VpmaddubswYmm,
+    /// `vpmaddwd ymm`: 16 multiply-adds = 32 ops each (bounds the exact AVX2 int8 path).
+    VpmaddwdYmm,
+}
+
+impl Peak {
+    pub const ALL: [Peak; 5] =
+        [Peak::FmaF32Zmm, Peak::FmaF32Ymm, Peak::VpdpbusdZmm, Peak::VpmaddubswYmm, Peak::VpmaddwdYmm];
+
+    /// Arithmetic operations (a multiply-add counts 2) per instruction.
+    pub fn ops_per_instruction(self) -> u64 {
+        match self {
+            Peak::FmaF32Zmm => 32,
+            Peak::FmaF32Ymm => 16,
+            Peak::VpdpbusdZmm => 128,
+            Peak::VpmaddubswYmm => 64,
+            Peak::VpmaddwdYmm => 32,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Peak::FmaF32Zmm => "vfmadd231ps zmm",
+            Peak::FmaF32Ymm => "vfmadd231ps ymm",
+            Peak::VpdpbusdZmm => "vpdpbusd zmm",
+            Peak::VpmaddubswYmm => "vpmaddubsw ymm",
+            Peak::VpmaddwdYmm => "vpmaddwd ymm",
+        }
+    }
+
+    /// Best of `repeats` timed runs of `blocks` × 12 instructions, in ops per second on the
+    /// calling thread; `None` when this CPU lacks the instruction.
+    pub fn measure(self, blocks: u64, repeats: usize) -> Option<f64> {
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats.max(1) {
+            let t = Instant::now();
+            if !crate::arch::run_peak(self, blocks) {
+                return None;
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        Some((blocks * 12 * self.ops_per_instruction()) as f64 / best)
+    }
+}
