@@ -20,14 +20,17 @@ impl Session<'_> {
             cls.extend_from_slice(&hidden[b_start * h..(b_start + 1) * h]);
             b_start += s.ids.len();
         }
-        let mut scratch = edgebert_kernels::Scratch::default();
+        let mut scratch = Vec::new();
         let mut pooled = vec![0.0f32; batch.len() * h];
         linear(model, pooler, &cls, batch.len(), false, None, &mut pooled, &mut scratch)?;
         pooled.iter_mut().for_each(|v| *v = v.tanh());
         let mut logits = vec![0.0f32; batch.len() * classifier.n];
         linear(model, classifier, &pooled, batch.len(), false, None, &mut logits, &mut scratch)?;
         let labels = &model.info().config.id2label;
-        Ok(logits.chunks_exact(classifier.n).map(|l| Classification::from_logits(l.to_vec(), labels)).collect())
+        Ok(logits
+            .chunks_exact(classifier.n)
+            .map(|l| Classification::from_logits(l.to_vec(), labels))
+            .collect())
     }
 
     /// One sentence embedding per sequence, with the blob's pooling (mean + L2 norm by default).

@@ -18,6 +18,7 @@ mod heads;
 #[allow(unsafe_code)]
 mod mmap;
 mod model;
+mod parallel;
 mod plan;
 mod session;
 pub mod tokenizer;

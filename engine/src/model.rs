@@ -84,9 +84,11 @@ impl Model {
     }
 
     pub(crate) fn tensor(&self, index: usize) -> Result<TensorData<'_>, EngineError> {
-        let info = self.blob.tensors().get(index).ok_or_else(|| crate::blob::BlobError::MissingTensor {
-            name: format!("#{index}"),
-        })?;
+        let info = self
+            .blob
+            .tensors()
+            .get(index)
+            .ok_or_else(|| crate::blob::BlobError::MissingTensor { name: format!("#{index}") })?;
         Ok(self.blob.view(info)?.data)
     }
 
@@ -113,18 +115,31 @@ impl Model {
                 return Err(ModelError::EmptySequence.into());
             }
             if seq.ids.len() > c.max_position_embeddings {
-                return Err(ModelError::SequenceTooLong { len: seq.ids.len(), max: c.max_position_embeddings }.into());
+                return Err(ModelError::SequenceTooLong {
+                    len: seq.ids.len(),
+                    max: c.max_position_embeddings,
+                }
+                .into());
             }
             if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
-                return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() }.into());
+                return Err(
+                    ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() }.into()
+                );
             }
-            if let Some((position, &id)) = seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size) {
+            if let Some((position, &id)) =
+                seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size)
+            {
                 return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size }.into());
             }
             if let Some((position, &id)) =
                 seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)
             {
-                return Err(ModelError::TokenTypeOutOfRange { id, position, type_vocab_size: c.type_vocab_size }.into());
+                return Err(ModelError::TokenTypeOutOfRange {
+                    id,
+                    position,
+                    type_vocab_size: c.type_vocab_size,
+                }
+                .into());
             }
         }
         Ok(())

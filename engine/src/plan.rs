@@ -108,7 +108,13 @@ impl Resolver<'_> {
         Ok(self.blob.tensors().iter().position(|t| std::ptr::eq(t, info)).unwrap_or(0))
     }
 
-    fn expect(&self, name: &str, role: &'static str, ok: impl Fn(&TensorInfo) -> bool, shape: &[usize]) -> Result<usize, EngineError> {
+    fn expect(
+        &self,
+        name: &str,
+        role: &'static str,
+        ok: impl Fn(&TensorInfo) -> bool,
+        shape: &[usize],
+    ) -> Result<usize, EngineError> {
         let info = self.find(name)?;
         if !ok(info) {
             return Err(EngineError::UnusableEncoding {
@@ -119,7 +125,11 @@ impl Resolver<'_> {
             });
         }
         if info.shape != shape {
-            return Err(EngineError::Shape { name: name.into(), expected: shape.to_vec(), found: info.shape.clone() });
+            return Err(EngineError::Shape {
+                name: name.into(),
+                expected: shape.to_vec(),
+                found: info.shape.clone(),
+            });
         }
         self.position(name)
     }
@@ -137,7 +147,8 @@ impl Resolver<'_> {
 
     fn linear(&self, prefix: &str, n: usize, k: usize) -> Result<LinearRef, EngineError> {
         let packed = |t: &TensorInfo| {
-            t.layout == Layout::Panel16 && matches!(t.encoding, Encoding::F32 | Encoding::F16 | Encoding::I8Channel)
+            t.layout == Layout::Panel16
+                && matches!(t.encoding, Encoding::F32 | Encoding::F16 | Encoding::I8Channel)
         };
         Ok(LinearRef {
             weight: self.expect(&format!("{prefix}.weight"), "a packed linear weight", packed, &[n, k])?,
@@ -149,7 +160,8 @@ impl Resolver<'_> {
 
     fn table(&self, name: &str, rows: usize) -> Result<TableRef, EngineError> {
         let row_major = |t: &TensorInfo| {
-            t.layout == Layout::RowMajor && matches!(t.encoding, Encoding::F32 | Encoding::F16 | Encoding::I8Row)
+            t.layout == Layout::RowMajor
+                && matches!(t.encoding, Encoding::F32 | Encoding::F16 | Encoding::I8Row)
         };
         Ok(TableRef { index: self.expect(name, "an embedding table", row_major, &[rows, self.h])?, rows })
     }

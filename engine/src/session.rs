@@ -12,7 +12,7 @@ use crate::plan::{LayerPlan, LinearRef, NormRef, TableRef};
 use crate::EngineError;
 use edgebert_kernels::generic::layer_norm_f32;
 use edgebert_kernels::packed::{PackedF16, PackedF32, PackedI8};
-use edgebert_kernels::{Epilogue, Scratch};
+use edgebert_kernels::{Epilogue, Kernels, Scratch};
 use edgebert_models::Sequence;
 
 /// Buffers that grow to the largest batch seen, then are reused.
@@ -34,7 +34,8 @@ struct Buffers {
 pub struct Session<'m> {
     model: &'m Model,
     bufs: Buffers,
-    scratch: Scratch,
+    /// One kernel scratch per thread block.
+    scratch: Vec<Scratch>,
     /// Hidden states after the embeddings and after each layer, when asked for (eval).
     keep_layers: bool,
     layers_out: Vec<Vec<f32>>,
@@ -49,7 +50,13 @@ fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 impl<'m> Session<'m> {
     pub fn new(model: &'m Model) -> Session<'m> {
-        Session { model, bufs: Buffers::default(), scratch: Scratch::default(), keep_layers: false, layers_out: Vec::new() }
+        Session {
+            model,
+            bufs: Buffers::default(),
+            scratch: Vec::new(),
+            keep_layers: false,
+            layers_out: Vec::new(),
+        }
     }
 
     pub fn model(&self) -> &'m Model {
@@ -134,7 +141,13 @@ fn embed(model: &Model, batch: &[Sequence], hidden: &mut [f32]) -> Result<(), En
 }
 
 /// Writes (or with `add`, adds) row `r` of an embedding table into `out`, dequantizing.
-fn table_row(model: &Model, table: TableRef, r: usize, out: &mut [f32], add: bool) -> Result<(), EngineError> {
+fn table_row(
+    model: &Model,
+    table: TableRef,
+    r: usize,
+    out: &mut [f32],
+    add: bool,
+) -> Result<(), EngineError> {
     let w = out.len();
     debug_assert!(r < table.rows);
     let put = |out: &mut [f32], vals: &mut dyn Iterator<Item = f32>| {
@@ -158,7 +171,7 @@ fn run_layer(
     model: &Model,
     layer: &LayerPlan,
     bufs: &mut Buffers,
-    scratch: &mut Scratch,
+    scratch: &mut Vec<Scratch>,
     tokens: usize,
 ) -> Result<(), EngineError> {
     let c = &model.info().config;
@@ -178,12 +191,30 @@ fn run_layer(
         &mut bufs.attention,
     );
     let attn = grow(&mut bufs.attn, tokens * h);
-    linear(model, layer.attention_output, &bufs.context[..tokens * h], tokens, false, Some(hidden), attn, scratch)?;
+    linear(
+        model,
+        layer.attention_output,
+        &bufs.context[..tokens * h],
+        tokens,
+        false,
+        Some(hidden),
+        attn,
+        scratch,
+    )?;
     norm(model, layer.attention_norm, attn, eps)?;
     let inter = grow(&mut bufs.inter, tokens * f);
     linear(model, layer.intermediate, &bufs.attn[..tokens * h], tokens, true, None, inter, scratch)?;
     let out = &mut bufs.hidden[..tokens * h];
-    linear(model, layer.output, &bufs.inter[..tokens * f], tokens, false, Some(&bufs.attn[..tokens * h]), out, scratch)?;
+    linear(
+        model,
+        layer.output,
+        &bufs.inter[..tokens * f],
+        tokens,
+        false,
+        Some(&bufs.attn[..tokens * h]),
+        out,
+        scratch,
+    )?;
     norm(model, layer.output_norm, out, eps)
 }
 
@@ -192,7 +223,8 @@ fn norm(model: &Model, n: NormRef, x: &mut [f32], eps: f32) -> Result<(), Engine
     Ok(())
 }
 
-/// `out = [gelu](a · Wᵀ + b) [+ residual]` with the weight's own encoding.
+/// `out = [gelu](a · Wᵀ + b) [+ residual]` with the weight's own encoding, rows split across the
+/// current pool's threads (one scratch each).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn linear(
     model: &Model,
@@ -202,28 +234,64 @@ pub(crate) fn linear(
     gelu: bool,
     residual: Option<&[f32]>,
     out: &mut [f32],
-    scratch: &mut Scratch,
+    scratches: &mut Vec<Scratch>,
 ) -> Result<(), EngineError> {
-    let ep = Epilogue { bias: Some(model.f32(l.bias)?), gelu, residual };
-    let layout = |e: edgebert_kernels::packed::LayoutError| EngineError::PackedLayout {
-        name: model.tensor_name(l.weight).to_string(),
-        problem: e.to_string(),
-    };
-    let k = model.kernels();
-    match model.tensor(l.weight)? {
-        TensorData::I8Channel { data, scales, col_sums } => {
-            let w = PackedI8::new(data, scales, col_sums, l.n, l.k).map_err(layout)?;
-            k.linear_i8(a, m, &w, &ep, out, scratch);
-        }
-        TensorData::F16(d) => {
-            let w = PackedF16::new(d, l.n, l.k).map_err(layout)?;
-            k.linear_f16(a, m, &w, &ep, out, scratch);
-        }
-        TensorData::F32(d) => {
-            let w = PackedF32::new(d, l.n, l.k).map_err(layout)?;
-            k.linear_f32(a, m, &w, &ep, out, scratch);
-        }
-        _ => unreachable!("the plan only admits packed f32, f16 and i8_channel weights"),
+    let weight = Weight::of(model, l)?;
+    let bias = model.f32(l.bias)?;
+    let threads = crate::parallel::threads();
+    let block = crate::parallel::block_rows(m, threads, MIN_ROWS_PER_THREAD);
+    let blocks = m.div_ceil(block).max(1);
+    if scratches.len() < blocks {
+        scratches.resize_with(blocks, Scratch::default);
     }
+    let (n, k) = (l.n, l.k);
+    crate::parallel::for_each_block(&mut out[..m * n], block * n, scratches, |i, out, scratch| {
+        let (r0, rows) = (i * block, out.len() / n.max(1));
+        let ep = Epilogue { bias: Some(bias), gelu, residual: residual.map(|r| &r[r0 * n..(r0 + rows) * n]) };
+        weight.run(model.kernels(), &a[r0 * k..(r0 + rows) * k], rows, &ep, out, scratch);
+    });
     Ok(())
+}
+
+/// Below this many rows per thread, splitting costs more than it saves.
+const MIN_ROWS_PER_THREAD: usize = 4;
+
+/// A linear weight as the kernels take it.
+enum Weight<'a> {
+    I8(PackedI8<'a>),
+    F16(PackedF16<'a>),
+    F32(PackedF32<'a>),
+}
+
+impl<'a> Weight<'a> {
+    fn of(model: &'a Model, l: LinearRef) -> Result<Weight<'a>, EngineError> {
+        let layout = |e: edgebert_kernels::packed::LayoutError| EngineError::PackedLayout {
+            name: model.tensor_name(l.weight).to_string(),
+            problem: e.to_string(),
+        };
+        Ok(match model.tensor(l.weight)? {
+            TensorData::I8Channel { data, scales, col_sums } => {
+                Weight::I8(PackedI8::new(data, scales, col_sums, l.n, l.k).map_err(layout)?)
+            }
+            TensorData::F16(d) => Weight::F16(PackedF16::new(d, l.n, l.k).map_err(layout)?),
+            TensorData::F32(d) => Weight::F32(PackedF32::new(d, l.n, l.k).map_err(layout)?),
+            _ => {
+                let info = &model.blob().tensors()[l.weight];
+                return Err(EngineError::UnusableEncoding {
+                    name: info.name.clone(),
+                    encoding: info.encoding,
+                    layout: info.layout,
+                    role: "a packed linear weight",
+                });
+            }
+        })
+    }
+
+    fn run(&self, k: Kernels, a: &[f32], m: usize, ep: &Epilogue, out: &mut [f32], scratch: &mut Scratch) {
+        match self {
+            Weight::I8(w) => k.linear_i8(a, m, w, ep, out, scratch),
+            Weight::F16(w) => k.linear_f16(a, m, w, ep, out, scratch),
+            Weight::F32(w) => k.linear_f32(a, m, w, ep, out, scratch),
+        }
+    }
 }

@@ -1,0 +1,50 @@
+//! Splitting work across threads (rayon, behind the default-on `rayon` feature). Without the
+//! feature, or inside a one-thread pool, everything runs on the calling thread.
+//!
+//! Linear layers split their rows (tokens) into one contiguous block per thread, so each thread
+//! runs the kernel on its own rows with its own scratch and the results are bit-identical to a
+//! single-threaded run; attention splits by head.
+
+/// Threads of the current rayon pool (1 without rayon).
+pub(crate) fn threads() -> usize {
+    #[cfg(feature = "rayon")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        1
+    }
+}
+
+/// Rows per block so that `rows` split into at most `threads` blocks, none smaller than `min`.
+pub(crate) fn block_rows(rows: usize, threads: usize, min: usize) -> usize {
+    rows.div_ceil(threads.max(1)).max(min).max(1)
+}
+
+/// Calls `f(i, block, state)` for each `block_len`-sized block of `data` (the last may be
+/// shorter) with the `i`-th state, in parallel when rayon is on. `states` must have at least as
+/// many entries as there are blocks.
+pub(crate) fn for_each_block<T: Send, S: Send>(
+    data: &mut [T],
+    block_len: usize,
+    states: &mut [S],
+    f: impl Fn(usize, &mut [T], &mut S) + Sync + Send,
+) {
+    debug_assert!(states.len() >= data.len().div_ceil(block_len.max(1)));
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        data.par_chunks_mut(block_len.max(1))
+            .zip(states.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (block, state))| f(i, block, state));
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        data.chunks_mut(block_len.max(1))
+            .zip(states.iter_mut())
+            .enumerate()
+            .for_each(|(i, (block, state))| f(i, block, state));
+    }
+}
