@@ -345,3 +345,20 @@ fn a_float_tensor_of_every_allowed_rank_opens() {
         assert_eq!(blob.f32("bias").unwrap().len(), 6);
     }
 }
+
+#[test]
+fn d2_non_zero_padding_is_caught_by_verify() {
+    let clean = Spec::valid().build();
+    let blob = open(&clean).unwrap();
+    let (first, second) = (&blob.tensors()[0], &blob.tensors()[1]);
+    let gap_between_tensors = first.offset + first.byte_len;
+    assert!(gap_between_tensors < second.offset, "the fixture has padding between tensors");
+    let index_end = 64 + blob.index().index_len;
+    assert!(index_end < blob.index().data_offset, "the fixture has padding after the index");
+    for at in [gap_between_tensors, index_end] {
+        let mut file = clean.clone();
+        file[at] = 0x5A;
+        let blob = open(&file).expect("padding is not read at open");
+        assert!(matches!(blob.verify(), Err(BlobError::NonZeroPadding { offset }) if offset == at as u64));
+    }
+}

@@ -124,6 +124,9 @@ pub enum BlobError {
     /// D1
     #[error("D1: tensor `{name}` data checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the weights are corrupted")]
     DataChecksum { name: String, stored: u32, computed: u32 },
+    /// D2
+    #[error("D2: padding byte at offset {offset} is not zero: the file is corrupted")]
+    NonZeroPadding { offset: u64 },
     #[error("the blob has no tensor `{name}`")]
     MissingTensor { name: String },
     #[error("tensor `{name}` is {found}, expected {expected}")]

@@ -181,9 +181,22 @@ impl Blob {
         Ok(())
     }
 
-    /// D1 for every tensor: reads the whole file.
+    /// D1 for every tensor and D2 for every padding byte: reads the whole file.
     pub fn verify(&self) -> Result<(), BlobError> {
-        self.tensors().iter().try_for_each(|t| self.verify_tensor(t))
+        self.tensors().iter().try_for_each(|t| self.verify_tensor(t))?;
+        let bytes = self.bytes();
+        let index_end = format::HEADER_LEN + self.index.index_len;
+        let mut gaps = vec![(index_end, self.index.data_offset)];
+        let ends = self.tensors().iter().map(|t| t.offset + t.byte_len);
+        let starts = self.tensors().iter().skip(1).map(|t| t.offset);
+        gaps.extend(ends.zip(starts));
+        for (from, to) in gaps {
+            let gap = bytes.get(from..to).unwrap_or(&[]);
+            if let Some(i) = gap.iter().position(|&b| b != 0) {
+                return Err(BlobError::NonZeroPadding { offset: (from + i) as u64 });
+            }
+        }
+        Ok(())
     }
 }
 
