@@ -136,3 +136,20 @@ fn non_finite_weights_are_refused_before_anything_is_written() {
     assert!(err.contains("encoder.layer.0.attention.self.value.weight"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_blob_gets_ordinary_file_permissions_not_the_temp_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.ebq");
+    write(&synthetic_model(), Recipe::default(), &path, false).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    // Whatever the umask, the owner can read and write, and the mode is not tempfile's 0600
+    // unless the umask itself removes group and other read (then 0600 is right).
+    assert_eq!(mode & 0o600, 0o600);
+    let probe = dir.path().join("probe");
+    std::fs::File::create(&probe).unwrap();
+    let expected = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, expected, "same mode as File::create under this umask");
+}

@@ -36,9 +36,14 @@ pub fn write_blob(
     let specs: Vec<EntrySpec> = tensors.iter().map(|t| t.spec.clone()).collect();
     let layout = plan(metadata, &specs);
     // Same directory, so the final rename is atomic (same filesystem) and never copies.
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", file_name.to_string_lossy()))
-        .suffix(".tmp")
+    let prefix = format!(".{}.", file_name.to_string_lossy());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // tempfile creates 0600 files; a model blob is an ordinary file others may read, so ask for
+    // 0666 and let the umask decide, as any `File::create` would.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     {
