@@ -9,4 +9,5 @@
 
 pub mod blob;
 pub mod hf;
+pub mod eval;
 pub mod reference;

@@ -1,0 +1,220 @@
+//! `edgebert eval`: how far a blob run by the engine is from the float reference of its source
+//! checkpoint, on a labelled (or unlabelled) text file — accuracy, argmax agreement, cosine of
+//! the outputs, logit error, and the error of every layer's hidden states, so a user sees which
+//! layer costs accuracy.
+
+use crate::reference::ReferencePipeline;
+use anyhow::{bail, Context, Result};
+use edgebert_engine::Model;
+use edgebert_models::Sequence;
+use serde::Serialize;
+use std::path::Path;
+
+/// One input row: an optional gold label id and the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    pub label: Option<usize>,
+    pub text: String,
+}
+
+/// Reads `label<TAB>text` rows (a `label\ttext` header is skipped; backslash escapes `\t`, `\n`,
+/// `\\` are decoded), or plain one-text-per-line files.
+pub fn read_examples(path: &Path) -> Result<Vec<Example>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = std::str::from_utf8(line).map_err(|e| {
+            anyhow::anyhow!("{}: line {}: invalid UTF-8 at byte {}", path.display(), i + 1, e.valid_up_to())
+        })?;
+        if line.is_empty() || (i == 0 && line.starts_with("label\t")) {
+            continue;
+        }
+        let example = match line.split_once('\t') {
+            Some((label, text)) => {
+                let label: usize = label.trim().parse().with_context(|| {
+                    format!("{}: line {}: label `{label}` is not a label id", path.display(), i + 1)
+                })?;
+                Example { label: Some(label), text: unescape(text) }
+            }
+            None => Example { label: None, text: unescape(line) },
+        };
+        out.push(example);
+    }
+    if out.is_empty() {
+        bail!("{}: no examples", path.display());
+    }
+    Ok(out)
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Error of one hidden state (embeddings output = layer 0) over all tokens of all examples.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerError {
+    pub layer: usize,
+    pub max_abs: f32,
+    /// ‖engine − reference‖² / ‖reference‖² summed over all tokens.
+    pub nmse: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub examples: usize,
+    /// `classification` or `embedding`.
+    pub task: &'static str,
+    pub accuracy: Option<f64>,
+    pub reference_accuracy: Option<f64>,
+    pub argmax_agreement: Option<f64>,
+    pub max_abs_logit_error: Option<f32>,
+    /// Cosine between engine and reference outputs (logits or embeddings).
+    pub cosine_mean: f64,
+    pub cosine_min: f64,
+    pub layers: Vec<LayerError>,
+}
+
+/// Texts per forward pass.
+const BATCH: usize = 16;
+
+pub fn evaluate(
+    model: &Model,
+    reference: &ReferencePipeline,
+    examples: &[Example],
+    progress: &mut dyn FnMut(usize),
+) -> Result<EvalReport> {
+    let classify = model.has_classifier();
+    let layers = model.info().config.num_hidden_layers + 1;
+    let mut acc = Accumulator::new(layers);
+    let mut session = model.session();
+    session.keep_layer_states(true);
+    for chunk in examples.chunks(BATCH) {
+        let texts: Vec<&str> = chunk.iter().map(|e| e.text.as_str()).collect();
+        let batch: Vec<Sequence> = reference
+            .tokenize(&texts)?
+            .into_iter()
+            .map(|e| Sequence { ids: e.ids, type_ids: e.type_ids })
+            .collect();
+        let ref_out = reference.checkpoint.model.forward(&batch, true)?;
+        let (mine, theirs): (Vec<Vec<f32>>, Vec<Vec<f32>>) = if classify {
+            let got = session.classify_sequences(&batch)?;
+            let want = reference.checkpoint.model.classify_logits(&ref_out)?;
+            for ((g, w), ex) in got.iter().zip(&want).zip(chunk) {
+                let want_id = argmax(w);
+                acc.agree += usize::from(g.label_id == want_id);
+                if let Some(label) = ex.label {
+                    acc.labelled += 1;
+                    acc.correct += usize::from(g.label_id == label);
+                    acc.ref_correct += usize::from(want_id == label);
+                }
+                let err = g.logits.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                acc.max_logit = acc.max_logit.max(err);
+            }
+            (got.into_iter().map(|c| c.logits).collect(), want)
+        } else {
+            let pooling = model.info().pooling.unwrap_or_default();
+            (session.embed_sequences(&batch)?, reference.checkpoint.model.embed_pooled(&ref_out, pooling))
+        };
+        for (a, b) in mine.iter().zip(&theirs) {
+            acc.cosines.push(cosine(a, b));
+        }
+        for (layer, (engine_state, ref_state)) in
+            session.layer_states().iter().zip(&ref_out.hidden_states).enumerate()
+        {
+            let h = ref_out.hidden_size;
+            for b in 0..batch.len() {
+                let rows = session.sequence_rows(b);
+                acc.layer(layer, &engine_state[rows.start * h..rows.end * h], ref_out.rows(ref_state, b));
+            }
+        }
+        progress(chunk.len());
+    }
+    Ok(acc.report(examples.len(), classify))
+}
+
+struct Accumulator {
+    agree: usize,
+    labelled: usize,
+    correct: usize,
+    ref_correct: usize,
+    max_logit: f32,
+    cosines: Vec<f64>,
+    max_abs: Vec<f32>,
+    err_sq: Vec<f64>,
+    ref_sq: Vec<f64>,
+}
+
+impl Accumulator {
+    fn new(layers: usize) -> Self {
+        Accumulator {
+            agree: 0,
+            labelled: 0,
+            correct: 0,
+            ref_correct: 0,
+            max_logit: 0.0,
+            cosines: Vec::new(),
+            max_abs: vec![0.0; layers],
+            err_sq: vec![0.0; layers],
+            ref_sq: vec![0.0; layers],
+        }
+    }
+
+    fn layer(&mut self, layer: usize, got: &[f32], want: &[f32]) {
+        for (g, w) in got.iter().zip(want) {
+            let d = g - w;
+            self.max_abs[layer] = self.max_abs[layer].max(d.abs());
+            self.err_sq[layer] += (d as f64).powi(2);
+            self.ref_sq[layer] += (*w as f64).powi(2);
+        }
+    }
+
+    fn report(self, n: usize, classify: bool) -> EvalReport {
+        let frac = |k: usize, of: usize| (of > 0).then(|| k as f64 / of as f64);
+        EvalReport {
+            examples: n,
+            task: if classify { "classification" } else { "embedding" },
+            accuracy: if classify { frac(self.correct, self.labelled) } else { None },
+            reference_accuracy: if classify { frac(self.ref_correct, self.labelled) } else { None },
+            argmax_agreement: if classify { frac(self.agree, n) } else { None },
+            max_abs_logit_error: classify.then_some(self.max_logit),
+            cosine_mean: self.cosines.iter().sum::<f64>() / self.cosines.len().max(1) as f64,
+            cosine_min: self.cosines.iter().copied().fold(1.0, f64::min),
+            layers: (0..self.max_abs.len())
+                .map(|l| LayerError {
+                    layer: l,
+                    max_abs: self.max_abs[l],
+                    nmse: self.err_sq[l] / self.ref_sq[l].max(f64::MIN_POSITIVE),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &x)| if x > best.1 { (i, x) } else { best })
+        .0
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb).max(f64::MIN_POSITIVE)
+}

@@ -1,0 +1,74 @@
+use anyhow::{Context, Result};
+use clap::Args;
+use edgebert_convert::eval::{evaluate, read_examples};
+use edgebert_convert::reference::ReferencePipeline;
+use edgebert_engine::Model;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+/// Compare a blob with the float reference of its source checkpoint on a data file.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "DATA is `label<TAB>text` per line (a `label\\ttext` header is skipped), or one text per line.\n\n\
+Examples:\n  edgebert eval model.ebq --reference ../shared/assets/models/minilm-l6-rt-sentiment \
+--data ../shared/assets/data/rt_polarity/dev.tsv"
+)]
+pub struct EvalArgs {
+    /// A blob written by `edgebert convert`.
+    pub model: PathBuf,
+    /// The Hugging Face checkpoint directory the blob was converted from.
+    #[arg(long)]
+    pub reference: PathBuf,
+    /// Examples: TSV `label<TAB>text`, or plain text lines.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Use only the first N examples.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    let mut examples = read_examples(&args.data)?;
+    if let Some(n) = args.limit {
+        examples.truncate(n);
+    }
+    let model = Model::open(&args.model).with_context(|| format!("{}", args.model.display()))?;
+    let reference = ReferencePipeline::open(&args.reference)?;
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(examples.len() as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} examples, {per_sec}, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = evaluate(&model, &reference, &examples, &mut |n| bar.inc(n as u64))?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{} examples ({}), engine {} vs reference {}",
+        report.examples,
+        report.task,
+        args.model.display(),
+        args.reference.display()
+    );
+    if let (Some(a), Some(r)) = (report.accuracy, report.reference_accuracy) {
+        println!("accuracy           {:.4} (reference {:.4}, {:+.2} points)", a, r, (a - r) * 100.0);
+    }
+    if let Some(agree) = report.argmax_agreement {
+        println!("argmax agreement   {:.2}%", agree * 100.0);
+    }
+    if let Some(e) = report.max_abs_logit_error {
+        println!("max |logit error|  {e:.4}");
+    }
+    println!("output cosine      mean {:.6}, min {:.6}", report.cosine_mean, report.cosine_min);
+    println!("hidden-state error per layer (0 = embeddings):");
+    println!("  layer    max |err|         nmse");
+    for l in &report.layers {
+        println!("  {:>5} {:>12.5} {:>12.3e}", l.layer, l.max_abs, l.nmse);
+    }
+    Ok(())
+}
