@@ -21,8 +21,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    Bench(commands::bench::BenchArgs),
     Classify(commands::classify::ClassifyArgs),
     Embed(commands::embed::EmbedArgs),
+    Eval(commands::eval::EvalArgs),
     Convert(commands::convert::ConvertArgs),
     Inspect(commands::inspect::InspectArgs),
 }
@@ -30,8 +32,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(args) => commands::bench::run(args),
         Command::Classify(args) => commands::classify::run(args),
         Command::Embed(args) => commands::embed::run(args),
+        Command::Eval(args) => commands::eval::run(args),
         Command::Convert(args) => commands::convert::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
     };

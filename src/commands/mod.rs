@@ -1,6 +1,8 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod bench;
 pub mod classify;
 pub mod convert;
 pub mod embed;
+pub mod eval;
 pub mod inspect;
