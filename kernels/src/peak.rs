@@ -43,13 +43,19 @@ impl Peak {
         }
     }
 
+    /// Runs `blocks` × 12 instructions of the probe; `false` (and nothing runs) when this CPU
+    /// lacks the instruction. For callers with their own clock.
+    pub fn run(self, blocks: u64) -> bool {
+        crate::arch::run_peak(self, blocks)
+    }
+
     /// Best of `repeats` timed runs of `blocks` × 12 instructions, in ops per second on the
     /// calling thread; `None` when this CPU lacks the instruction.
     pub fn measure(self, blocks: u64, repeats: usize) -> Option<f64> {
         let mut best = f64::INFINITY;
         for _ in 0..repeats.max(1) {
             let t = Instant::now();
-            if !crate::arch::run_peak(self, blocks) {
+            if !self.run(blocks) {
                 return None;
             }
             best = best.min(t.elapsed().as_secs_f64());

@@ -149,6 +149,24 @@ fn linear_i8_matches_generic(k: Kernels) {
     }
 }
 
+/// Ties (x · 127/max = n + ½) must round the same way (to even) on every backend: with an
+/// identity weight, the output is the quantized activation itself.
+fn quantization_ties_match_generic(k: Kernels) {
+    let n = 37;
+    let mut row: Vec<f32> = (0..n).map(|j| (j as f32 - 18.0) + 0.5).collect();
+    row[5] = 127.0;
+    row[6] = -127.0;
+    let a: Vec<f32> =
+        row.iter().chain(row.iter().map(|v| v * 0.25).collect::<Vec<_>>().iter()).copied().collect();
+    let eye: Vec<f32> = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 }).collect();
+    let p = pack_i8(&eye, n, n);
+    let (mut want, mut got) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+    generic::linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut want, &mut Scratch::default());
+    k.linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut got, &mut Scratch::default());
+    assert_eq!(got, want, "{} rounds activations differently", k.backend());
+    assert_eq!(want[0], -18.0, "ties go to even: -17.5 -> -18");
+}
+
 fn linear_float_matches_generic(k: Kernels) {
     let mut rng = Rng(13);
     for &(m, kd, n) in SHAPES {
@@ -203,6 +221,7 @@ macro_rules! backend_suite {
             #[test] fn gemm_i32_exact_on_fixed_shapes() { run(super::gemm_i32_exact_on_fixed_shapes) }
             #[test] fn gemm_i32_exact_on_extremes() { run(super::gemm_i32_exact_on_extremes) }
             #[test] fn linear_i8_matches_generic() { run(super::linear_i8_matches_generic) }
+            #[test] fn quantization_ties_match_generic() { run(super::quantization_ties_match_generic) }
             #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }
             #[test] fn gelu_matches_generic() { run(super::gelu_matches_generic) }
             proptest! {

@@ -1,49 +1,45 @@
 //! int8 GEMM on AVX-512 VNNI: `vpdpbusd` (u8 × i8, four products summed into each i32 lane).
 //!
 //! Target cores: Ice Lake / Sapphire Rapids, Zen 4 (where a zmm `vpdpbusd` issues once per
-//! cycle, so 16 independent accumulators hide its latency).
-//! Tile: 8 rows × 32 columns (two 16-column panels, one zmm each), 16 zmm accumulators. Per group
-//! of 4 inputs: 2 weight loads, 8 four-byte broadcasts, 16 `vpdpbusd`.
-//! Activations are quantized to i8 and shifted to u8 (`q + 128`) since `vpdpbusd` wants one
-//! unsigned operand; `128 · col_sums[j]` is subtracted after the loop, so the i32 result equals
-//! `Σ q · w` exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
+//! cycle and a broadcast competes with it for a vector pipe).
+//! Tile: 6 rows × 64 columns (four 16-column panels), 24 zmm accumulators. Per group of 4
+//! inputs: 4 weight loads and 6 four-byte broadcasts feed 24 `vpdpbusd`.
+//! Blocking: activations are quantized straight into 6-row slabs (`slab[group][row][4]`), so
+//! broadcasts come from one sequential stream; depth is cut into blocks of at most `KC` bytes
+//! per column so a panel group's block stays in L1/L2 while all slabs pass over it; partial i32
+//! sums wait in the output buffer between depth blocks.
+//! Activations are shifted to u8 (`q + 128`) since `vpdpbusd` wants one unsigned operand;
+//! `128 · col_sums[j]` is subtracted after the last block, so the i32 result equals `Σ q · w`
+//! exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin (GELU: 1e-6 abs).
 
-use super::avx512::math::store_epilogue;
+use super::avx512::math::{col_mask, store_epilogue};
 use super::V4Vnni;
 use crate::arch::Sink;
 use crate::linear::{check_linear, grow, Epilogue, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
-const MR: usize = 8;
+const MR: usize = 6;
+/// Panels per tile (64 columns).
+const NP: usize = 4;
+/// Depth block, in inputs (bytes per column).
+const KC: usize = 1024;
 
-/// Quantizes `a` (`[m, k]`) into u8-shifted rows of `k4` bytes (padding 128, which meets zero
-/// weights) and row scales: the same integers as `generic::quantize_rows_i8`, plus 128.
-pub(crate) fn quantize_rows_u8(
-    a: &[f32],
-    m: usize,
-    k: usize,
-    q: &mut [u8],
-    scales: &mut [f32],
-    tmp: &mut [i8],
-) {
-    crate::generic::quantize_rows_i8(a, m, k, tmp, scales);
-    shift_rows(tmp, k, q);
+/// Writes i8 row `i` (`k` values) shifted to u8 into its slab; depth padding is 128 (it meets
+/// zero weights).
+fn shift_into_slab(q: &[i8], i: usize, k: usize, dst: &mut [u8]) {
+    let k4 = k4(k);
+    let slab = &mut dst[(i / MR) * MR * k4..];
+    let r = i % MR;
+    for kk in 0..k4 {
+        let v = q.get(kk).map_or(128, |&v| (v as i32 + 128) as u8);
+        slab[(kk / 4) * MR * 4 + r * 4 + kk % 4] = v;
+    }
 }
 
-/// `q + 128` row by row into rows of `k4` bytes, padding 128.
-fn shift_rows(q: &[i8], k: usize, dst: &mut [u8]) {
-    let k4 = k4(k);
-    if k4 == 0 {
-        return;
-    }
-    for (d, s) in dst.chunks_exact_mut(k4).zip(q.chunks_exact(k)) {
-        for (d, s) in d.iter_mut().zip(s) {
-            *d = (*s as i32 + 128) as u8;
-        }
-        d[k..].fill(128);
-    }
+fn slab_len(m: usize, k: usize) -> usize {
+    m.div_ceil(MR) * MR * k4(k)
 }
 
 /// int8 linear layer (see `Kernels::linear_i8`).
@@ -58,10 +54,48 @@ pub(crate) fn linear_i8(
 ) {
     let (k, n) = (w.k(), w.n());
     check_linear(a.len(), m, k, n, out.len(), ep);
-    let q = grow(&mut scratch.u8s, m * k4(k));
+    let slabs = grow(&mut scratch.u8s, slab_len(m, k));
     let a_scales = grow(&mut scratch.f32s, m);
-    quantize_rows_u8(a, m, k, q, a_scales, grow(&mut scratch.i8s, m * k));
-    run(t, q, m, w, Sink::F32 { out, a_scales, ep });
+    for (i, s) in a_scales.iter_mut().enumerate() {
+        // SAFETY: the token proves AVX-512F/BW; `slabs` holds slab_len(m, k) bytes, i < m.
+        *s = unsafe { quantize_row_into_slab(&a[i * k..(i + 1) * k], i, slabs) };
+    }
+    run(t, slabs, m, w, Sink::F32 { out, a_scales, ep });
+}
+
+/// `generic::quantize_row_i8` of row `i` fused with the u8 shift and the slab scatter; returns
+/// the row scale. Same integers as the generic twin: same `inv`, one multiply, conversion
+/// under the default round-to-nearest-even mode, clamp to [-127, 127].
+///
+/// # Safety
+/// The CPU must support AVX-512F/BW; `slabs` must hold `slab_len(m, x.len())` bytes, `i < m`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [u8]) -> f32 {
+    let (k, k4) = (x.len(), k4(x.len()));
+    let slab = slabs.as_mut_ptr().add((i / MR) * MR * k4 + (i % MR) * 4);
+    let mut mx = _mm512_setzero_ps();
+    for j0 in (0..k).step_by(16) {
+        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(col_mask(j0, k), x.as_ptr().add(j0))));
+    }
+    let max = _mm512_reduce_max_ps(mx);
+    let inv = _mm512_set1_ps(if max == 0.0 { 0.0 } else { 127.0 / max });
+    let (lo, hi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
+    // 16 inputs = 4 groups of 4 bytes, each group landing MR·4 bytes after the previous.
+    for j0 in (0..k4).step_by(16) {
+        let mask = col_mask(j0, k);
+        let v = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x.as_ptr().add(j0)), inv);
+        let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
+        let bytes = _mm512_cvtepi32_epi8(_mm512_add_epi32(q, shift));
+        let words: [i32; 4] = core::mem::transmute(bytes);
+        for (g, word) in words.iter().enumerate().take((k4 - j0).min(16) / 4) {
+            (slab.add((j0 / 4 + g) * MR * 4) as *mut i32).write_unaligned(*word);
+        }
+    }
+    if max == 0.0 {
+        0.0
+    } else {
+        max / 127.0
+    }
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
@@ -73,93 +107,130 @@ pub(crate) fn gemm_i8_i32(
     out: &mut [i32],
     scratch: &mut Scratch,
 ) {
-    let (k, n, k4) = (w.k(), w.n(), k4(w.k()));
+    let (k, n) = (w.k(), w.n());
     assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
     assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
-    let qu = grow(&mut scratch.u8s, m * k4);
-    shift_rows(q, k, qu);
-    run(t, qu, m, w, Sink::I32(out));
+    let slabs = grow(&mut scratch.u8s, slab_len(m, k));
+    for i in 0..m {
+        shift_into_slab(&q[i * k..(i + 1) * k], i, k, slabs);
+    }
+    run(t, slabs, m, w, Sink::I32(out));
 }
 
-fn run(_t: V4Vnni, q: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
+/// Which part of the depth a tile call covers: bytes `kb..kb + kc` of `k4`.
+#[derive(Clone, Copy)]
+struct Depth {
+    kb: usize,
+    kc: usize,
+    k4: usize,
+}
+
+fn run(_t: V4Vnni, slabs: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
     let (n, k4) = (w.n(), k4(w.k()));
-    assert_eq!(q.len(), m * k4);
+    assert!(slabs.len() >= slab_len(m, w.k()));
     let np = panels(n);
-    for p0 in (0..np).step_by(2) {
-        let two = p0 + 1 < np;
-        for i0 in (0..m).step_by(MR) {
-            let rows = (m - i0).min(MR);
-            macro_rules! call {
-                ($($r:literal)*) => {
-                    match (rows, two) {
-                        $(
-                            // SAFETY: the V4Vnni token proves the CPU features; `run` checked
-                            // `q` is [m, k4] and `PackedI8` guarantees np·16·k4 weight bytes,
-                            // so rows i0..i0+R and panels p0..p0+P are in bounds.
-                            ($r, true) => unsafe { tile::<$r, 2>(q, i0, p0, w, &mut sink) },
-                            // SAFETY: as above, with one panel.
-                            ($r, false) => unsafe { tile::<$r, 1>(q, i0, p0, w, &mut sink) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
+    // Equal depth blocks, multiples of 4, at most KC.
+    let kc = (k4.div_ceil(k4.div_ceil(KC).max(1))).next_multiple_of(4).max(4);
+    for p0 in (0..np).step_by(NP) {
+        let pn = (np - p0).min(NP);
+        for kb in (0..k4.max(1)).step_by(kc) {
+            let d = Depth { kb, kc: kc.min(k4 - kb), k4 };
+            for i0 in (0..m).step_by(MR) {
+                macro_rules! call {
+                    ($(($r:literal, $p:literal))*) => {
+                        match ((m - i0).min(MR), pn) {
+                            $(
+                                // SAFETY: the V4Vnni token proves the CPU features; `slabs`
+                                // holds ceil(m/6)·6·k4 bytes (asserted above), `PackedI8` holds
+                                // np·16·k4 weight bytes and the sink is [m, n]: rows i0..i0+R,
+                                // panels p0..p0+P and depth kb..kb+kc are in bounds.
+                                ($r, $p) => unsafe { tile::<$r, $p>(slabs, i0, p0, d, w, &mut sink) },
+                            )*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                call!((1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)(4, 1)(4, 2)(
+                    4, 3
+                )(4, 4)(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4));
             }
-            call!(1 2 3 4 5 6 7 8);
         }
     }
 }
 
-/// One R × (16·P) tile: rows `i0..i0+R`, panels `p0..p0+P`.
+/// One R × (16·P) tile over depth block `d`: rows `i0..i0+R`, panels `p0..p0+P`.
 ///
 /// # Safety
-/// The CPU must support AVX-512F/BW/VL/VNNI; `q` must be `[m, k4]` with `i0 + R ≤ m`, and
-/// panels `p0..p0+P` must exist in `w`.
+/// The CPU must support AVX-512F/BW/VL/VNNI; `slabs` must hold the slabs of `[m, k4]` with
+/// `i0 + R ≤ m`; panels `p0..p0+P` must exist in `w`; the sink must be `[m, n]`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 unsafe fn tile<const R: usize, const P: usize>(
-    q: &[u8],
+    slabs: &[u8],
     i0: usize,
     p0: usize,
+    d: Depth,
     w: &PackedI8<'_>,
     sink: &mut Sink<'_, '_>,
 ) {
-    let (n, k4) = (w.n(), k4(w.k()));
-    let a = q.as_ptr().add(i0 * k4);
-    let wp = w.data().as_ptr().add(p0 * PANEL * k4);
+    let n = w.n();
+    let a = slabs.as_ptr().add(i0 * d.k4 + d.kb * MR);
+    let wp = w.data().as_ptr().add(p0 * PANEL * d.k4 + d.kb * PANEL);
     let mut acc = [[_mm512_setzero_si512(); P]; R];
-    for g in 0..k4 / 4 {
+    for g in 0..d.kc / 4 {
         let mut wv = [_mm512_setzero_si512(); P];
         for (p, v) in wv.iter_mut().enumerate() {
-            *v = _mm512_loadu_si512(wp.add(p * PANEL * k4 + g * 64) as *const _);
+            *v = _mm512_loadu_si512(wp.add(p * PANEL * d.k4 + g * 64) as *const _);
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_epi32((a.add(r * k4 + g * 4) as *const i32).read_unaligned());
+            let av = _mm512_set1_epi32((a.add(g * MR * 4 + r * 4) as *const i32).read_unaligned());
             for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
                 *acc_rp = _mm512_dpbusd_epi32(*acc_rp, av, *wvp);
             }
         }
     }
+    // Spill once to a plain array: indexing the accumulators by a run-time `p` below would
+    // otherwise keep them in memory inside the hot loop (LLVM then stores all 24 per step).
+    let mut fin = [[0i32; PANEL]; NP * MR];
+    for (r, acc_r) in acc.iter().enumerate() {
+        for (p, v) in acc_r.iter().enumerate() {
+            _mm512_storeu_si512(fin[r * NP + p].as_mut_ptr() as *mut _, *v);
+        }
+    }
+    let last = d.kb + d.kc >= d.k4;
     let shift = _mm512_set1_epi32(128);
     for p in 0..P {
         let j0 = (p0 + p) * PANEL;
         if j0 >= n {
             break;
         }
-        let sums = _mm512_loadu_si512(w.col_sums().as_ptr().add(j0) as *const _);
-        let comp = _mm512_mullo_epi32(sums, shift);
+        let mask = col_mask(j0, n);
+        let comp = _mm512_mullo_epi32(_mm512_loadu_si512(w.col_sums().as_ptr().add(j0) as *const _), shift);
         let wscale = _mm512_loadu_ps(w.scales().as_ptr().add(j0));
-        let mask = super::avx512::math::col_mask(j0, n);
-        for (r, acc_r) in acc.iter().enumerate() {
-            let v = _mm512_sub_epi32(acc_r[p], comp);
+        for r in 0..R {
+            let i = i0 + r;
+            // Between depth blocks the partial i32 sums wait in the output buffer (as raw bits
+            // when the output is f32; they are overwritten by the finished value at the end).
+            let o: *mut i32 = match sink {
+                Sink::I32(out) => out.as_mut_ptr().add(i * n + j0),
+                Sink::F32 { out, .. } => out.as_mut_ptr().add(i * n + j0) as *mut i32,
+            };
+            let mut v = _mm512_loadu_si512(fin[r * NP + p].as_ptr() as *const _);
+            if d.kb > 0 {
+                v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, o as *const _));
+            }
+            if !last {
+                _mm512_mask_storeu_epi32(o as *mut _, mask, v);
+                continue;
+            }
+            let v = _mm512_sub_epi32(v, comp);
             match sink {
-                Sink::I32(out) => {
-                    _mm512_mask_storeu_epi32(out.as_mut_ptr().add((i0 + r) * n + j0) as *mut _, mask, v)
-                }
+                Sink::I32(_) => _mm512_mask_storeu_epi32(o as *mut _, mask, v),
                 Sink::F32 { out, a_scales, ep } => {
                     let y = _mm512_mul_ps(
                         _mm512_mul_ps(_mm512_cvtepi32_ps(v), wscale),
-                        _mm512_set1_ps(a_scales[i0 + r]),
+                        _mm512_set1_ps(a_scales[i]),
                     );
-                    store_epilogue(y, i0 + r, j0, n, ep, out.as_mut_ptr());
+                    store_epilogue(y, i, j0, n, ep, out.as_mut_ptr());
                 }
             }
         }

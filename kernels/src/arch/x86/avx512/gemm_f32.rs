@@ -154,6 +154,14 @@ unsafe fn tile<T: Widen, const R: usize, const P: usize>(
             }
         }
     }
+    // Spill once to a plain array (see the VNNI kernel: run-time indexing of the accumulators
+    // would keep them in memory inside the hot loop).
+    let mut fin = [[0f32; PANEL]; NP * MR];
+    for (r, acc_r) in acc.iter().enumerate() {
+        for (p, v) in acc_r.iter().enumerate() {
+            _mm512_storeu_ps(fin[r * NP + p].as_mut_ptr(), *v);
+        }
+    }
     let last = d.kb + d.kc >= d.k;
     for p in 0..P {
         let j0 = (p0 + p) * PANEL;
@@ -161,10 +169,11 @@ unsafe fn tile<T: Widen, const R: usize, const P: usize>(
             break;
         }
         let mask = super::math::col_mask(j0, n);
-        for (r, acc_r) in acc.iter().enumerate() {
+        for r in 0..R {
             let o = out.as_mut_ptr().add((i0 + r) * n + j0);
+            let acc_rp = _mm512_loadu_ps(fin[r * NP + p].as_ptr());
             // Earlier depth blocks left their partial sums in `out`.
-            let y = if d.kb > 0 { _mm512_add_ps(acc_r[p], _mm512_maskz_loadu_ps(mask, o)) } else { acc_r[p] };
+            let y = if d.kb > 0 { _mm512_add_ps(acc_rp, _mm512_maskz_loadu_ps(mask, o)) } else { acc_rp };
             if last {
                 store_epilogue(y, i0 + r, j0, n, ep, out.as_mut_ptr());
             } else {
