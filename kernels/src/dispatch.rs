@@ -10,6 +10,9 @@ use crate::packed::{PackedF16, PackedF32, PackedI8};
 #[cfg(target_arch = "x86_64")]
 use crate::arch::x86::{avx2, avx512, avx512vnni, V4Vnni, V3, V4};
 
+#[cfg(target_arch = "aarch64")]
+use crate::arch::aarch64::{neon, neon_dotprod, Neon, NeonDot};
+
 /// The token of a backend this handle was checked for; the check happened in `Kernels::new`,
 /// so a failure here is a bug.
 macro_rules! token {
@@ -63,6 +66,10 @@ impl Kernels {
             Backend::Avx2 | Backend::Avx512 => {
                 avx2::gemm_i8::linear_i8(token!(V3), a, m, w, ep, out, scratch)
             }
+            #[cfg(target_arch = "aarch64")]
+            Backend::NeonDotprod => neon_dotprod::linear_i8(token!(NeonDot), a, m, w, ep, out, scratch),
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => neon::linear_i8(token!(Neon), a, m, w, ep, out, scratch),
             _ => generic::linear_i8(a, m, w, ep, out, scratch),
         }
     }
@@ -75,6 +82,10 @@ impl Kernels {
             Backend::Avx512Vnni => avx512vnni::gemm_i8_i32(token!(V4Vnni), q, m, w, out, scratch),
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 | Backend::Avx512 => avx2::gemm_i8::gemm_i8_i32(token!(V3), q, m, w, out, scratch),
+            #[cfg(target_arch = "aarch64")]
+            Backend::NeonDotprod => neon_dotprod::gemm_i8_i32(token!(NeonDot), q, m, w, out, scratch),
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => neon::gemm_i8_i32(token!(Neon), q, m, w, out, scratch),
             _ => generic::gemm_i8_i32(q, m, w, out),
         }
     }
@@ -96,7 +107,12 @@ impl Kernels {
             }
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => avx2::gemm_f32::linear_f16(token!(V3), a, m, w, ep, out, scratch),
-            _ => generic::linear_f16(a, m, w, ep, out),
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon | Backend::NeonDotprod => neon::linear_f16(token!(Neon), a, m, w, ep, out, scratch),
+            _ => {
+                let _ = scratch;
+                generic::linear_f16(a, m, w, ep, out)
+            }
         }
     }
 
@@ -117,7 +133,12 @@ impl Kernels {
             }
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => avx2::gemm_f32::linear_f32(token!(V3), a, m, w, ep, out, scratch),
-            _ => generic::linear_f32_packed(a, m, w, ep, out),
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon | Backend::NeonDotprod => neon::linear_f32(token!(Neon), a, m, w, ep, out, scratch),
+            _ => {
+                let _ = scratch;
+                generic::linear_f32_packed(a, m, w, ep, out)
+            }
         }
     }
 

@@ -3,11 +3,16 @@
 //! Each backend is a token type proving its CPU features (built only after a run-time check)
 //! and safe entry points that take the token, so the `#[target_feature]` code they call is sound.
 
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod aarch64;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
-use crate::linear::{grow, Epilogue, Scratch};
+use crate::linear::Epilogue;
+#[cfg(target_arch = "x86_64")]
+use crate::linear::{grow, Scratch};
 
+#[cfg(target_arch = "x86_64")]
 /// Repacks `[m, k]` row-major activations into slabs of `mr` rows, `slab[kk][r]` (rows past
 /// `m` are zero), so a micro-kernel broadcasts from one sequential stream. Returns the slabs:
 /// `ceil(m / mr) · mr · k` values, slab `s` starting at `s · mr · k`.

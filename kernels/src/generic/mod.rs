@@ -5,6 +5,8 @@ mod gemm;
 mod linear;
 mod math;
 
+#[cfg_attr(not(target_arch = "aarch64"), allow(unused_imports))]
+pub(crate) use gemm::epilogue_at;
 pub use gemm::{gemm_i8_i32, linear_f16, linear_f32_packed, linear_i8, quantize_row_i8, quantize_rows_i8};
 pub use linear::linear_f32;
 pub use math::{erf_f32, gelu_erf_f32, layer_norm_f32, softmax_f32};
