@@ -5,7 +5,7 @@
 use crate::backend::{Backend, Unsupported};
 use crate::generic;
 use crate::linear::{Epilogue, Scratch};
-use crate::packed::{PackedF16, PackedF32, PackedI8};
+use crate::packed::{pack_f32_with, PackedF16, PackedF32, PackedI8};
 
 #[cfg(target_arch = "x86_64")]
 use crate::arch::x86::{avx2, avx512, avx512vnni, V4Vnni, V3, V4};
@@ -151,5 +151,102 @@ impl Kernels {
             Backend::Avx2 => avx2::math::gelu_slice(token!(V3), x),
             _ => x.iter_mut().for_each(|v| *v = generic::gelu_erf_f32(*v)),
         }
+    }
+
+    /// `x[r][c] ← softmax_c(scale · x[r][c] + bias[c])` per row (see
+    /// [`generic::softmax_rows_f32`]): the attention softmax with its additive key mask.
+    pub fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 | Backend::Avx512Vnni => {
+                avx512::rows::softmax_rows(token!(V4), x, cols, scale, bias)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::math::softmax_rows(token!(V3), x, cols, scale, bias),
+            _ => generic::softmax_rows_f32(x, cols, scale, bias),
+        }
+    }
+
+    /// LayerNorm over each row in place (see [`generic::layer_norm_f32`]).
+    pub fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 | Backend::Avx512Vnni => {
+                avx512::rows::layer_norm(token!(V4), x, gamma, beta, eps)
+            }
+            _ => generic::layer_norm_f32(x, gamma, beta, eps),
+        }
+    }
+
+    /// Quantizes each row of `a` (`[m, k]`) to i8 with its scale (see
+    /// [`generic::quantize_rows_i8`]); the int8 linear layers do this internally.
+    pub fn quantize_rows_i8(&self, a: &[f32], m: usize, k: usize, q: &mut [i8], scales: &mut [f32]) {
+        generic::quantize_rows_i8(a, m, k, q, scales)
+    }
+
+    /// Attention scores per head, `scores[h][i][j] = scale · q_h[i] · k_h[j]` (see
+    /// [`generic::attention_scores_f32`] for the strided layout). SIMD backends gather each
+    /// head and run it through the packed f32 GEMM.
+    #[allow(clippy::too_many_arguments)]
+    pub fn attention_scores(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        l: usize,
+        heads: usize,
+        d: usize,
+        ld: usize,
+        scale: f32,
+        scores: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        if self.backend == Backend::Generic || l == 0 {
+            return generic::attention_scores_f32(q, k, l, heads, d, ld, scale, scores);
+        }
+        generic::check_heads(q.len(), l, heads, d, ld, "q");
+        generic::check_heads(k.len(), l, heads, d, ld, "k");
+        assert_eq!(scores.len(), heads * l * l, "attention_scores: scores must be [heads, l, l]");
+        let (mut qa, mut kw) = (std::mem::take(&mut scratch.attn_a), std::mem::take(&mut scratch.attn_w));
+        for (h, s) in scores.chunks_exact_mut(l * l).enumerate() {
+            qa.clear();
+            qa.extend((0..l).flat_map(|i| q[i * ld + h * d..i * ld + h * d + d].iter().map(|v| v * scale)));
+            pack_f32_with(&mut kw, l, d, |j, t| k[j * ld + h * d + t]);
+            let w = PackedF32::new(&kw, l, d).expect("pack_f32_with sizes the panels");
+            self.linear_f32(&qa, l, &w, &Epilogue::none(), s, scratch);
+        }
+        (scratch.attn_a, scratch.attn_w) = (qa, kw);
+    }
+
+    /// Attention context per head, `ctx[i][h·d + t] = Σ_j p[h][i][j] · v[j][h·d + t]` (see
+    /// [`generic::attention_context_f32`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn attention_context(
+        &self,
+        p: &[f32],
+        v: &[f32],
+        l: usize,
+        heads: usize,
+        d: usize,
+        ld: usize,
+        ctx: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        if self.backend == Backend::Generic || l == 0 {
+            return generic::attention_context_f32(p, v, l, heads, d, ld, ctx);
+        }
+        generic::check_heads(v.len(), l, heads, d, ld, "v");
+        generic::check_heads(ctx.len(), l, heads, d, ld, "ctx");
+        assert_eq!(p.len(), heads * l * l, "attention_context: p must be [heads, l, l]");
+        let (mut vw, mut o) = (std::mem::take(&mut scratch.attn_w), std::mem::take(&mut scratch.attn_o));
+        for (h, ph) in p.chunks_exact(l * l).enumerate() {
+            pack_f32_with(&mut vw, d, l, |t, j| v[j * ld + h * d + t]);
+            let w = PackedF32::new(&vw, d, l).expect("pack_f32_with sizes the panels");
+            o.resize(l * d, 0.0);
+            self.linear_f32(ph, l, &w, &Epilogue::none(), &mut o, scratch);
+            for (i, row) in o.chunks_exact(d.max(1)).enumerate().take(l) {
+                ctx[i * ld + h * d..i * ld + h * d + d].copy_from_slice(row);
+            }
+        }
+        (scratch.attn_w, scratch.attn_o) = (vw, o);
     }
 }

@@ -42,12 +42,16 @@ impl<'a> Epilogue<'a> {
 /// grow to the largest shape seen and are then reused: no allocation per call after warm-up.
 /// One per thread.
 #[derive(Debug, Default)]
-#[allow(dead_code)] // filled in by the arch backends
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub struct Scratch {
     pub(crate) u8s: Vec<u8>,
     pub(crate) i8s: Vec<i8>,
     pub(crate) i16s: Vec<i16>,
     pub(crate) f32s: Vec<f32>,
+    /// Attention: one head's gathered left operand, packed right operand, and output.
+    pub(crate) attn_a: Vec<f32>,
+    pub(crate) attn_w: Vec<f32>,
+    pub(crate) attn_o: Vec<f32>,
 }
 
 pub(crate) fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> &mut [T] {

@@ -273,6 +273,19 @@ fn pack_float<T: Copy + Default>(
     PackedFloatBuf { data, n, k }
 }
 
+/// Packs `W[j][kk] = get(j, kk)` (`[n, k]`) into f32 panels in `dst` (reused, no allocation
+/// once large enough): how attention packs a head of K, or of Vᵀ, straight from strided rows.
+pub fn pack_f32_with(dst: &mut Vec<f32>, n: usize, k: usize, get: impl Fn(usize, usize) -> f32) {
+    dst.clear();
+    dst.resize(packed_float_lens(n, k).data, 0.0);
+    for j in 0..n {
+        let base = (j / PANEL) * PANEL * k + j % PANEL;
+        for kk in 0..k {
+            dst[base + kk * PANEL] = get(j, kk);
+        }
+    }
+}
+
 /// Packs a PyTorch-layout `[n, k]` f32 weight into f32 panels.
 pub fn pack_f32(w: &[f32], n: usize, k: usize) -> PackedFloatBuf<f32> {
     pack_float(w, n, k, |v| v)

@@ -15,6 +15,10 @@ mod tol {
     pub const F32_REL: f32 = 1e-6;
     /// Elementwise math (GELU from the rational erf fit, exp): absolute.
     pub const GELU_ABS: f32 = 1e-6;
+    /// Softmax (vector exp): absolute, on probabilities in [0, 1].
+    pub const SOFTMAX_ABS: f32 = 1e-6;
+    /// LayerNorm: relative to the output (different summation order for mean and variance).
+    pub const LAYER_NORM_REL: f32 = 1e-5;
     /// int8 linear after an exact i32 core: relative to the output plus the GELU error.
     pub const I8_OUT_REL: f32 = 1e-6;
 
@@ -209,6 +213,69 @@ fn gelu_matches_generic(k: Kernels) {
     assert!(worst <= tol::GELU_ABS, "{} gelu: worst error {worst:e} at x = {at}", k.backend());
 }
 
+fn softmax_matches_generic(k: Kernels) {
+    let mut rng = Rng(17);
+    for cols in [1usize, 7, 16, 17, 33, 128, 129] {
+        let rows = 3;
+        let x: Vec<f32> = rng.f32s(rows * cols).iter().map(|v| v * 30.0).collect();
+        let mut mask = vec![0.0f32; cols];
+        mask.iter_mut().skip(cols / 2 + 1).for_each(|m| *m = f32::NEG_INFINITY);
+        let all_masked = vec![f32::NEG_INFINITY; cols];
+        for bias in [None, Some(&mask[..]), Some(&all_masked[..])] {
+            let (mut want, mut got) = (x.clone(), x.clone());
+            generic::softmax_rows_f32(&mut want, cols, 0.125, bias);
+            k.softmax_rows(&mut got, cols, 0.125, bias);
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= tol::SOFTMAX_ABS, "{} softmax cols={cols}: {g} vs {w}", k.backend());
+                assert!(*w != 0.0 || *g == 0.0, "{} masked entries must be exactly 0", k.backend());
+            }
+        }
+    }
+}
+
+fn layer_norm_matches_generic(k: Kernels) {
+    let mut rng = Rng(19);
+    for h in [1usize, 15, 16, 17, 384, 385] {
+        let x: Vec<f32> = rng.f32s(3 * h).iter().map(|v| v * 5.0 + 2.0).collect();
+        let (g, b) = (rng.f32s(h), rng.f32s(h));
+        let (mut want, mut got) = (x.clone(), x.clone());
+        generic::layer_norm_f32(&mut want, &g, &b, 1e-12);
+        k.layer_norm(&mut got, &g, &b, 1e-12);
+        for (gv, wv) in got.iter().zip(&want) {
+            assert!(
+                (gv - wv).abs() <= tol::LAYER_NORM_REL * (1.0 + wv.abs()),
+                "{} layer_norm h={h}: {gv} vs {wv}",
+                k.backend()
+            );
+        }
+    }
+}
+
+fn attention_matches_generic(k: Kernels) {
+    let mut rng = Rng(23);
+    let mut scratch = Scratch::default();
+    // (l, heads, d, ld, offset): offset/ld mimic q, k, v as slices of one fused QKV row.
+    for &(l, heads, d, ld, off) in
+        &[(1, 1, 4, 4, 0), (7, 2, 8, 48, 16), (33, 3, 32, 96, 0), (17, 2, 5, 30, 10)]
+    {
+        let qkv = rng.f32s(l * ld + off);
+        let (q, kk, v) = (&qkv[..], &qkv[off..], &qkv[off..]);
+        let (mut want, mut got) = (vec![0.0; heads * l * l], vec![0.0; heads * l * l]);
+        generic::attention_scores_f32(q, kk, l, heads, d, ld, 0.3, &mut want);
+        k.attention_scores(q, kk, l, heads, d, ld, 0.3, &mut got, &mut scratch);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= tol::gemm_f32(d, *w), "{} scores l={l} d={d}: {g} vs {w}", k.backend());
+        }
+        let p = rng.f32s(heads * l * l);
+        let (mut want, mut got) = (vec![9.0; l * ld + off], vec![9.0; l * ld + off]);
+        generic::attention_context_f32(&p, v, l, heads, d, ld, &mut want);
+        k.attention_context(&p, v, l, heads, d, ld, &mut got, &mut scratch);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= tol::gemm_f32(l, *w), "{} context l={l} d={d}: {g} vs {w}", k.backend());
+        }
+    }
+}
+
 macro_rules! backend_suite {
     ($($module:ident => $backend:expr;)*) => {$(
         mod $module {
@@ -223,6 +290,9 @@ macro_rules! backend_suite {
             #[test] fn linear_i8_matches_generic() { run(super::linear_i8_matches_generic) }
             #[test] fn quantization_ties_match_generic() { run(super::quantization_ties_match_generic) }
             #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }
+            #[test] fn softmax_matches_generic() { run(super::softmax_matches_generic) }
+            #[test] fn layer_norm_matches_generic() { run(super::layer_norm_matches_generic) }
+            #[test] fn attention_matches_generic() { run(super::attention_matches_generic) }
             #[test] fn gelu_matches_generic() { run(super::gelu_matches_generic) }
             proptest! {
                 #![proptest_config(ProptestConfig::with_cases(48))]

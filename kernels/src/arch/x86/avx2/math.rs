@@ -44,7 +44,6 @@ pub(crate) unsafe fn gelu(x: __m256) -> __m256 {
     _mm256_fmadd_ps(half_x, e, half_x)
 }
 
-#[allow(dead_code)] // softmax lands next
 /// exp on 8 lanes; inputs below -87.3 (including -inf) give exactly 0.
 ///
 /// # Safety
@@ -121,5 +120,64 @@ unsafe fn gelu_slice_impl(x: &mut [f32]) {
         let mask = col_mask(j0, x.len());
         let p = x.as_mut_ptr().add(j0);
         _mm256_maskstore_ps(p, mask, gelu(_mm256_maskload_ps(p, mask)));
+    }
+}
+
+/// See `generic::softmax_rows_f32`.
+pub(crate) fn softmax_rows(
+    _t: crate::arch::x86::V3,
+    x: &mut [f32],
+    cols: usize,
+    scale: f32,
+    bias: Option<&[f32]>,
+) {
+    if cols == 0 {
+        return;
+    }
+    assert_eq!(x.len() % cols, 0, "softmax_rows_f32: x is not a whole number of rows");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), cols, "softmax_rows_f32: bias must be [cols]");
+    }
+    for row in x.chunks_exact_mut(cols) {
+        // SAFETY: the V3 token proves AVX2/FMA; accesses are masked to `row` and `bias`.
+        unsafe { softmax_row(row, scale, bias) }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
+    let (n, p) = (row.len(), row.as_mut_ptr());
+    let vscale = _mm256_set1_ps(scale);
+    let neg_inf = _mm256_set1_ps(f32::NEG_INFINITY);
+    let mut vmax = neg_inf;
+    for j0 in (0..n).step_by(8) {
+        let mask = col_mask(j0, n);
+        let mut y = _mm256_mul_ps(_mm256_maskload_ps(p.add(j0), mask), vscale);
+        if let Some(b) = bias {
+            y = _mm256_add_ps(y, _mm256_maskload_ps(b.as_ptr().add(j0), mask));
+        }
+        _mm256_maskstore_ps(p.add(j0), mask, y);
+        vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(neg_inf, y, _mm256_castsi256_ps(mask)));
+    }
+    let mut lanes = [0f32; 8];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), vmax);
+    let max = lanes.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        row.fill(0.0);
+        return;
+    }
+    let (vm, mut vsum) = (_mm256_set1_ps(max), _mm256_setzero_ps());
+    for j0 in (0..n).step_by(8) {
+        let mask = col_mask(j0, n);
+        let e = exp(_mm256_sub_ps(_mm256_maskload_ps(p.add(j0), mask), vm));
+        let e = _mm256_and_ps(e, _mm256_castsi256_ps(mask));
+        _mm256_maskstore_ps(p.add(j0), mask, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    _mm256_storeu_ps(lanes.as_mut_ptr(), vsum);
+    let inv = _mm256_set1_ps(1.0 / lanes.iter().sum::<f32>());
+    for j0 in (0..n).step_by(8) {
+        let mask = col_mask(j0, n);
+        _mm256_maskstore_ps(p.add(j0), mask, _mm256_mul_ps(_mm256_maskload_ps(p.add(j0), mask), inv));
     }
 }

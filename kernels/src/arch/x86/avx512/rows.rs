@@ -1,0 +1,96 @@
+//! Row-wise f32 kernels on zmm: masked softmax and LayerNorm.
+//!
+//! Target cores: any AVX-512F x86-64. Rows are processed 16 lanes at a time with a masked tail.
+//! Tolerance: softmax within 1e-6 relative (vector exp, 2 ulp); LayerNorm within 1e-5 relative
+//! (different summation order for mean and variance).
+
+use super::math::{col_mask, exp};
+use crate::arch::x86::V4;
+use core::arch::x86_64::*;
+
+/// See `generic::softmax_rows_f32`.
+pub(crate) fn softmax_rows(_t: V4, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+    if cols == 0 {
+        return;
+    }
+    assert_eq!(x.len() % cols, 0, "softmax_rows_f32: x is not a whole number of rows");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), cols, "softmax_rows_f32: bias must be [cols]");
+    }
+    for row in x.chunks_exact_mut(cols) {
+        // SAFETY: the V4 token proves AVX-512F; all accesses are masked to `row` and `bias`
+        // (checked to have `cols` elements).
+        unsafe { softmax_row(row, scale, bias) }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
+    let (n, p) = (row.len(), row.as_mut_ptr());
+    let vscale = _mm512_set1_ps(scale);
+    let mut vmax = _mm512_set1_ps(f32::NEG_INFINITY);
+    for j0 in (0..n).step_by(16) {
+        let mask = col_mask(j0, n);
+        let mut y = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, p.add(j0)), vscale);
+        if let Some(b) = bias {
+            y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, b.as_ptr().add(j0)));
+        }
+        _mm512_mask_storeu_ps(p.add(j0), mask, y);
+        vmax = _mm512_mask_max_ps(vmax, mask, vmax, y);
+    }
+    let max = _mm512_reduce_max_ps(vmax);
+    if !max.is_finite() {
+        row.fill(0.0);
+        return;
+    }
+    let (vm, mut vsum) = (_mm512_set1_ps(max), _mm512_setzero_ps());
+    for j0 in (0..n).step_by(16) {
+        let mask = col_mask(j0, n);
+        let e = exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, p.add(j0)), vm));
+        _mm512_mask_storeu_ps(p.add(j0), mask, e);
+        vsum = _mm512_mask_add_ps(vsum, mask, vsum, e);
+    }
+    let inv = _mm512_set1_ps(1.0 / _mm512_reduce_add_ps(vsum));
+    for j0 in (0..n).step_by(16) {
+        let mask = col_mask(j0, n);
+        _mm512_mask_storeu_ps(p.add(j0), mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, p.add(j0)), inv));
+    }
+}
+
+/// See `generic::layer_norm_f32`.
+pub(crate) fn layer_norm(_t: V4, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let h = gamma.len();
+    assert_eq!(beta.len(), h, "layer_norm_f32: beta and gamma differ in length");
+    assert!(h > 0, "layer_norm_f32: empty rows");
+    assert_eq!(x.len() % h, 0, "layer_norm_f32: x is not a whole number of rows");
+    for row in x.chunks_exact_mut(h) {
+        // SAFETY: the V4 token proves AVX-512F; accesses are masked to `h` elements of `row`,
+        // `gamma` and `beta` (all checked to have `h`).
+        unsafe { layer_norm_row(row, gamma, beta, eps) }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let (h, p) = (row.len(), row.as_mut_ptr());
+    let mut vsum = _mm512_setzero_ps();
+    for j0 in (0..h).step_by(16) {
+        vsum = _mm512_add_ps(vsum, _mm512_maskz_loadu_ps(col_mask(j0, h), p.add(j0)));
+    }
+    let mean = _mm512_set1_ps(_mm512_reduce_add_ps(vsum) / h as f32);
+    let mut vvar = _mm512_setzero_ps();
+    for j0 in (0..h).step_by(16) {
+        let mask = col_mask(j0, h);
+        let dlt = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, p.add(j0)), mean);
+        vvar = _mm512_fmadd_ps(dlt, dlt, vvar);
+    }
+    let var = _mm512_reduce_add_ps(vvar) / h as f32;
+    let inv = _mm512_set1_ps(1.0 / (var + eps).sqrt());
+    for j0 in (0..h).step_by(16) {
+        let mask = col_mask(j0, h);
+        let v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, p.add(j0)), mean), inv);
+        let g = _mm512_maskz_loadu_ps(mask, gamma.as_ptr().add(j0));
+        let b = _mm512_maskz_loadu_ps(mask, beta.as_ptr().add(j0));
+        _mm512_mask_storeu_ps(p.add(j0), mask, _mm512_fmadd_ps(v, g, b));
+    }
+}

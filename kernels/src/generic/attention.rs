@@ -1,0 +1,114 @@
+//! Scalar attention pieces: masked row softmax and the per-head products QKᵀ and PV, on
+//! activations laid out as the projections produce them: row `i` of a `[l, ld]` matrix holds
+//! every head's `d` values side by side (`ld = heads · d`, or `3 · heads · d` for a fused QKV
+//! projection with `q`, `k`, `v` being offset slices of it).
+
+/// `x[r][c] ← softmax_c(scale · x[r][c] + bias[c])` for each row of `x` (`[rows, cols]`).
+/// `bias` is the additive key mask (0 for real tokens, `-inf` or a large negative value for
+/// padding); `-inf` entries come out exactly 0 and a row with no finite entry becomes zeros.
+pub fn softmax_rows_f32(x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+    if cols == 0 {
+        return;
+    }
+    assert_eq!(x.len() % cols, 0, "softmax_rows_f32: x is not a whole number of rows");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), cols, "softmax_rows_f32: bias must be [cols]");
+    }
+    for row in x.chunks_exact_mut(cols) {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = *v * scale + bias.map_or(0.0, |b| b[c]);
+        }
+        super::softmax_f32(row);
+    }
+}
+
+/// Asserts that a `[l, ld]` strided activation holds `heads · d` values per row.
+pub(crate) fn check_heads(len: usize, l: usize, heads: usize, d: usize, ld: usize, what: &str) {
+    assert!(heads * d <= ld, "attention: heads · d exceeds the row stride");
+    if l > 0 {
+        assert!(len >= (l - 1) * ld + heads * d, "attention: {what} is shorter than [l, ld]");
+    }
+}
+
+/// `scores[h][i][j] = scale · Σ_t q[i·ld + h·d + t] · k[j·ld + h·d + t]`; `scores` is
+/// `[heads, l, l]`.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_scores_f32(
+    q: &[f32],
+    k: &[f32],
+    l: usize,
+    heads: usize,
+    d: usize,
+    ld: usize,
+    scale: f32,
+    scores: &mut [f32],
+) {
+    check_heads(q.len(), l, heads, d, ld, "q");
+    check_heads(k.len(), l, heads, d, ld, "k");
+    assert_eq!(scores.len(), heads * l * l, "attention_scores_f32: scores must be [heads, l, l]");
+    for h in 0..heads {
+        for i in 0..l {
+            let qi = &q[i * ld + h * d..i * ld + h * d + d];
+            for j in 0..l {
+                let kj = &k[j * ld + h * d..j * ld + h * d + d];
+                let dot: f32 = qi.iter().zip(kj).map(|(a, b)| a * b).sum();
+                scores[(h * l + i) * l + j] = scale * dot;
+            }
+        }
+    }
+}
+
+/// `ctx[i·ld + h·d + t] = Σ_j p[h][i][j] · v[j·ld + h·d + t]`; `p` is `[heads, l, l]`, `ctx`
+/// has the layout of `v` (only the `heads · d` values of each row are written).
+pub fn attention_context_f32(
+    p: &[f32],
+    v: &[f32],
+    l: usize,
+    heads: usize,
+    d: usize,
+    ld: usize,
+    ctx: &mut [f32],
+) {
+    check_heads(v.len(), l, heads, d, ld, "v");
+    check_heads(ctx.len(), l, heads, d, ld, "ctx");
+    assert_eq!(p.len(), heads * l * l, "attention_context_f32: p must be [heads, l, l]");
+    for h in 0..heads {
+        for i in 0..l {
+            let out = &mut ctx[i * ld + h * d..i * ld + h * d + d];
+            out.fill(0.0);
+            for j in 0..l {
+                let pij = p[(h * l + i) * l + j];
+                for (o, vv) in out.iter_mut().zip(&v[j * ld + h * d..j * ld + h * d + d]) {
+                    *o += pij * vv;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_softmax_zeroes_padding_and_scales() {
+        let mut x = vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0];
+        softmax_rows_f32(&mut x, 3, 2.0, Some(&[0.0, 0.0, f32::NEG_INFINITY]));
+        let e = (2.0f32).exp();
+        assert!((x[0] - 1.0 / (1.0 + e)).abs() < 1e-6 && x[2] == 0.0);
+        assert!((x[3] - 0.5).abs() < 1e-7 && x[5] == 0.0);
+    }
+
+    #[test]
+    fn two_heads_of_a_fused_row_layout() {
+        // l = 2, heads = 2, d = 1, ld = 3 (a spare column that must be ignored).
+        let q = [1.0, 2.0, 9.0, 3.0, 4.0, 9.0];
+        let mut s = vec![0.0; 8];
+        attention_scores_f32(&q, &q, 2, 2, 1, 3, 0.5, &mut s);
+        assert_eq!(s, vec![0.5, 1.5, 1.5, 4.5, 2.0, 4.0, 4.0, 8.0]);
+        let p = [1.0, 0.0, 0.5, 0.5, 0.0, 1.0, 1.0, 0.0];
+        let mut ctx = vec![-7.0; 6];
+        attention_context_f32(&p, &q, 2, 2, 1, 3, &mut ctx);
+        assert_eq!(ctx, vec![1.0, 4.0, -7.0, 2.0, 2.0, -7.0]);
+    }
+}
