@@ -16,6 +16,7 @@ mod error;
 mod heads;
 mod pooling;
 pub mod schema;
+pub mod train;
 mod weights;
 
 pub use config::{Config, SUPPORTED_ARCHITECTURES};
