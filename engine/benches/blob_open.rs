@@ -1,0 +1,118 @@
+//! Open + validate time of a blob (mmap, header, index checksum, every TOC rule), for blobs laid
+//! out like all-MiniLM-L6-v2 int8 (23.6 MB) and like a 12-layer, 768-wide BERT-base int8 (~110 MB,
+//! 2× the tensors, 4.7× the bytes): the cost must follow the index, not the file size.
+//!
+//! `cargo bench -p edgebert-engine --bench blob_open`. Set `EDGEBERT_BENCH_BLOB=path.ebq` to also
+//! time a real converted blob (e.g. from `edgebert convert`).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use edgebert_engine::blob::encode::{plan, EntrySpec};
+use edgebert_engine::blob::format::{parts, Encoding, Layout};
+use edgebert_engine::blob::{crc32c, parse, Blob, MetaValue};
+use std::io::Write;
+use std::path::PathBuf;
+
+struct Shape {
+    name: &'static str,
+    hidden: usize,
+    layers: usize,
+}
+
+/// Entries in the order and encodings `edgebert convert` writes (int8 weights and tables).
+fn entries(s: &Shape) -> Vec<EntrySpec> {
+    let (h, f) = (s.hidden, 4 * s.hidden);
+    let mut v: Vec<(String, Encoding, Layout, Vec<usize>)> = vec![
+        ("embeddings.word_embeddings.weight".into(), Encoding::I8Row, Layout::RowMajor, vec![30522, h]),
+        ("embeddings.position_embeddings.weight".into(), Encoding::I8Row, Layout::RowMajor, vec![512, h]),
+        ("embeddings.token_type_embeddings.weight".into(), Encoding::I8Row, Layout::RowMajor, vec![2, h]),
+        ("embeddings.LayerNorm.weight".into(), Encoding::F32, Layout::RowMajor, vec![h]),
+        ("embeddings.LayerNorm.bias".into(), Encoding::F32, Layout::RowMajor, vec![h]),
+    ];
+    for i in 0..s.layers {
+        let linears = [
+            ("attention.self.query", h, h),
+            ("attention.self.key", h, h),
+            ("attention.self.value", h, h),
+            ("attention.output.dense", h, h),
+            ("intermediate.dense", f, h),
+            ("output.dense", h, f),
+        ];
+        for (name, n, k) in linears {
+            let p = format!("encoder.layer.{i}.{name}");
+            v.push((format!("{p}.weight"), Encoding::I8Channel, Layout::Panel16, vec![n, k]));
+            v.push((format!("{p}.bias"), Encoding::F32, Layout::RowMajor, vec![n]));
+        }
+        for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            for t in ["weight", "bias"] {
+                v.push((format!("encoder.layer.{i}.{norm}.{t}"), Encoding::F32, Layout::RowMajor, vec![h]));
+            }
+        }
+    }
+    v.push(("tokenizer.json".into(), Encoding::U8, Layout::RowMajor, vec![466_247]));
+    v.into_iter()
+        .map(|(name, encoding, layout, shape)| {
+            let byte_len = parts(encoding, layout, &shape).expect("bench shapes are small").byte_len;
+            EntrySpec { name, encoding, layout, shape, byte_len, data_crc32c: crc32c(&vec![0u8; byte_len]) }
+        })
+        .collect()
+}
+
+fn write_blob(s: &Shape) -> PathBuf {
+    let meta: Vec<(String, MetaValue)> = vec![
+        ("config.architecture".into(), MetaValue::Str("BertModel".into())),
+        ("config.hidden_size".into(), MetaValue::U64(s.hidden as u64)),
+        ("config.id2label".into(), MetaValue::StrList(Vec::new())),
+    ];
+    let specs = entries(s);
+    let layout = plan(&meta, &specs);
+    let path = std::env::temp_dir().join(format!("edgebert-bench-{}-{}.ebq", s.name, std::process::id()));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("temp file"));
+    file.write_all(&layout.prefix).expect("write");
+    let mut at = layout.prefix.len();
+    for (spec, &offset) in specs.iter().zip(&layout.offsets) {
+        file.write_all(&vec![0u8; offset - at + spec.byte_len]).expect("write");
+        at = offset + spec.byte_len;
+    }
+    file.flush().expect("flush");
+    path
+}
+
+fn bench(c: &mut Criterion) {
+    let shapes = [
+        Shape { name: "minilm-l6-int8", hidden: 384, layers: 6 },
+        Shape { name: "bert-base-int8", hidden: 768, layers: 12 },
+    ];
+    let mut group = c.benchmark_group("blob_open");
+    for s in &shapes {
+        let path = write_blob(s);
+        let blob = Blob::open(&path).expect("bench blob opens");
+        blob.verify().expect("bench blob verifies");
+        let label = format!(
+            "{} ({} tensors, {:.1} MB)",
+            s.name,
+            blob.tensors().len(),
+            blob.bytes().len() as f64 / 1e6
+        );
+        // Validation alone, on bytes already mapped: what open costs beyond the mmap syscalls.
+        group.bench_function(format!("validate only: {label}"), |b| {
+            b.iter(|| parse(blob.bytes()).expect("valid"))
+        });
+        drop(blob);
+        group.bench_function(label, |b| b.iter(|| Blob::open(&path).expect("opens")));
+        let _ = std::fs::remove_file(&path);
+    }
+    if let Some(path) = std::env::var_os("EDGEBERT_BENCH_BLOB") {
+        let blob = Blob::open(&path).expect("EDGEBERT_BENCH_BLOB opens");
+        let label = format!(
+            "{} ({} tensors, {:.1} MB)",
+            PathBuf::from(&path).display(),
+            blob.tensors().len(),
+            blob.bytes().len() as f64 / 1e6
+        );
+        group.bench_function(label, |b| b.iter(|| Blob::open(&path).expect("opens").model_info().is_ok()));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
