@@ -2,7 +2,8 @@
 //!
 //! `vpmaddubsw` adds two u8 × i8 products into a *saturating* i16: 255 · 127 · 2 = 64 770
 //! overflows, which silently corrupts other engines' int8 on AVX2-only CPUs. Here both operands
-//! are sign-extended to i16 first (activations once per call into scratch, weights per load)
+//! are sign-extended to i16 first (activations once per call, quantized straight into 6-row
+//! slabs `slab[group][row][4]` so broadcasts come from one stream; weights per load)
 //! and `vpmaddwd` sums pairs into i32: |q · w| ≤ 127 · 127, so every step is exact. On Zen 4
 //! this costs the same multiply-pipe slots per 32 products as the sign trick
 //! (`vpsignb` + `vpmaddubsw` + `vpmaddwd`), with fewer instructions.
@@ -13,7 +14,7 @@
 //! `vpmaddwd` into 12 accumulators holding (column, input-pair) sums, folded by `vphaddd`.
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin.
 
-use super::math::store_epilogue;
+use super::math::{col_mask, store_epilogue};
 use crate::arch::x86::V3;
 use crate::arch::Sink;
 use crate::linear::{check_linear, grow, Epilogue, Scratch};
@@ -22,18 +23,14 @@ use core::arch::x86_64::*;
 
 const MR: usize = 6;
 
-/// Widens i8 rows `[m, k]` into i16 rows of `k4` (zero padding).
-fn widen_rows(q: &[i8], m: usize, k: usize, dst: &mut [i16]) {
-    let k4 = k4(k);
-    if k4 == 0 {
-        return;
-    }
-    for (i, d) in dst.chunks_exact_mut(k4).take(m).enumerate() {
-        for (x, s) in d.iter_mut().zip(&q[i * k..(i + 1) * k]) {
-            *x = *s as i16;
-        }
-        d[k..].fill(0);
-    }
+/// Element offset of input `kk` of row `i` in the 6-row i16 slabs (`slab[group][row][4]`), so a
+/// tile's broadcasts come from one sequential stream.
+fn slab_index(i: usize, kk: usize, k4: usize) -> usize {
+    (i / MR) * MR * k4 + (kk / 4) * MR * 4 + (i % MR) * 4 + kk % 4
+}
+
+fn slab_len(m: usize, k: usize) -> usize {
+    m.div_ceil(MR) * MR * k4(k)
 }
 
 /// int8 linear layer (see `Kernels::linear_i8`).
@@ -48,12 +45,52 @@ pub(crate) fn linear_i8(
 ) {
     let (k, n) = (w.k(), w.n());
     check_linear(a.len(), m, k, n, out.len(), ep);
-    let q = grow(&mut scratch.i8s, m * k);
+    let slabs = grow(&mut scratch.i16s, slab_len(m, k));
     let a_scales = grow(&mut scratch.f32s, m);
-    crate::generic::quantize_rows_i8(a, m, k, q, a_scales);
-    let wide = grow(&mut scratch.i16s, m * k4(k));
-    widen_rows(q, m, k, wide);
-    run(t, wide, m, w, Sink::F32 { out, a_scales, ep });
+    for (i, s) in a_scales.iter_mut().enumerate() {
+        // SAFETY: the V3 token proves AVX2; `slabs` holds slab_len(m, k) values and i < m.
+        *s = unsafe { quantize_row_into_slab(&a[i * k..(i + 1) * k], i, slabs) };
+    }
+    run(t, slabs, m, w, Sink::F32 { out, a_scales, ep });
+}
+
+/// `generic::quantize_row_i8` of row `i` fused with the widening to i16 and the slab scatter;
+/// returns the row scale. Same integers as the generic twin (same `inv`, one multiply,
+/// round-to-nearest-even conversion, clamp to [-127, 127]).
+///
+/// # Safety
+/// The CPU must support AVX2; `slabs` must hold `slab_len(m, x.len())` values, `i < m`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> f32 {
+    let (k, k4) = (x.len(), k4(x.len()));
+    let dst = slabs.as_mut_ptr().add(slab_index(i, 0, k4));
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(i32::MAX));
+    let mut mx = _mm256_setzero_ps();
+    for j0 in (0..k).step_by(8) {
+        let v = _mm256_maskload_ps(x.as_ptr().add(j0), col_mask(j0, k));
+        mx = _mm256_max_ps(mx, _mm256_and_ps(v, abs_mask));
+    }
+    let mut lanes = [0f32; 8];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), mx);
+    let max = lanes.iter().copied().fold(0.0f32, f32::max);
+    let inv = _mm256_set1_ps(if max == 0.0 { 0.0 } else { 127.0 / max });
+    let (lo, hi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
+    // 8 inputs = 2 groups of 4 i16, each group landing MR·4 values after the previous.
+    for j0 in (0..k4).step_by(8) {
+        let v = _mm256_mul_ps(_mm256_maskload_ps(x.as_ptr().add(j0), col_mask(j0, k)), inv);
+        let q = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), lo), hi);
+        let packed = _mm256_permute4x64_epi64::<0b10_00>(_mm256_packs_epi32(q, q));
+        let halves: [i64; 4] = core::mem::transmute(packed);
+        (dst.add((j0 / 4) * MR * 4) as *mut i64).write_unaligned(halves[0]);
+        if j0 + 4 < k4 {
+            (dst.add((j0 / 4 + 1) * MR * 4) as *mut i64).write_unaligned(halves[1]);
+        }
+    }
+    if max == 0.0 {
+        0.0
+    } else {
+        max / 127.0
+    }
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
@@ -68,13 +105,18 @@ pub(crate) fn gemm_i8_i32(
     let (k, n) = (w.k(), w.n());
     assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
     assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
-    let wide = grow(&mut scratch.i16s, m * k4(k));
-    widen_rows(q, m, k, wide);
-    run(t, wide, m, w, Sink::I32(out));
+    let k4 = k4(k);
+    let slabs = grow(&mut scratch.i16s, slab_len(m, k));
+    for i in 0..m {
+        for kk in 0..k4 {
+            slabs[slab_index(i, kk, k4)] = if kk < k { q[i * k + kk] as i16 } else { 0 };
+        }
+    }
+    run(t, slabs, m, w, Sink::I32(out));
 }
 
 fn run(_t: V3, a: &[i16], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
-    assert_eq!(a.len(), m * k4(w.k()));
+    assert!(a.len() >= slab_len(m, w.k()));
     for half in 0..2 * panels(w.n()) {
         if half * 8 >= w.n() {
             break;
@@ -84,9 +126,9 @@ fn run(_t: V3, a: &[i16], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
                 ($($r:literal)*) => {
                     match (m - i0).min(MR) {
                         $(
-                            // SAFETY: the V3 token proves AVX2; `run` checked `a` is [m, k4]
-                            // and `PackedI8` holds np·16·k4 weight bytes, so rows i0..i0+R and
-                            // half-panel `half` are in bounds.
+                            // SAFETY: the V3 token proves AVX2; `run` checked the slabs hold
+                            // ceil(m/6)·6·k4 values and `PackedI8` holds np·16·k4 weight bytes,
+                            // so rows i0..i0+R and half-panel `half` are in bounds.
                             $r => unsafe { tile::<$r>(a, i0, half, w, &mut sink) },
                         )*
                         _ => unreachable!(),
@@ -106,21 +148,21 @@ fn run(_t: V3, a: &[i16], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
     let (n, k4) = (w.n(), k4(w.k()));
-    let ap = a.as_ptr().add(i0 * k4);
+    let ap = a.as_ptr().add(slab_index(i0, 0, k4));
     let wp = w.data().as_ptr().add((half / 2) * PANEL * k4 + (half % 2) * 32);
     let mut acc = [[_mm256_setzero_si256(); 2]; R];
     for g in 0..k4 / 4 {
         let w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64) as *const __m128i));
         let w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64 + 16) as *const __m128i));
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm256_set1_epi64x((ap.add(r * k4 + g * 4) as *const i64).read_unaligned());
+            let av = _mm256_set1_epi64x((ap.add(g * MR * 4 + r * 4) as *const i64).read_unaligned());
             acc_r[0] = _mm256_add_epi32(acc_r[0], _mm256_madd_epi16(w0, av));
             acc_r[1] = _mm256_add_epi32(acc_r[1], _mm256_madd_epi16(w1, av));
         }
     }
     let j0 = half * 8;
     let wscale = _mm256_loadu_ps(w.scales().as_ptr().add(j0));
-    let mask = super::math::col_mask(j0, n);
+    let mask = col_mask(j0, n);
     for (r, acc_r) in acc.iter().enumerate() {
         // Lanes of acc_r[0]: (c0,k01) (c0,k23) (c1,k01) (c1,k23) | (c2,..) (c3,..); acc_r[1]
         // likewise for c4..c7. hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the permute restores
