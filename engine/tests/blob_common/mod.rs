@@ -1,5 +1,8 @@
-//! A small valid blob, built field by field so each rule test can break exactly one thing.
+//! A small valid blob, built field by field so each rule test can break exactly one thing, and
+//! (in `shaped`) blobs laid out like real converted models.
 #![allow(dead_code)]
+
+pub mod shaped;
 
 use edgebert_engine::blob::encode::{seal, write_header, write_index, write_meta, RawTensor};
 use edgebert_engine::blob::format::{self, Encoding, Layout};
