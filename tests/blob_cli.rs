@@ -1,0 +1,101 @@
+//! `edgebert convert` and `edgebert inspect` as a user runs them: a real checkpoint to a blob,
+//! what inspect reports, `--verify` catching a corrupted weight, and `--force`.
+
+mod common;
+
+use common::asset;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn edgebert(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edgebert")).args(args).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("edgebert-blob-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 paths")
+}
+
+#[test]
+fn convert_inspect_verify_and_force() {
+    let Some(model) = asset("models/categorium-tiny-bert-en") else { return };
+    let dir = scratch("roundtrip");
+    let out = dir.join("cat.ebq");
+    let o = edgebert(&["convert", s(&model), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("wrote"), "{}", text(&o.stdout));
+
+    let o = edgebert(&["inspect", s(&out), "--json", "--verify"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("inspect --json prints JSON");
+    assert_eq!(v["metadata"]["quant.weights"], "int8");
+    assert_eq!(v["metadata"]["config.id2label"].as_array().unwrap().len(), 27);
+    assert_eq!(v["verified"], true);
+    let per_encoding: u64 =
+        v["bytes_per_encoding"].as_object().unwrap().values().map(|e| e["bytes"].as_u64().unwrap()).sum();
+    let tensor_bytes: u64 =
+        v["tensors"].as_array().unwrap().iter().map(|t| t["bytes"].as_u64().unwrap()).sum();
+    assert_eq!(per_encoding, tensor_bytes);
+    assert!(tensor_bytes <= v["file_bytes"].as_u64().unwrap());
+
+    // A flipped weight byte: open still succeeds (data is not read), --verify names the tensor.
+    let mut bytes = std::fs::read(&out).unwrap();
+    let last = v["tensors"].as_array().unwrap().iter().find(|t| t["name"] == "classifier.weight").unwrap();
+    let at = last["offset"].as_u64().unwrap() as usize + 3;
+    bytes[at] ^= 0x40;
+    let bad = dir.join("bad.ebq");
+    std::fs::write(&bad, &bytes).unwrap();
+    assert!(edgebert(&["inspect", s(&bad)]).status.success());
+    let o = edgebert(&["inspect", s(&bad), "--verify"]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("D1") && err.contains("classifier.weight") && err.contains("bad.ebq"), "{err}");
+
+    // A truncated copy is refused at open, naming the rule.
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let o = edgebert(&["inspect", s(&bad)]);
+    assert!(!o.status.success() && text(&o.stderr).contains("H5"), "{}", text(&o.stderr));
+
+    // Same conversion again: nothing to do. Another recipe: refused without --force.
+    let o = edgebert(&["convert", s(&model), "-o", s(&out)]);
+    assert!(o.status.success() && text(&o.stdout).contains("unchanged"), "{}", text(&o.stdout));
+    let o = edgebert(&["convert", s(&model), "-o", s(&out), "--weights", "f16"]);
+    assert!(!o.status.success() && text(&o.stderr).contains("--force"), "{}", text(&o.stderr));
+    let o = edgebert(&["convert", s(&model), "-o", s(&out), "--weights", "f16", "--force"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = edgebert(&["inspect", s(&out)]);
+    assert!(text(&o.stdout).contains("weights f16, embeddings int8"), "{}", text(&o.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_shows_examples_and_options() {
+    for (cmd, option) in [("convert", "--embeddings"), ("inspect", "--verify")] {
+        let o = edgebert(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd} --help");
+        let out = text(&o.stdout);
+        assert!(out.contains(option) && out.contains("Examples"), "{out}");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_blob_is_refused_by_name() {
+    let dir = scratch("notblob");
+    let path = dir.join("config.json");
+    std::fs::write(&path, b"{\"this is\": \"not a blob, but long enough to have a header......\"}").unwrap();
+    let o = edgebert(&["inspect", s(&path)]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("H2") && err.contains("config.json") && !err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
