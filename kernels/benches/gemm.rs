@@ -173,6 +173,8 @@ fn main() {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(700))
         .sample_size(10)
+        .nresamples(2_000) // the bootstrap is not what we read; keep the run short
+        .without_plots()
         .configure_from_args();
     println!("{}", edgebert_kernels::describe());
     let mut peaks = BTreeMap::new();

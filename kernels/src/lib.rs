@@ -10,7 +10,24 @@
 //! checked with `assert!` at the public boundary.
 //!
 //! Entry points: [`Kernels::selected`] (the backend for this process, see [`backend`]), its
-//! methods (`linear_i8`, `linear_f16`, `linear_f32`, ...), weights packed by [`packed`].
+//! methods (`linear_i8`, `linear_f16`, `linear_f32`, `softmax_rows`, `layer_norm`,
+//! `gelu_erf`, `attention_scores`, `attention_context`), weights packed by [`packed`] (the
+//! byte layout the blob stores), and one [`Scratch`] per thread:
+//!
+//! ```
+//! use edgebert_kernels::{pack_i8, Epilogue, Kernels, PackedI8, Scratch};
+//! let (m, k, n) = (2, 8, 3);
+//! let w: Vec<f32> = (0..n * k).map(|i| i as f32 / 10.0 - 1.0).collect(); // PyTorch [n, k]
+//! let bias = vec![0.5; n];
+//! let packed = pack_i8(&w, n, k); // done once, by the converter
+//! // The engine builds the view from slices of its mmap instead:
+//! let view = PackedI8::new(&packed.data, &packed.scales, &packed.col_sums, n, k).unwrap();
+//! let kern = Kernels::selected(); // best backend, or EDGEBERT_KERNELS
+//! let (a, mut out, mut scratch) = (vec![1.0f32; m * k], vec![0.0; m * n], Scratch::default());
+//! kern.linear_i8(&a, m, &view, &Epilogue { bias: Some(&bias), gelu: true, residual: None }, &mut out, &mut scratch);
+//! assert!(out.iter().all(|v| v.is_finite()));
+//! println!("{}", edgebert_kernels::describe());
+//! ```
 
 #![deny(unsafe_code)]
 

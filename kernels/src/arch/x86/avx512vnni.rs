@@ -20,9 +20,9 @@ use crate::linear::{check_linear, grow, Epilogue, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
-const MR: usize = 6;
-/// Panels per tile (64 columns).
-const NP: usize = 4;
+const MR: usize = 8;
+/// Panels per tile (48 columns).
+const NP: usize = 3;
 /// Depth block, in inputs (bytes per column).
 const KC: usize = 1024;
 
@@ -73,22 +73,43 @@ pub(crate) fn linear_i8(
 unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [u8]) -> f32 {
     let (k, k4) = (x.len(), k4(x.len()));
     let slab = slabs.as_mut_ptr().add((i / MR) * MR * k4 + (i % MR) * 4);
+    let full = k / 16 * 16;
     let mut mx = _mm512_setzero_ps();
-    for j0 in (0..k).step_by(16) {
-        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(col_mask(j0, k), x.as_ptr().add(j0))));
+    for j0 in (0..full).step_by(16) {
+        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_loadu_ps(x.as_ptr().add(j0))));
+    }
+    if full < k {
+        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full))));
     }
     let max = _mm512_reduce_max_ps(mx);
     let inv = _mm512_set1_ps(if max == 0.0 { 0.0 } else { 127.0 / max });
     let (lo, hi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
-    // 16 inputs = 4 groups of 4 bytes, each group landing MR·4 bytes after the previous.
-    for j0 in (0..k4).step_by(16) {
-        let mask = col_mask(j0, k);
-        let v = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x.as_ptr().add(j0)), inv);
-        let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
+    // 16 inputs = 4 groups of 4 bytes, each group landing MR·4 bytes after the previous. The
+    // words are extracted explicitly: a plain copy loop gets auto-vectorized into a gather and
+    // scatter, which is slower on Zen 4 than four extracts.
+    let quantize16 = |x16: __m512| {
+        let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(x16, inv)), lo), hi);
         let bytes = _mm512_cvtepi32_epi8(_mm512_add_epi32(q, shift));
-        let words: [i32; 4] = core::mem::transmute(bytes);
-        for (g, word) in words.iter().enumerate().take((k4 - j0).min(16) / 4) {
-            (slab.add((j0 / 4 + g) * MR * 4) as *mut i32).write_unaligned(*word);
+        [
+            _mm_cvtsi128_si32(bytes),
+            _mm_extract_epi32::<1>(bytes),
+            _mm_extract_epi32::<2>(bytes),
+            _mm_extract_epi32::<3>(bytes),
+        ]
+    };
+    for j0 in (0..full).step_by(16) {
+        let words = quantize16(_mm512_loadu_ps(x.as_ptr().add(j0)));
+        let p = slab.add((j0 / 4) * MR * 4);
+        (p as *mut i32).write_unaligned(words[0]);
+        (p.add(MR * 4) as *mut i32).write_unaligned(words[1]);
+        (p.add(2 * MR * 4) as *mut i32).write_unaligned(words[2]);
+        (p.add(3 * MR * 4) as *mut i32).write_unaligned(words[3]);
+    }
+    if full < k4 {
+        let words = quantize16(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full)));
+        let p = slab.add((full / 4) * MR * 4);
+        for (g, word) in words.iter().enumerate().take((k4 - full) / 4) {
+            (p.add(g * MR * 4) as *mut i32).write_unaligned(*word);
         }
     }
     if max == 0.0 {
@@ -150,9 +171,9 @@ fn run(_t: V4Vnni, slabs: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, 
                         }
                     };
                 }
-                call!((1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)(4, 1)(4, 2)(
-                    4, 3
-                )(4, 4)(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4));
+                call!((1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3)(5, 1)(5, 2)(
+                    5, 3
+                )(6, 1)(6, 2)(6, 3)(7, 1)(7, 2)(7, 3)(8, 1)(8, 2)(8, 3));
             }
         }
     }
