@@ -2,9 +2,10 @@
 //!
 //! Target cores: Ice Lake / Sapphire Rapids, Zen 4 (where a zmm `vpdpbusd` issues once per
 //! cycle and a broadcast competes with it for a vector pipe).
-//! Tile: 6 rows × 64 columns (four 16-column panels), 24 zmm accumulators. Per group of 4
-//! inputs: 4 weight loads and 6 four-byte broadcasts feed 24 `vpdpbusd`.
-//! Blocking: activations are quantized straight into 6-row slabs (`slab[group][row][4]`), so
+//! Tile: 8 rows × 48 columns (three 16-column panels), 24 zmm accumulators. Per group of 4
+//! inputs: 3 weight loads and 8 four-byte broadcasts feed 24 `vpdpbusd`. 8 rows divide the
+//! usual M (32, 128) so no remainder tile runs at low occupancy.
+//! Blocking: activations are quantized straight into 8-row slabs (`slab[group][row][4]`), so
 //! broadcasts come from one sequential stream; depth is cut into blocks of at most `KC` bytes
 //! per column so a panel group's block stays in L1/L2 while all slabs pass over it; partial i32
 //! sums wait in the output buffer between depth blocks.
@@ -162,7 +163,7 @@ fn run(_t: V4Vnni, slabs: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, 
                         match ((m - i0).min(MR), pn) {
                             $(
                                 // SAFETY: the V4Vnni token proves the CPU features; `slabs`
-                                // holds ceil(m/6)·6·k4 bytes (asserted above), `PackedI8` holds
+                                // holds ceil(m/8)·8·k4 bytes (asserted above), `PackedI8` holds
                                 // np·16·k4 weight bytes and the sink is [m, n]: rows i0..i0+R,
                                 // panels p0..p0+P and depth kb..kb+kc are in bounds.
                                 ($r, $p) => unsafe { tile::<$r, $p>(slabs, i0, p0, d, w, &mut sink) },
