@@ -108,7 +108,6 @@ fn arb_tensor() -> impl Strategy<Value = (Encoding, Layout, Vec<usize>)> {
         )),
         (prop_oneof![Just(Encoding::F32), Just(Encoding::F16), Just(Encoding::I8Channel)], dims(2..=2))
             .prop_map(|(e, s)| (e, Layout::Panel16, s)),
-        dims(2..=2).prop_map(|s| (Encoding::I8Channel, Layout::RowMajor, s)),
         dims(2..=2).prop_map(|s| (Encoding::I8Row, Layout::RowMajor, s)),
         dims(1..=1).prop_map(|s| (Encoding::U8, Layout::RowMajor, s)),
     ]

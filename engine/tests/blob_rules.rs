@@ -31,9 +31,8 @@ fn the_valid_blob_opens_and_its_views_hold_the_stored_values() {
     assert_eq!(blob.f32("bias").unwrap(), &[0.5, -1.0, 2.0]);
     match blob.tensor("w").unwrap().data {
         TensorData::I8Channel { data, scales, col_sums } => {
-            assert_eq!(data[5..8], [127, -127, 0]);
-            assert_eq!(scales, &[0.1, 0.2, 0.3]);
-            assert_eq!(col_sums, &[11, 137, 1]);
+            let (q, s, c) = blob_common::panel_fixture();
+            assert_eq!((data, scales, col_sums), (&q[..], &s[..], &c[..]));
         }
         other => panic!("{other:?}"),
     }
@@ -249,6 +248,12 @@ fn t4_unsupported_layout() {
     let file = with_tensor(|t| t[2].layout = Layout::Panel16.code());
     assert!(matches!(err(&file), BlobError::UnsupportedLayout { encoding: Encoding::I8Row, layout: 1, .. }));
     assert!(matches!(err(&with_tensor(|t| t[0].layout = 7)), BlobError::UnsupportedLayout { layout: 7, .. }));
+    // int8 linear weights exist only in the kernels' panels.
+    let file = with_tensor(|t| t[1].layout = Layout::RowMajor.code());
+    assert!(matches!(
+        err(&file),
+        BlobError::UnsupportedLayout { encoding: Encoding::I8Channel, layout: 0, .. }
+    ));
 }
 
 #[test]
@@ -274,9 +279,9 @@ fn t6_bad_shape() {
 fn t7_byte_length() {
     let e = err(&with_tensor(|t| t[0].shape = vec![4]));
     assert!(matches!(e, BlobError::ByteLength { expected: 16, found: 12, .. }), "{e}");
-    // The documented sub-array padding is part of the length: 15 + pad + 12 + pad + 12.
+    // [3, 5] panels: 16 columns × 8 inputs = 128 bytes, then 16 scales and 16 column sums.
     let e = err(&with_tensor(|t| t[1].byte_len -= 1));
-    assert!(matches!(e, BlobError::ByteLength { expected: 140, found: 139, .. }), "{e}");
+    assert!(matches!(e, BlobError::ByteLength { expected: 256, found: 255, .. }), "{e}");
 }
 
 #[test]

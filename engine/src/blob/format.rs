@@ -68,10 +68,12 @@ impl Encoding {
         }
     }
 
-    /// Whether `layout` is allowed for this encoding (T4).
+    /// Whether `layout` is allowed for this encoding (T4). int8 linear weights exist only in the
+    /// kernels' panels: a row-major variant would have to be repacked at load, which the format
+    /// exists to avoid.
     pub fn allows_layout(self, layout: Layout) -> bool {
         match layout {
-            Layout::RowMajor => true,
+            Layout::RowMajor => self != Self::I8Channel,
             Layout::Panel16 => matches!(self, Self::F32 | Self::F16 | Self::I8Channel),
         }
     }
@@ -157,11 +159,8 @@ pub fn parts(encoding: Encoding, layout: Layout, shape: &[usize]) -> Option<Part
         (Encoding::F32 | Encoding::F16, Layout::Panel16, &[n, k]) => {
             single(elem, n.div_ceil(PANEL).checked_mul(PANEL)?.checked_mul(k)?)
         }
-        (Encoding::I8Channel, _, &[n, k]) => {
-            let (cols, depth) = match layout {
-                Layout::RowMajor => (n, k),
-                Layout::Panel16 => (n.div_ceil(PANEL).checked_mul(PANEL)?, k.div_ceil(4).checked_mul(4)?),
-            };
+        (Encoding::I8Channel, Layout::Panel16, &[n, k]) => {
+            let (cols, depth) = (n.div_ceil(PANEL).checked_mul(PANEL)?, k.div_ceil(4).checked_mul(4)?);
             let data_len = cols.checked_mul(depth)?;
             let scales_at = align64(data_len)?;
             let sums_at = align64(scales_at.checked_add(cols.checked_mul(4)?)?)?;
@@ -198,8 +197,12 @@ mod tests {
 
     #[test]
     fn int8_channel_parts_are_aligned_and_sized_as_documented() {
-        let p = parts(Encoding::I8Channel, Layout::RowMajor, &[3, 5]).unwrap();
-        assert_eq!((p.data_len, p.scales, p.col_sums, p.byte_len), (15, Some((64, 3)), Some((128, 3)), 140));
+        assert_eq!(parts(Encoding::I8Channel, Layout::RowMajor, &[3, 5]), None);
+        let p = parts(Encoding::I8Channel, Layout::Panel16, &[3, 5]).unwrap();
+        assert_eq!(
+            (p.data_len, p.scales, p.col_sums, p.byte_len),
+            (128, Some((128, 16)), Some((192, 16)), 256)
+        );
         // 17 columns -> 2 panels (32 columns); k = 5 -> depth 8.
         let p = parts(Encoding::I8Channel, Layout::Panel16, &[17, 5]).unwrap();
         assert_eq!(

@@ -27,7 +27,7 @@ impl TensorSource for Blob {
             TensorData::F16(v) if panel => unpanel(n, k, |i| v.get(i).map_or(0.0, |x| x.to_f32())),
             TensorData::F32(v) => v.to_vec(),
             TensorData::F16(v) => v.iter().map(|x| x.to_f32()).collect(),
-            TensorData::I8Row { data, scales } | TensorData::I8Channel { data, scales, .. } if !panel => data
+            TensorData::I8Row { data, scales } => data
                 .iter()
                 .enumerate()
                 .map(|(i, &q)| q as f32 * scales.get(i / k.max(1)).copied().unwrap_or(0.0))
@@ -44,9 +44,7 @@ impl TensorSource for Blob {
                 }
                 out
             }
-            TensorData::I8Row { .. } | TensorData::U8(_) => {
-                return Err(problem(format!("{} cannot be read as f32", t.info.encoding)))
-            }
+            TensorData::U8(_) => return Err(problem(format!("{} cannot be read as f32", t.info.encoding))),
         })
     }
 }

@@ -49,19 +49,25 @@ pub fn int8_bytes(q: &[i8], scales: &[f32], col_sums: Option<&[i32]>) -> Vec<u8>
     out
 }
 
+/// Arrays of the `[3, 5]` int8 panel tensor `w` (values need not be a real quantization).
+pub fn panel_fixture() -> (Vec<i8>, Vec<f32>, Vec<i32>) {
+    let q: Vec<i8> = (0..128).map(|i| if i % 7 == 0 { 127 - i as i8 } else { 0 }).collect();
+    let scales: Vec<f32> = (0..16).map(|j| if j < 3 { 0.1 * (j + 1) as f32 } else { 0.0 }).collect();
+    let sums: Vec<i32> = (0..16).map(|j| if j < 3 { 11 + 63 * j } else { 0 }).collect();
+    (q, scales, sums)
+}
+
 impl Spec {
     pub fn valid() -> Spec {
         let bias = f32_bytes(&[0.5, -1.0, 2.0]);
-        let w = int8_bytes(
-            &[1, -2, 3, 4, 5, 127, -127, 0, 9, 10, 0, 0, 0, 0, 1],
-            &[0.1, 0.2, 0.3],
-            Some(&[11, 137, 1]),
-        );
+        // [3, 5] in panel16: 16 columns × 8 inputs of data, 16 scales, 16 column sums.
+        let (q, scales, sums) = panel_fixture();
+        let w = int8_bytes(&q, &scales, Some(&sums));
         let emb = int8_bytes(&[1, 2, 3, -4, -5, -6], &[0.5, 0.25], None);
         let tok = b"hello".to_vec();
         let tensors = vec![
             tensor("bias", Encoding::F32, Layout::RowMajor, &[3], &bias),
-            tensor("w", Encoding::I8Channel, Layout::RowMajor, &[3, 5], &w),
+            tensor("w", Encoding::I8Channel, Layout::Panel16, &[3, 5], &w),
             tensor("emb", Encoding::I8Row, Layout::RowMajor, &[2, 3], &emb),
             tensor("tok", Encoding::U8, Layout::RowMajor, &[5], &tok),
         ];
