@@ -5,7 +5,7 @@ mod blob_common;
 
 use blob_common::{description, synthetic_model, wordpiece};
 use edgebert_convert::blob::{metadata, tensors, write_blob, Precision, Recipe, WriteOutcome};
-use edgebert_engine::blob::{Blob, HeadType, TensorData};
+use edgebert_engine::blob::{Blob, BlobError, HeadType, MetaValue, TensorData};
 use edgebert_kernels::packed::PackedI8;
 use edgebert_models::{BertModel, BertWeights};
 use std::path::Path;
@@ -152,4 +152,33 @@ fn the_blob_gets_ordinary_file_permissions_not_the_temp_files() {
     std::fs::File::create(&probe).unwrap();
     let expected = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, expected, "same mode as File::create under this umask");
+}
+
+#[test]
+fn model_metadata_with_an_unusable_value_is_refused_by_key() {
+    let (model, tok) = (synthetic_model(), wordpiece());
+    let d = description(&model, &tok);
+    let mut meta = metadata(&d, Recipe::default());
+    let encoded = tensors(&d, Recipe::default(), &mut |_, _, _| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.ebq");
+    for (key, value, expect_key) in [
+        ("head.type", MetaValue::Str("regression".into()), "head.type"),
+        ("max_seq_len", MetaValue::U64(10_000), "max_seq_len"),
+        ("config.hidden_size", MetaValue::U64(0), "config.hidden_size"),
+    ] {
+        let original = meta.iter().find(|(k, _)| k == key).unwrap().1.clone();
+        meta.iter_mut().find(|(k, _)| k == key).unwrap().1 = value;
+        write_blob(&path, &meta, &encoded, true).unwrap();
+        let blob = Blob::open(&path).unwrap();
+        match blob.model_info() {
+            Err(BlobError::InvalidMetadata { key, .. }) => assert_eq!(key, expect_key),
+            other => panic!("{key}: {other:?}"),
+        }
+        meta.iter_mut().find(|(k, _)| k == key).unwrap().1 = original;
+    }
+    meta.retain(|(k, _)| k != "source.sha256");
+    write_blob(&path, &meta, &encoded, true).unwrap();
+    let err = Blob::open(&path).unwrap().model_info().unwrap_err();
+    assert!(matches!(err, BlobError::MissingMetadata { key: "source.sha256" }), "{err}");
 }
