@@ -2,7 +2,8 @@
 //!
 //! A backend this CPU lacks prints "skipped <backend>: CPU lacks <feature>" and returns; set
 //! `EDGEBERT_KERNELS_NO_SKIP=1` (CI on a machine that has them all) to make that a failure.
-//! Tolerances live in `tol` below, the one table for the whole suite.
+//! Tolerances live in `tol` below, the one table for the whole suite. ARM backends run under
+//! qemu user mode (recipe in benches/RESULTS.md).
 
 use edgebert_kernels::{
     generic, pack_f16, pack_f32, pack_i8, pack_i8_quantized, Backend, Epilogue, Kernels, Scratch,
