@@ -211,6 +211,7 @@ fn gelu_matches_generic(k: Kernels) {
             (worst, at) = (err, *xv);
         }
     }
+    eprintln!("{} gelu: worst error {worst:e} at x = {at}", k.backend());
     assert!(worst <= tol::GELU_ABS, "{} gelu: worst error {worst:e} at x = {at}", k.backend());
 }
 
@@ -296,7 +297,7 @@ macro_rules! backend_suite {
             #[test] fn attention_matches_generic() { run(super::attention_matches_generic) }
             #[test] fn gelu_matches_generic() { run(super::gelu_matches_generic) }
             proptest! {
-                #![proptest_config(ProptestConfig::with_cases(48))]
+                #![proptest_config(ProptestConfig::with_cases(32))]
                 #[test]
                 fn gemm_i32_exact_on_random_shapes(m in 0usize..20, kd in 0usize..300, n in 1usize..70,
                                                    seed in any::<u64>(), offset in 0usize..4) {
@@ -304,6 +305,30 @@ macro_rules! backend_suite {
                         let mut rng = Rng(seed | 1);
                         let (q, w) = (rng.i8s(m * kd), rng.i8s(n * kd));
                         check_gemm_i32(&k, &q, &w, m, kd, n, offset);
+                    }
+                }
+
+                #[test]
+                fn linear_layers_match_generic_on_random_shapes(m in 0usize..20, kd in 0usize..200,
+                                                                n in 1usize..70, seed in any::<u64>(),
+                                                                gelu in any::<bool>()) {
+                    if let Some(k) = kernels($backend) {
+                        let mut rng = Rng(seed | 1);
+                        let (a, w, bias, res) = (rng.f32s(m * kd), rng.f32s(n * kd), rng.f32s(n), rng.f32s(m * n));
+                        let ep = Epilogue { bias: Some(&bias), gelu, residual: Some(&res) };
+                        let (mut want, mut got) = (vec![0.0; m * n], vec![f32::NAN; m * n]);
+                        let p8 = pack_i8(&w, n, kd);
+                        generic::linear_i8(&a, m, &p8.view(), &ep, &mut want, &mut Scratch::default());
+                        k.linear_i8(&a, m, &p8.view(), &ep, &mut got, &mut Scratch::default());
+                        for (g, w) in got.iter().zip(&want) {
+                            prop_assert!((g - w).abs() <= tol::I8_OUT_REL * (1.0 + w.abs()) + tol::GELU_ABS, "{g} vs {w}");
+                        }
+                        let p32 = pack_f32(&w, n, kd);
+                        generic::linear_f32_packed(&a, m, &p32.view(), &ep, &mut want);
+                        k.linear_f32(&a, m, &p32.view(), &ep, &mut got, &mut Scratch::default());
+                        for (g, w) in got.iter().zip(&want) {
+                            prop_assert!((g - w).abs() <= tol::gemm_f32(kd, *w) + tol::GELU_ABS, "{g} vs {w}");
+                        }
                     }
                 }
             }
