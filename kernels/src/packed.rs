@@ -93,6 +93,12 @@ fn check_len(array: &'static str, expected: usize, found: usize) -> Result<(), L
     }
 }
 
+fn checked_panels(first: usize, count: usize, n: usize) -> (usize, usize) {
+    let end = first.checked_add(count).expect("panel_range overflows");
+    assert!(count > 0 && end <= panels(n), "panel_range {first}+{count} outside {} panels", panels(n));
+    (first, end)
+}
+
 /// Borrowed int8 packed weight (for example straight out of an mmap). See the module docs.
 #[derive(Clone, Copy, Debug)]
 pub struct PackedI8<'a> {
@@ -134,6 +140,20 @@ impl<'a> PackedI8<'a> {
     pub fn k(&self) -> usize {
         self.k
     }
+    /// The output columns of panels `first..first + count` (columns `16·first ..
+    /// min(n, 16·(first + count))`) as a view on the same bytes, so threads can split a layer by
+    /// column blocks; with `m = 1` each block's output, bias and residual are contiguous slices.
+    pub fn panel_range(&self, first: usize, count: usize) -> PackedI8<'a> {
+        let (first, end) = checked_panels(first, count, self.n);
+        let k4 = k4(self.k);
+        PackedI8 {
+            data: &self.data[first * PANEL * k4..end * PANEL * k4],
+            scales: &self.scales[first * PANEL..end * PANEL],
+            col_sums: &self.col_sums[first * PANEL..end * PANEL],
+            n: self.n.min(end * PANEL) - first * PANEL,
+            k: self.k,
+        }
+    }
     /// The quantized weight `q[j][kk]` (for tests and tools, not hot loops).
     pub fn get(&self, j: usize, kk: usize) -> i8 {
         assert!(j < self.n && kk < self.k, "PackedI8::get out of range");
@@ -167,6 +187,15 @@ impl<'a, T: Copy> PackedFloat<'a, T> {
     }
     pub fn k(&self) -> usize {
         self.k
+    }
+    /// The output columns of panels `first..first + count`; see [`PackedI8::panel_range`].
+    pub fn panel_range(&self, first: usize, count: usize) -> PackedFloat<'a, T> {
+        let (first, end) = checked_panels(first, count, self.n);
+        PackedFloat {
+            data: &self.data[first * PANEL * self.k..end * PANEL * self.k],
+            n: self.n.min(end * PANEL) - first * PANEL,
+            k: self.k,
+        }
     }
     /// The weight `W[j][kk]` (for tests and tools, not hot loops).
     pub fn get(&self, j: usize, kk: usize) -> T {
@@ -349,6 +378,24 @@ mod tests {
         }
         let h = pack_f16(&w, n, k);
         assert_eq!(h.view().get(16, 2), f16::from_f32(w[16 * k + 2]));
+    }
+
+    #[test]
+    fn panel_ranges_are_column_blocks() {
+        let (n, k) = (37, 6);
+        let w: Vec<f32> = (0..n * k).map(|i| (i as f32 * 0.7).cos()).collect();
+        let p = pack_i8(&w, n, k);
+        let f = pack_f32(&w, n, k);
+        let (sub, subf) = (p.view().panel_range(1, 2), f.view().panel_range(1, 2));
+        assert_eq!((sub.n(), subf.n()), (21, 21));
+        for j in 0..21 {
+            for kk in 0..k {
+                assert_eq!(sub.get(j, kk), p.view().get(16 + j, kk));
+                assert_eq!(subf.get(j, kk), w[(16 + j) * k + kk]);
+            }
+            assert_eq!(sub.scales()[j], p.scales[16 + j]);
+        }
+        assert!(PackedI8::new(sub.data(), sub.scales(), sub.col_sums(), sub.n(), k).is_ok());
     }
 
     #[test]

@@ -172,6 +172,27 @@ fn quantization_ties_match_generic(k: Kernels) {
     assert_eq!(want[0], -18.0, "ties go to even: -17.5 -> -18");
 }
 
+/// Splitting a GEMV by panel ranges (what threads do at m = 1) gives the full layer's columns.
+fn panel_ranges_split_a_gemv(k: Kernels) {
+    let (kd, n) = (100, 70);
+    let mut rng = Rng(29);
+    let (a, w, bias) = (rng.f32s(kd), rng.f32s(n * kd), rng.f32s(n));
+    let (p8, p32) = (pack_i8(&w, n, kd), pack_f32(&w, n, kd));
+    let mut s = Scratch::default();
+    let (mut full8, mut full32) = (vec![0.0; n], vec![0.0; n]);
+    k.linear_i8(&a, 1, &p8.view(), &Epilogue::bias(&bias), &mut full8, &mut s);
+    k.linear_f32(&a, 1, &p32.view(), &Epilogue::bias(&bias), &mut full32, &mut s);
+    for (first, count) in [(0, 2), (2, 3)] {
+        let (j0, j1) = (16 * first, n.min(16 * (first + count)));
+        let (mut part8, mut part32) = (vec![0.0; j1 - j0], vec![0.0; j1 - j0]);
+        let ep = Epilogue::bias(&bias[j0..j1]);
+        k.linear_i8(&a, 1, &p8.view().panel_range(first, count), &ep, &mut part8, &mut s);
+        k.linear_f32(&a, 1, &p32.view().panel_range(first, count), &ep, &mut part32, &mut s);
+        assert_eq!(part8, full8[j0..j1], "{} int8 panel range", k.backend());
+        assert_eq!(part32, full32[j0..j1], "{} f32 panel range", k.backend());
+    }
+}
+
 fn linear_float_matches_generic(k: Kernels) {
     let mut rng = Rng(13);
     for &(m, kd, n) in SHAPES {
@@ -291,6 +312,7 @@ macro_rules! backend_suite {
             #[test] fn gemm_i32_exact_on_extremes() { run(super::gemm_i32_exact_on_extremes) }
             #[test] fn linear_i8_matches_generic() { run(super::linear_i8_matches_generic) }
             #[test] fn quantization_ties_match_generic() { run(super::quantization_ties_match_generic) }
+            #[test] fn panel_ranges_split_a_gemv() { run(super::panel_ranges_split_a_gemv) }
             #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }
             #[test] fn softmax_matches_generic() { run(super::softmax_matches_generic) }
             #[test] fn layer_norm_matches_generic() { run(super::layer_norm_matches_generic) }
