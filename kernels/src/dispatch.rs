@@ -174,6 +174,8 @@ impl Kernels {
             Backend::Avx512 | Backend::Avx512Vnni => {
                 avx512::rows::layer_norm(token!(V4), x, gamma, beta, eps)
             }
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::math::layer_norm(token!(V3), x, gamma, beta, eps),
             _ => generic::layer_norm_f32(x, gamma, beta, eps),
         }
     }
