@@ -46,8 +46,9 @@ impl Rng {
     }
 }
 
-/// Shapes (m, k, n): 0, 1, tile ± 1 for every backend's tiles (6/8 rows, 8/16/32 columns),
-/// odd k, n = 1, k up to 4096.
+/// Shapes (m, k, n): 0, 1, tile ± 1 for every backend's tiles (rows: 2/4/6/8; columns: 8/16
+/// per panel, 48 for VNNI, 64 for AVX-512 f32), odd k, n = 1, k up to 4096 (several depth
+/// blocks).
 const SHAPES: &[(usize, usize, usize)] = &[
     (0, 4, 4),
     (1, 1, 1),
@@ -62,6 +63,11 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (12, 65, 33),
     (13, 64, 48),
     (17, 129, 64),
+    (8, 40, 47),
+    (9, 20, 49),
+    (6, 24, 63),
+    (5, 12, 65),
+    (16, 1030, 96),
     (3, 4096, 33),
 ];
 
