@@ -23,11 +23,14 @@ CACHE defaults to $EDGEBERT_PEERS_CACHE or .cache/peers in the repository (gitig
 import argparse
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 
+EB_WARMUP = 3
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
@@ -37,10 +40,14 @@ def log(*a):
 
 
 def run_json(cmd):
+    """Runs cmd; returns its JSON lines and the CPU seconds (user + system) the child used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
-    return [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")], cpu
 
 
 def prepare(model, args):
@@ -90,18 +97,25 @@ def main():
     seqs = [int(x) for x in args.seq.split(",")]
     batches = [int(x) for x in args.batch.split(",")]
     threads = [int(x) for x in args.threads.split(",")]
+    if not args.ort_only:
+        # measure one binary throughout even if someone rebuilds target/release meanwhile
+        os.makedirs(args.cache, exist_ok=True)
+        snap = os.path.join(args.cache, "edgebert.snapshot")
+        shutil.copy2(args.edgebert, snap)
+        args.edgebert = snap
     prepared = {m: prepare(m, args) for m in models}
 
     # engines: (name, precision, command builder)
     def eb(blob):
         return lambda s, b, t: [args.edgebert, "bench", blob, "--seq", str(s), "--batch", str(b), "--threads", str(t),
-                                "--seconds", str(args.seconds), "--json"]
+                                "--seconds", str(args.seconds), "--warmup", str(EB_WARMUP), "--json"]
 
     def ort(path):
         return lambda s, b, t: [sys.executable, os.path.join(HERE, "ort_bench.py"), path, "--seq", str(s),
                                 "--batch", str(b), "--threads", str(t), "--min-time", str(args.seconds),
                                 "--iters", "10", "--json"]
 
+    load_start = os.getloadavg()[0]
     runs = []  # (model, engine, precision, seq, batch, threads, round, p50, record)
     started = time.time()
     for r in range(args.rounds):
@@ -119,14 +133,22 @@ def main():
                 for b in batches:
                     for t in threads:
                         for name, prec, cmd in engines:
-                            rec = run_json(cmd(s, b, t))[0]
+                            recs, cpu_s = run_json(cmd(s, b, t))
+                            rec = recs[0]
+                            # CPU ms per run: ORT measures it per run; for edgebert, the child's
+                            # total CPU time over its runs (warm-up included; open and start-up
+                            # are a fraction of a millisecond per run). With one thread this is
+                            # what a run costs on a quiet machine; other processes' load does
+                            # not enter it (their cache and memory traffic still does).
+                            cpu_ms = rec.get("cpu_p50_ms") if name != "edgebert" else \
+                                cpu_s * 1e3 / (rec["iters"] + EB_WARMUP)
                             runs.append(dict(model=m, engine=name, precision=prec, seq=s, batch=b, threads=t, round=r,
-                                             p50_ms=rec["p50_ms"], record=rec))
+                                             p50_ms=rec["p50_ms"], cpu_ms=cpu_ms, record=rec))
                             log(f"round {r + 1}/{args.rounds} {m} {name:9s} {prec} seq {s} batch {b} threads {t}: "
-                                f"p50 {rec['p50_ms']:.2f} ms")
+                                f"p50 {rec['p50_ms']:.2f} ms, cpu {cpu_ms:.2f} ms/run")
 
-    def p50s(m, eng, prec, s, b, t):
-        return [x["p50_ms"] for x in runs if (x["model"], x["engine"], x["precision"], x["seq"], x["batch"], x["threads"])
+    def p50s(m, eng, prec, s, b, t, key="p50_ms"):
+        return [x[key] for x in runs if (x["model"], x["engine"], x["precision"], x["seq"], x["batch"], x["threads"])
                 == (m, eng, prec, s, b, t)]
 
     summary = []
@@ -142,6 +164,17 @@ def main():
                         row["edgebert_p50_ms"] = statistics.median(e) if e else None
                         row["ort_p50_ms"] = statistics.median(o)
                         row["ort_fused_p50_ms"] = statistics.median(f) if f else None
+                        # the least disturbed round of each (a noisy shared machine only ever adds time)
+                        row["edgebert_best_p50_ms"] = min(e) if e else None
+                        row["ort_best_p50_ms"] = min(o)
+                        row["ort_fused_best_p50_ms"] = min(f) if f else None
+                        if t == 1:
+                            ec = p50s(m, "edgebert", prec, s, b, t, "cpu_ms")
+                            oc = p50s(m, "ort", prec, s, b, t, "cpu_ms")
+                            fc = p50s(m, "ort-fused", prec, s, b, t, "cpu_ms")
+                            row["edgebert_cpu_ms"] = statistics.median(ec) if ec else None
+                            row["ort_cpu_ms"] = statistics.median(oc)
+                            row["ort_fused_cpu_ms"] = statistics.median(fc) if fc else None
                         if e:
                             row["ratio_ort_over_edgebert"] = statistics.median([oo / ee for oo, ee in zip(o, e)])
                             best = [min(oo, ff) for oo, ff in zip(o, f)] if f else o
@@ -150,33 +183,61 @@ def main():
 
     md = args.markdown
     sep = " | " if md else "  "
-    head = ["model", "weights", "seq", "batch", "thr", "edgebert p50", "ORT p50"] + (["ORT fused p50"] if args.fused else []) \
+    head = ["model", "weights", "seq", "batch", "thr", "edgebert p50 (min)", "ORT p50 (min)"] \
+        + (["ORT fused p50 (min)"] if args.fused else []) \
         + ([] if args.ort_only else ["ORT/edgebert"] + (["best ORT/edgebert"] if args.fused else []))
-    widths = [22, 7, 4, 5, 3, 12, 9] + ([13] if args.fused else []) + ([] if args.ort_only else [12] + ([17] if args.fused else []))
+    widths = [22, 7, 4, 5, 3, 18, 15] + ([19] if args.fused else []) + ([] if args.ort_only else [12] + ([17] if args.fused else []))
 
     def fmt(cells):
         line = sep.join(str(c).rjust(w) if i > 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
         return f"| {line} |" if md else line
 
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, {args.rounds} rounds, medians of p50 (ms); "
-          f"ratio = median over rounds of ORT p50 / edgebert p50 (> 1: edgebert faster)")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, {args.rounds} rounds: median over rounds of p50 in ms "
+          f"(min over rounds in parentheses); ratio = median over rounds of ORT p50 / edgebert p50 (> 1: edgebert faster)")
+    print(f"# 1-minute load average {load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end, "
+          f"{os.cpu_count()} CPUs (a load above the CPU count slows every timing here)")
     print(fmt(head))
     if md:
         print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
-    def ms(v):
-        return "-" if v is None else f"{v:.2f}"
+    def ms(v, best):
+        return "-" if v is None else f"{v:.2f} ({best:.2f})"
 
     for row in summary:
-        cells = [row["model"], row["precision"], row["seq"], row["batch"], row["threads"], ms(row["edgebert_p50_ms"]),
-                 ms(row["ort_p50_ms"])]
+        cells = [row["model"], row["precision"], row["seq"], row["batch"], row["threads"],
+                 ms(row["edgebert_p50_ms"], row["edgebert_best_p50_ms"]), ms(row["ort_p50_ms"], row["ort_best_p50_ms"])]
         if args.fused:
-            cells.append(ms(row["ort_fused_p50_ms"]))
+            cells.append(ms(row["ort_fused_p50_ms"], row["ort_fused_best_p50_ms"]))
         if not args.ort_only:
             cells.append(f"{row['ratio_ort_over_edgebert']:.2f}x")
             if args.fused:
                 cells.append(f"{row['ratio_best_ort_over_edgebert']:.2f}x")
         print(fmt(cells))
+
+    one = [row for row in summary if row["threads"] == 1]
+    if one:
+        print()
+        print("# one thread, CPU ms per run (median over rounds): what a run costs without the other processes' load")
+        h2 = ["model", "weights", "seq", "batch", "edgebert cpu", "ORT cpu"] + (["ORT fused cpu"] if args.fused else []) \
+            + ([] if args.ort_only else ["ORT/edgebert"])
+        w2 = [22, 7, 4, 5, 12, 9] + ([13] if args.fused else []) + ([] if args.ort_only else [12])
+
+        def fmt2(cells):
+            line = sep.join(str(c).rjust(w) if i > 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, w2)))
+            return f"| {line} |" if md else line
+
+        print(fmt2(h2))
+        if md:
+            print("|" + "|".join("-" * (w + 2) for w in w2) + "|")
+        for row in one:
+            best = min(v for v in (row["ort_cpu_ms"], row["ort_fused_cpu_ms"]) if v is not None)
+            cells = [row["model"], row["precision"], row["seq"], row["batch"],
+                     "-" if row["edgebert_cpu_ms"] is None else f"{row['edgebert_cpu_ms']:.2f}", f"{row['ort_cpu_ms']:.2f}"]
+            if args.fused:
+                cells.append(f"{row['ort_fused_cpu_ms']:.2f}")
+            if not args.ort_only:
+                cells.append(f"{best / row['edgebert_cpu_ms']:.2f}x")
+            print(fmt2(cells))
 
     # issue 5's speed bars (all-MiniLM-L6-v2, seq 128, batch 1)
     if not args.ort_only:
