@@ -214,6 +214,24 @@ mod tests {
         assert_eq!(parts(Encoding::F16, Layout::Panel16, &[17, 3]).unwrap().byte_len, 2 * 32 * 3);
     }
 
+    /// FORMAT.md describes the kernels' layout in its own words; this holds the two together.
+    #[test]
+    fn panel_sizes_agree_with_the_kernels_packing() {
+        use edgebert_kernels::packed::{packed_float_lens, packed_i8_lens};
+        for n in [1, 2, 15, 16, 17, 31, 33, 384, 1536] {
+            for k in [1, 3, 4, 5, 8, 384, 1537] {
+                let lens = packed_i8_lens(n, k);
+                let p = parts(Encoding::I8Channel, Layout::Panel16, &[n, k]).unwrap();
+                assert_eq!(
+                    (p.data_len, p.scales.unwrap().1, p.col_sums.unwrap().1),
+                    (lens.data, lens.per_column, lens.per_column)
+                );
+                let f = parts(Encoding::F16, Layout::Panel16, &[n, k]).unwrap();
+                assert_eq!(f.data_len, packed_float_lens(n, k).data);
+            }
+        }
+    }
+
     #[test]
     fn overflowing_shapes_give_none() {
         assert_eq!(parts(Encoding::F32, Layout::RowMajor, &[usize::MAX, 2]), None);
