@@ -147,7 +147,9 @@ pub fn parse(bytes: &[u8]) -> Result<Index, BlobError> {
     let metadata = parse_metadata(&mut cur, metadata_count as usize)?;
     cur.kind = EntryKind::Tensor;
     let ctx = DataBounds { data_offset, file_len: bytes.len() };
-    let mut tensors = Vec::with_capacity(tensor_count as usize);
+    // A tensor entry takes at least 32 bytes, so the index bounds how many can really follow;
+    // a hostile count with a valid checksum must not reserve memory for entries that are not there.
+    let mut tensors = Vec::with_capacity((tensor_count as usize).min(index.len() / 32));
     let mut by_name = BTreeMap::new();
     for entry in 0..tensor_count as usize {
         cur.entry = entry;
