@@ -1,25 +1,24 @@
 //! Multi-head self-attention over stacked sequences: `softmax(Q·Kᵀ/√d)·V` per sequence and head,
-//! each sequence attending only to its own tokens. Heads run in parallel, each with its own
-//! scratch, and write their context into a per-head block that is then interleaved back.
+//! each sequence attending only to its own tokens (that is what the attention mask means, so no
+//! mask is materialised). The heads of a sequence are split into one group per thread; each
+//! group runs the kernels' attention products and softmax with its own scratch.
 
-use crate::parallel::for_each_block;
-use edgebert_kernels::generic::{linear_f32, softmax_f32};
+use crate::parallel::{for_each_state, threads};
+use edgebert_kernels::{Kernels, Scratch};
 use edgebert_models::Config;
 
-/// Working memory of one head, grown to the longest sequence seen.
+/// Working memory of one group of heads, grown to the longest sequence seen.
 #[derive(Default)]
-struct HeadScratch {
-    qh: Vec<f32>,
-    kh: Vec<f32>,
-    vt: Vec<f32>,
+struct GroupScratch {
     scores: Vec<f32>,
+    /// `[len, hidden]`: the group's context columns (only used when heads are split).
+    ctx: Vec<f32>,
+    kernel: Scratch,
 }
 
 #[derive(Default)]
 pub(crate) struct AttentionScratch {
-    heads: Vec<HeadScratch>,
-    /// `[heads, len, d]`: every head's context for the current sequence.
-    head_out: Vec<f32>,
+    groups: Vec<GroupScratch>,
 }
 
 fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
@@ -31,7 +30,9 @@ fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 /// `q`, `k`, `v` and `context` are `[tokens, hidden]`; sequence `b` owns rows
 /// `starts[b]..starts[b + 1]`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn attend(
+    kernels: Kernels,
     c: &Config,
     q: &[f32],
     k: &[f32],
@@ -42,37 +43,52 @@ pub(crate) fn attend(
 ) {
     let (h, d, heads) = (c.hidden_size, c.head_dim(), c.num_attention_heads);
     let scale = 1.0 / (d as f32).sqrt();
-    if s.heads.len() < heads {
-        s.heads.resize_with(heads, HeadScratch::default);
+    let groups = threads().clamp(1, heads);
+    let per_group = heads.div_ceil(groups);
+    let groups = heads.div_ceil(per_group);
+    if s.groups.len() < groups {
+        s.groups.resize_with(groups, GroupScratch::default);
     }
     for w in starts.windows(2) {
         let (start, len) = (w[0], w[1] - w[0]);
-        let head_out = grow(&mut s.head_out, heads * len * d);
-        for_each_block(head_out, len * d, &mut s.heads, |head, ctx, hs| {
-            let qh = grow(&mut hs.qh, len * d);
-            let kh = grow(&mut hs.kh, len * d);
-            let vt = grow(&mut hs.vt, len * d);
-            for t in 0..len {
-                let src = (start + t) * h + head * d;
-                qh[t * d..(t + 1) * d].copy_from_slice(&q[src..src + d]);
-                kh[t * d..(t + 1) * d].copy_from_slice(&k[src..src + d]);
-                for i in 0..d {
-                    vt[i * len + t] = v[src + i];
-                }
-            }
-            let scores = grow(&mut hs.scores, len * len);
-            linear_f32(&hs.qh[..len * d], &hs.kh[..len * d], None, scores, len, d, len);
-            for row in scores.chunks_exact_mut(len) {
-                row.iter_mut().for_each(|x| *x *= scale);
-                softmax_f32(row);
-            }
-            linear_f32(&hs.scores[..len * len], &hs.vt[..len * d], None, ctx, len, len, d);
+        let rows = start * h..(start + len) * h;
+        let (q, k, v) = (&q[rows.clone()], &k[rows.clone()], &v[rows.clone()]);
+        let head_range = |g: usize| (g * per_group, per_group.min(heads - g * per_group));
+        if groups == 1 {
+            let gs = &mut s.groups[0];
+            let scores = grow(&mut gs.scores, heads * len * len);
+            kernels.attention_scores(q, k, len, heads, d, h, scale, scores, &mut gs.kernel);
+            kernels.softmax_rows(scores, len, 1.0, None);
+            let p = &gs.scores[..heads * len * len];
+            kernels.attention_context(p, v, len, heads, d, h, &mut context[rows], &mut gs.kernel);
+            continue;
+        }
+        for_each_state(&mut s.groups[..groups], |g, gs| {
+            let (h0, hn) = head_range(g);
+            let scores = grow(&mut gs.scores, hn * len * len);
+            kernels.attention_scores(
+                &q[h0 * d..],
+                &k[h0 * d..],
+                len,
+                hn,
+                d,
+                h,
+                scale,
+                scores,
+                &mut gs.kernel,
+            );
+            kernels.softmax_rows(scores, len, 1.0, None);
+            let ctx = grow(&mut gs.ctx, len * h);
+            let p = &gs.scores[..hn * len * len];
+            kernels.attention_context(p, &v[h0 * d..], len, hn, d, h, &mut ctx[h0 * d..], &mut gs.kernel);
         });
-        for head in 0..heads {
+        for (g, gs) in s.groups[..groups].iter().enumerate() {
+            let (h0, hn) = head_range(g);
+            let cols = h0 * d..(h0 + hn) * d;
             for t in 0..len {
-                let dst = (start + t) * h + head * d;
-                let src = (head * len + t) * d;
-                context[dst..dst + d].copy_from_slice(&s.head_out[src..src + d]);
+                let (dst, src) = ((start + t) * h, t * h);
+                context[dst + cols.start..dst + cols.end]
+                    .copy_from_slice(&gs.ctx[src + cols.start..src + cols.end]);
             }
         }
     }

@@ -48,3 +48,16 @@ pub(crate) fn for_each_block<T: Send, S: Send>(
             .for_each(|(i, (block, state))| f(i, block, state));
     }
 }
+
+/// Calls `f(i, state)` for every state, in parallel when rayon is on.
+pub(crate) fn for_each_state<S: Send>(states: &mut [S], f: impl Fn(usize, &mut S) + Sync + Send) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        states.par_iter_mut().enumerate().for_each(|(i, state)| f(i, state));
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        states.iter_mut().enumerate().for_each(|(i, state)| f(i, state));
+    }
+}

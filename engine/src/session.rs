@@ -10,7 +10,6 @@ use crate::blob::TensorData;
 use crate::model::Model;
 use crate::plan::{LayerPlan, LinearRef, NormRef, TableRef};
 use crate::EngineError;
-use edgebert_kernels::generic::layer_norm_f32;
 use edgebert_kernels::packed::{PackedF16, PackedF32, PackedI8};
 use edgebert_kernels::{Epilogue, Kernels, Scratch};
 use edgebert_models::Sequence;
@@ -107,7 +106,12 @@ impl<'m> Session<'m> {
             let hidden = grow(&mut bufs.hidden, tokens * h);
             embed(model, batch, hidden)?;
             let norm = plan.embeddings_norm;
-            layer_norm_f32(hidden, model.f32(norm.gamma)?, model.f32(norm.beta)?, c.layer_norm_eps);
+            model.kernels().layer_norm(
+                hidden,
+                model.f32(norm.gamma)?,
+                model.f32(norm.beta)?,
+                c.layer_norm_eps,
+            );
         }
         if self.keep_layers {
             self.layers_out.push(bufs.hidden[..tokens * h].to_vec());
@@ -182,6 +186,7 @@ fn run_layer(
     linear(model, layer.value, hidden, tokens, false, None, grow(&mut bufs.v, tokens * h), scratch)?;
     let context = grow(&mut bufs.context, tokens * h);
     attend(
+        model.kernels(),
         c,
         &bufs.q[..tokens * h],
         &bufs.k[..tokens * h],
@@ -219,7 +224,7 @@ fn run_layer(
 }
 
 fn norm(model: &Model, n: NormRef, x: &mut [f32], eps: f32) -> Result<(), EngineError> {
-    layer_norm_f32(x, model.f32(n.gamma)?, model.f32(n.beta)?, eps);
+    model.kernels().layer_norm(x, model.f32(n.gamma)?, model.f32(n.beta)?, eps);
     Ok(())
 }
 
