@@ -65,7 +65,8 @@ fn embedding_blobs_match_reference() {
         let model = convert(&hf, &dir.join(format!("{weights}.ebq")), weights, embeddings);
         let got = model.session().embed(&texts).unwrap();
         let cos: Vec<f64> = got.iter().zip(&reference).map(|(g, r)| cosine(g, r)).collect();
-        let (mean, min) = (cos.iter().sum::<f64>() / cos.len() as f64, cos.iter().copied().fold(1.0, f64::min));
+        let (mean, min) =
+            (cos.iter().sum::<f64>() / cos.len() as f64, cos.iter().copied().fold(1.0, f64::min));
         let abs = got.iter().zip(&reference).map(|(g, r)| max_abs_diff(g, r)).fold(0.0, f32::max);
         eprintln!("{weights}: cosine mean {mean:.6} min {min:.6}, max abs {abs:e}");
         assert!(min >= min_cos, "{weights}: min cosine {min}");
