@@ -26,6 +26,8 @@ enum Command {
     Embed(commands::embed::EmbedArgs),
     Eval(commands::eval::EvalArgs),
     Convert(commands::convert::ConvertArgs),
+    Distill(commands::distill::DistillArgs),
+    Finetune(commands::finetune::FinetuneArgs),
     Inspect(commands::inspect::InspectArgs),
 }
 
@@ -38,6 +40,8 @@ fn main() -> ExitCode {
         Command::Embed(args) => commands::embed::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Convert(args) => commands::convert::run(args),
+        Command::Distill(args) => commands::distill::run(args),
+        Command::Finetune(args) => commands::finetune::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
     };
     match result {

@@ -117,3 +117,29 @@ fn bad_invocations_are_clear_errors() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no input"), "{}", stderr(&o));
 }
+
+#[test]
+fn convert_keeps_named_layers_in_f16_and_the_blob_runs() {
+    let Some(model) = asset("models/categorium-tiny-bert-en") else { return };
+    let dir = std::env::temp_dir().join(format!("edgebert-keep-f16-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let blob = dir.join("mixed.ebq");
+    let blob = path_str(&blob);
+    let o = edgebert(&["convert", path_str(&model), "-o", blob, "--keep-f16", "intermediate.dense"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = edgebert(&["inspect", blob, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("inspect --json");
+    for t in report["tensors"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        if name.ends_with("intermediate.dense.weight") {
+            assert_eq!(t["encoding"], "f16", "{name}");
+        } else if name.ends_with("query.weight") {
+            assert_eq!(t["encoding"], "i8_channel", "{name}");
+        }
+    }
+    let o = edgebert(&["classify", blob, "cheap flights to paris", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(line["probs"].as_array().unwrap().len(), 27);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod blob;
-pub mod hf;
 pub mod eval;
+pub mod hf;
 pub mod reference;
+pub mod train;

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use edgebert_convert::blob::progress::ConvertBar;
-use edgebert_convert::blob::{convert_dir, Precision, Recipe, WriteOutcome};
+use edgebert_convert::blob::{convert_dir_with, Precision, Recipe, WriteOutcome};
 use std::path::PathBuf;
 
 /// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
@@ -24,6 +24,11 @@ pub struct ConvertArgs {
     /// Precision of the word, position and token-type embedding tables (int8: one scale per row).
     #[arg(long, value_enum, default_value_t = Choice::Int8)]
     pub embeddings: Choice,
+    /// With int8 weights, keep the linear layers whose name contains one of these (comma-separated,
+    /// e.g. `output.dense` for every feed-forward output projection) in f16: mixed precision for the
+    /// layers int8 hurts most (`edgebert eval` shows the per-layer error).
+    #[arg(long, value_delimiter = ',')]
+    pub keep_f16: Vec<String>,
     /// Replace an existing, different file at the output path.
     #[arg(long)]
     pub force: bool,
@@ -49,7 +54,10 @@ impl From<Choice> for Precision {
 pub fn run(args: ConvertArgs) -> Result<()> {
     let recipe = Recipe { weights: args.weights.into(), embeddings: args.embeddings.into() };
     let mut bar = ConvertBar::new();
-    let result = convert_dir(&args.model, &args.output, recipe, args.force, &mut |stage| bar.update(stage));
+    let result =
+        convert_dir_with(&args.model, &args.output, recipe, &args.keep_f16, args.force, &mut |stage| {
+            bar.update(stage)
+        });
     bar.finish();
     let report = result?;
     let verb = match report.outcome {

@@ -3,6 +3,8 @@
 pub mod bench;
 pub mod classify;
 pub mod convert;
+pub mod distill;
 pub mod embed;
 pub mod eval;
+pub mod finetune;
 pub mod inspect;

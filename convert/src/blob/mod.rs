@@ -41,6 +41,19 @@ pub fn convert_dir(
     force: bool,
     progress: &mut dyn FnMut(Stage<'_>),
 ) -> Result<ConvertReport> {
+    convert_dir_with(hf_dir, output, recipe, &[], force, progress)
+}
+
+/// [`convert_dir`] with linear weights whose name contains one of `keep_f16` kept in f16 (see
+/// [`model::tensors_with`]); the list is recorded in the blob as `quant.keep_f16`.
+pub fn convert_dir_with(
+    hf_dir: &Path,
+    output: &Path,
+    recipe: Recipe,
+    keep_f16: &[String],
+    force: bool,
+    progress: &mut dyn FnMut(Stage<'_>),
+) -> Result<ConvertReport> {
     progress(Stage::Loading);
     let ckpt = Checkpoint::load(hf_dir)?;
     let source = hf_dir.join("model.safetensors");
@@ -53,8 +66,11 @@ pub fn convert_dir(
         max_seq_len: ckpt.max_seq_len,
         source_sha256: ckpt.source_sha256()?,
     };
-    let meta = metadata(&description, recipe);
-    let encoded = tensors(&description, recipe, &mut |done, total, name| {
+    let mut meta = metadata(&description, recipe);
+    if !keep_f16.is_empty() {
+        meta.push(("quant.keep_f16".into(), edgebert_engine::blob::MetaValue::StrList(keep_f16.to_vec())));
+    }
+    let encoded = model::tensors_with(&description, recipe, keep_f16, &mut |done, total, name| {
         progress(Stage::Encoding { done, total, name })
     })
     .with_context(|| format!("converting {}", hf_dir.display()))?;

@@ -148,12 +148,28 @@ pub fn tensors(
     recipe: Recipe,
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Vec<EncodedTensor>> {
+    tensors_with(d, recipe, &[], progress)
+}
+
+/// [`tensors`], with linear weights whose name contains one of `keep_f16` stored in f16 whatever
+/// the recipe says (mixed precision for the layers int8 hurts most).
+pub fn tensors_with(
+    d: &ModelDescription<'_>,
+    recipe: Recipe,
+    keep_f16: &[String],
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Vec<EncodedTensor>> {
     let jobs = jobs(d);
     let total = jobs.len();
     let mut out = Vec::with_capacity(total);
     for (i, (name, job)) in jobs.into_iter().enumerate() {
         let encoded = match job {
-            Job::Linear(l) => linear_weight(&name, &l.weight, l.out_dim, l.in_dim, recipe.weights)?,
+            Job::Linear(l) => {
+                let keep =
+                    recipe.weights == Precision::Int8 && keep_f16.iter().any(|p| name.contains(p.as_str()));
+                let precision = if keep { Precision::F16 } else { recipe.weights };
+                linear_weight(&name, &l.weight, l.out_dim, l.in_dim, precision)?
+            }
             Job::Table(t, rows) => embedding_table(&name, t, rows, t.len() / rows.max(1), recipe.embeddings)?,
             Job::Vector(v) => f32_tensor(&name, v, &[v.len()])?,
             Job::Bytes(b) => byte_tensor(&name, b)?,

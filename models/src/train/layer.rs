@@ -63,7 +63,7 @@ pub(crate) fn layer_forward(
     let k = gemm.linear(x, rows, &p[1].forward, Some(&w.key.bias));
     let v = gemm.linear(x, rows, &p[2].forward, Some(&w.value.bias));
     let (attention, context) =
-        Attention::forward(&q, &k, &v, shape.offsets, shape.heads, h / shape.heads, dropout.attention, rng);
+        Attention::forward(&q, &k, &v, shape.offsets, shape.heads, dropout.attention, rng);
     let mut a = gemm.linear(&context, rows, &p[3].forward, Some(&w.attention_output.bias));
     let attention_drop = dropout_mask(a.len(), dropout.hidden, rng);
     apply_mask(&mut a, &attention_drop);
@@ -95,8 +95,7 @@ pub(crate) fn layer_forward(
 
 /// Accumulates the layer's weight gradients into `g` and returns the gradient of its input.
 pub(crate) fn layer_backward(
-    w: &EncoderLayer,
-    p: &[PackedLinear; 6],
+    (w, p): (&EncoderLayer, &[PackedLinear; 6]),
     c: &LayerCache,
     x: &[f32],
     dout: &[f32],

@@ -110,11 +110,12 @@ impl Attention {
         v: &[f32],
         offsets: &[usize],
         heads: usize,
-        head_dim: usize,
         p_drop: f32,
         rng: &mut Rng,
     ) -> (Attention, Vec<f32>) {
-        let h = heads * head_dim;
+        let rows = offsets.last().copied().unwrap_or(0);
+        let h = q.len().checked_div(rows).unwrap_or(0);
+        let head_dim = h / heads;
         let scale = 1.0 / (head_dim as f32).sqrt();
         let po = Self::prob_offsets(offsets, heads);
         let mut probs = vec![0.0f32; *po.last().unwrap_or(&0)];

@@ -195,8 +195,7 @@ pub fn backward(
     add_state(&mut dx, layers);
     for l in (0..layers).rev() {
         dx = layer_backward(
-            &w.layers[l],
-            &packed.layers[l],
+            (&w.layers[l], &packed.layers[l]),
             &tape.layers[l],
             &tape.states[l],
             &dx,
