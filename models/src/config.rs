@@ -47,7 +47,7 @@ impl Config {
                 return Err(ModelError::Config { field, problem: "0; it must be positive".into() });
             }
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(ModelError::Config {
                 field: "num_attention_heads",
                 problem: format!(
