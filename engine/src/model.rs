@@ -6,7 +6,7 @@ use crate::plan::Plan;
 use crate::session::Session;
 use crate::EngineError;
 use edgebert_kernels::Kernels;
-use edgebert_models::{ModelError, Sequence};
+use edgebert_models::Sequence;
 use std::path::Path;
 
 pub struct Model {
@@ -106,42 +106,8 @@ impl Model {
         }
     }
 
-    /// The same checks as the reference encoder: ids in the vocabulary, lengths within the
-    /// position table, token types known, no empty sequence.
+    /// The same checks as the reference encoder (`Config::check_batch`).
     pub(crate) fn check_input(&self, batch: &[Sequence]) -> Result<(), EngineError> {
-        let c = &self.info.config;
-        for seq in batch {
-            if seq.ids.is_empty() {
-                return Err(ModelError::EmptySequence.into());
-            }
-            if seq.ids.len() > c.max_position_embeddings {
-                return Err(ModelError::SequenceTooLong {
-                    len: seq.ids.len(),
-                    max: c.max_position_embeddings,
-                }
-                .into());
-            }
-            if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
-                return Err(
-                    ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() }.into()
-                );
-            }
-            if let Some((position, &id)) =
-                seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size)
-            {
-                return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size }.into());
-            }
-            if let Some((position, &id)) =
-                seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)
-            {
-                return Err(ModelError::TokenTypeOutOfRange {
-                    id,
-                    position,
-                    type_vocab_size: c.type_vocab_size,
-                }
-                .into());
-            }
-        }
-        Ok(())
+        Ok(self.info.config.check_batch(batch)?)
     }
 }

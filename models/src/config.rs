@@ -1,6 +1,6 @@
 //! The encoder's hyper-parameters, as a Hugging Face `config.json` gives them.
 
-use crate::ModelError;
+use crate::{ModelError, Sequence};
 
 /// Hyper-parameters of a BERT-architecture encoder (BERT, MiniLM) and its labels.
 ///
@@ -29,6 +29,41 @@ impl Config {
     /// Width of one attention head.
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
+    }
+
+    /// Checks a batch against the model's limits: no empty sequence, none longer than the
+    /// position table, type ids as long as ids, every id inside its vocabulary.
+    pub fn check_batch(&self, batch: &[Sequence]) -> Result<(), ModelError> {
+        let c = self;
+        for seq in batch {
+            if seq.ids.is_empty() {
+                return Err(ModelError::EmptySequence);
+            }
+            if seq.ids.len() > c.max_position_embeddings {
+                return Err(ModelError::SequenceTooLong {
+                    len: seq.ids.len(),
+                    max: c.max_position_embeddings,
+                });
+            }
+            if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
+                return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() });
+            }
+            if let Some((position, &id)) =
+                seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size)
+            {
+                return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size });
+            }
+            if let Some((position, &id)) =
+                seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)
+            {
+                return Err(ModelError::TokenTypeOutOfRange {
+                    id,
+                    position,
+                    type_vocab_size: c.type_vocab_size,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Checks the invariants the forward pass relies on, naming the offending field.

@@ -73,7 +73,7 @@ impl BertModel {
     /// Runs the encoder over a batch. With `keep_hidden_states`, every intermediate hidden state is
     /// returned too (for per-layer error reports).
     pub fn forward(&self, batch: &[Sequence], keep_hidden_states: bool) -> Result<EncoderOutput, ModelError> {
-        self.check(batch)?;
+        self.config.check_batch(batch)?;
         let h = self.config.hidden_size;
         let lengths: Vec<usize> = batch.iter().map(|s| s.ids.len()).collect();
         let seq_len = lengths.iter().copied().max().unwrap_or(0);
@@ -89,39 +89,6 @@ impl BertModel {
             }
         }
         Ok(EncoderOutput { last_hidden_state: x, lengths, seq_len, hidden_size: h, hidden_states })
-    }
-
-    fn check(&self, batch: &[Sequence]) -> Result<(), ModelError> {
-        let c = &self.config;
-        for seq in batch {
-            if seq.ids.is_empty() {
-                return Err(ModelError::EmptySequence);
-            }
-            if seq.ids.len() > c.max_position_embeddings {
-                return Err(ModelError::SequenceTooLong {
-                    len: seq.ids.len(),
-                    max: c.max_position_embeddings,
-                });
-            }
-            if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
-                return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() });
-            }
-            if let Some((position, &id)) =
-                seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size)
-            {
-                return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size });
-            }
-            if let Some((position, &id)) =
-                seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)
-            {
-                return Err(ModelError::TokenTypeOutOfRange {
-                    id,
-                    position,
-                    type_vocab_size: c.type_vocab_size,
-                });
-            }
-        }
-        Ok(())
     }
 
     /// word + position + token-type embeddings, then LayerNorm. Padding rows stay zero before the
