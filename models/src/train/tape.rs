@@ -20,33 +20,11 @@ pub struct Batch {
 impl Batch {
     /// Packs and checks `sequences` against the model's vocabulary and position table.
     pub fn new(model: &BertModel, sequences: &[Sequence]) -> Result<Batch, ModelError> {
-        let c = &model.config;
+        model.config.check_batch(sequences)?;
         let mut batch = Batch { ids: Vec::new(), type_ids: Vec::new(), offsets: vec![0] };
         for s in sequences {
-            if s.ids.is_empty() {
-                return Err(ModelError::EmptySequence);
-            }
-            if s.ids.len() > c.max_position_embeddings {
-                return Err(ModelError::SequenceTooLong { len: s.ids.len(), max: c.max_position_embeddings });
-            }
-            if !s.type_ids.is_empty() && s.type_ids.len() != s.ids.len() {
-                return Err(ModelError::TypeIdsLength { ids: s.ids.len(), type_ids: s.type_ids.len() });
-            }
-            for (position, &id) in s.ids.iter().enumerate() {
-                if id as usize >= c.vocab_size {
-                    return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size });
-                }
-                let ty = s.type_ids.get(position).copied().unwrap_or(0);
-                if ty as usize >= c.type_vocab_size {
-                    return Err(ModelError::TokenTypeOutOfRange {
-                        id: ty,
-                        position,
-                        type_vocab_size: c.type_vocab_size,
-                    });
-                }
-                batch.ids.push(id);
-                batch.type_ids.push(ty);
-            }
+            batch.ids.extend_from_slice(&s.ids);
+            batch.type_ids.extend((0..s.ids.len()).map(|t| s.type_ids.get(t).copied().unwrap_or(0)));
             batch.offsets.push(batch.ids.len());
         }
         Ok(batch)
