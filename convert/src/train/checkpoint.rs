@@ -101,12 +101,11 @@ pub fn write_checkpoint(model: &BertModel, source_dir: &Path, out_dir: &Path) ->
     }
     let weights_path = out_dir.join("model.safetensors");
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
-    safetensors::serialize_to_file(
-        tensors.iter().map(|(n, t)| (n.as_str(), t)),
-        Some(metadata),
-        &weights_path,
-    )
-    .with_context(|| format!("cannot write {}", weights_path.display()))?;
+    // Serialised in memory and written with `fs::write`, so the file gets the usual permissions
+    // (not the 0600 of a temporary file).
+    let bytes = safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
+        .with_context(|| format!("cannot serialise {}", weights_path.display()))?;
+    fs::write(&weights_path, bytes).with_context(|| format!("cannot write {}", weights_path.display()))?;
 
     let source_config = source_dir.join("config.json");
     let text = fs::read_to_string(&source_config)
