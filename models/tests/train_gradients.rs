@@ -98,12 +98,18 @@ fn check_model(mut c: Case) -> (f32, String) {
     for (ti, tensor) in analytic.iter().enumerate() {
         for (i, &a) in tensor.iter().enumerate() {
             let original = tensors_mut(&mut c.model.weights)[ti].1[i];
-            tensors_mut(&mut c.model.weights)[ti].1[i] = original + STEP;
-            let plus = loss_and_grads(&c, false).0;
-            tensors_mut(&mut c.model.weights)[ti].1[i] = original - STEP;
-            let minus = loss_and_grads(&c, false).0;
+            let mut central = |step: f32| {
+                tensors_mut(&mut c.model.weights)[ti].1[i] = original + step;
+                let plus = loss_and_grads(&c, false).0;
+                tensors_mut(&mut c.model.weights)[ti].1[i] = original - step;
+                let minus = loss_and_grads(&c, false).0;
+                (plus - minus) / (2.0 * step)
+            };
+            // Richardson extrapolation cancels the O(step²) error of the central difference,
+            // which is large for LayerNorm over very few dimensions (hidden size 2 or 3).
+            let (coarse, fine) = (central(STEP), central(STEP / 2.0));
             tensors_mut(&mut c.model.weights)[ti].1[i] = original;
-            let numeric = (plus - minus) / (2.0 * STEP);
+            let numeric = (4.0 * fine - coarse) / 3.0;
             let ratio = (numeric - a).abs() / (ABS + REL * numeric.abs().max(a.abs()));
             if ratio > worst.0 {
                 worst = (ratio, format!("tensor {ti} index {i}: numeric {numeric}, analytic {a}"));
@@ -213,6 +219,9 @@ proptest! {
         seed in any::<u64>(),
         dropout in any::<bool>(),
     ) {
+        // LayerNorm over 2 or 3 values is nearly a sign function (its output is ±1 for 2): finite
+        // differences straddle its kinks there, so the check needs at least 4 hidden dimensions.
+        prop_assume!(heads * head_dim >= 4);
         let cfg = config(heads * head_dim, heads, layers, inter, labels);
         let (ratio, at) = check_model(case(cfg, &lengths, seed, dropout));
         prop_assert!(ratio <= 1.0, "finite differences disagree at {} (ratio {})", at, ratio);
