@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::{asset, cosine, max_abs_diff};
+use common::{asset, max_abs_diff};
 use edgebert_convert::blob::{convert_dir, Precision, Recipe};
 use edgebert_convert::reference::ReferencePipeline;
 use edgebert_engine::Model;
+use edgebert_models::cosine;
 use std::path::{Path, PathBuf};
 
 fn temp_dir(tag: &str) -> PathBuf {

@@ -4,8 +4,9 @@
 
 mod common;
 
-use common::{asset, cosine, max_abs_diff};
+use common::{asset, max_abs_diff};
 use edgebert_convert::reference::ReferencePipeline;
+use edgebert_models::cosine;
 use edgebert_models::Sequence;
 use serde_json::Value;
 

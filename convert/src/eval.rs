@@ -6,7 +6,7 @@
 use crate::reference::ReferencePipeline;
 use anyhow::{bail, Context, Result};
 use edgebert_engine::Model;
-use edgebert_models::Sequence;
+use edgebert_models::{argmax, cosine, Sequence};
 use serde::Serialize;
 use std::path::Path;
 
@@ -203,18 +203,4 @@ impl Accumulator {
                 .collect(),
         }
     }
-}
-
-fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &x)| if x > best.1 { (i, x) } else { best })
-        .0
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb).max(f64::MIN_POSITIVE)
 }

@@ -5,14 +5,14 @@
 
 mod blob_common;
 
-use blob_common::{asset, cosine};
+use blob_common::asset;
 use edgebert_convert::blob::{
     convert_dir, metadata, tensors, write_blob, ModelDescription, Precision, Recipe,
 };
 use edgebert_convert::hf::Checkpoint;
 use edgebert_engine::blob::Blob;
 use edgebert_engine::tokenizer::TextTokenizer;
-use edgebert_models::{softmax, BertModel, BertWeights, Sequence};
+use edgebert_models::{argmax, cosine, softmax, BertModel, BertWeights, Sequence};
 use std::path::Path;
 
 const MODELS: [&str; 3] = ["all-minilm-l6-v2", "minilm-l6-rt-sentiment", "categorium-tiny-bert-en"];
@@ -136,8 +136,4 @@ fn embedding_tables_in_int8_per_row_cost_little_accuracy() {
             }
         }
     }
-}
-
-fn argmax(v: &[f32]) -> usize {
-    v.iter().enumerate().fold(0, |best, (i, x)| if *x > v[best] { i } else { best })
 }

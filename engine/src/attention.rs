@@ -4,6 +4,7 @@
 //! group runs the kernels' attention products and softmax with its own scratch.
 
 use crate::parallel::{for_each_state, threads};
+use crate::session::grow;
 use edgebert_kernels::{Kernels, Scratch};
 use edgebert_models::Config;
 
@@ -19,13 +20,6 @@ struct GroupScratch {
 #[derive(Default)]
 pub(crate) struct AttentionScratch {
     groups: Vec<GroupScratch>,
-}
-
-fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    if v.len() < len {
-        v.resize(len, 0.0);
-    }
-    &mut v[..len]
 }
 
 /// `q`, `k`, `v` and `context` are `[tokens, hidden]`; sequence `b` owns rows

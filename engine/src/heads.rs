@@ -2,7 +2,7 @@
 
 use crate::session::{linear, Session};
 use crate::EngineError;
-use edgebert_models::{l2_normalize, Classification, PoolingMode, Sequence};
+use edgebert_models::{pool_rows, Classification, Sequence};
 
 impl Session<'_> {
     /// Classification of each sequence: `classifier(tanh(pooler(h_[CLS])))`, softmax, argmax.
@@ -41,23 +41,8 @@ impl Session<'_> {
         let hidden = self.last_hidden();
         Ok((0..batch.len())
             .map(|b| {
-                let rows = &hidden[self.sequence_rows(b).start * h..self.sequence_rows(b).end * h];
-                let mut v = match pooling.mode {
-                    PoolingMode::Cls => rows[..h].to_vec(),
-                    PoolingMode::Mean => {
-                        let mut sum = vec![0.0f32; h];
-                        for row in rows.chunks_exact(h) {
-                            sum.iter_mut().zip(row).for_each(|(s, x)| *s += x);
-                        }
-                        let inv = 1.0 / (rows.len() / h).max(1) as f32;
-                        sum.iter_mut().for_each(|s| *s *= inv);
-                        sum
-                    }
-                };
-                if pooling.normalize {
-                    l2_normalize(&mut v);
-                }
-                v
+                let rows = self.sequence_rows(b);
+                pool_rows(&hidden[rows.start * h..rows.end * h], h, pooling)
             })
             .collect())
     }

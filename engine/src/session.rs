@@ -40,7 +40,8 @@ pub struct Session<'m> {
     layers_out: Vec<Vec<f32>>,
 }
 
-fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+/// `v[..len]`, growing `v` first when it is shorter: scratch buffers only ever grow.
+pub(crate) fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     if v.len() < len {
         v.resize(len, 0.0);
     }

@@ -26,18 +26,22 @@ impl BertModel {
     /// One sentence embedding per sequence.
     pub fn embed_pooled(&self, out: &EncoderOutput, pooling: EmbeddingPooling) -> Vec<Vec<f32>> {
         (0..out.lengths.len())
-            .map(|b| {
-                let mut v = match pooling.mode {
-                    PoolingMode::Cls => out.token(b, 0).to_vec(),
-                    PoolingMode::Mean => mean_rows(out.rows(&out.last_hidden_state, b), out.hidden_size),
-                };
-                if pooling.normalize {
-                    l2_normalize(&mut v);
-                }
-                v
-            })
+            .map(|b| pool_rows(out.rows(&out.last_hidden_state, b), out.hidden_size, pooling))
             .collect()
     }
+}
+
+/// One sequence's embedding from its token states `rows` (`[length, width]`, `[CLS]` first): the
+/// pooling both the reference encoder and the engine use.
+pub fn pool_rows(rows: &[f32], width: usize, pooling: EmbeddingPooling) -> Vec<f32> {
+    let mut v = match pooling.mode {
+        PoolingMode::Cls => rows[..width].to_vec(),
+        PoolingMode::Mean => mean_rows(rows, width),
+    };
+    if pooling.normalize {
+        l2_normalize(&mut v);
+    }
+    v
 }
 
 /// Mean of the rows of a `[n, width]` matrix (n ≥ 1: every sequence has at least [CLS]).
@@ -56,6 +60,22 @@ fn mean_rows(rows: &[f32], width: usize) -> Vec<f32> {
 pub fn l2_normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
     v.iter_mut().for_each(|x| *x /= norm);
+}
+
+/// Index of the largest value (the first one on ties; 0 for an empty slice).
+pub fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &x)| if x > best.1 { (i, x) } else { best })
+        .0
+}
+
+/// Cosine similarity, accumulated in f64 (0 when either vector is zero).
+pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb).max(f64::MIN_POSITIVE)
 }
 
 /// Probabilities from logits, numerically safe.
@@ -82,11 +102,8 @@ impl Classification {
     /// transformers names them when the config has none.
     pub fn from_logits(logits: Vec<f32>, id2label: &[String]) -> Classification {
         let probs = softmax(&logits);
-        let (label_id, score) = probs
-            .iter()
-            .copied()
-            .enumerate()
-            .fold((0, f32::NEG_INFINITY), |best, (i, p)| if p > best.1 { (i, p) } else { best });
+        let label_id = argmax(&probs);
+        let score = probs.get(label_id).copied().unwrap_or(f32::NEG_INFINITY);
         let label = id2label.get(label_id).cloned().unwrap_or_else(|| format!("LABEL_{label_id}"));
         Classification { label, label_id, score, probs, logits }
     }

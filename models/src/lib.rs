@@ -22,6 +22,6 @@ mod weights;
 pub use config::{Config, SUPPORTED_ARCHITECTURES};
 pub use encoder::{BertModel, EncoderOutput, Sequence};
 pub use error::ModelError;
-pub use heads::{l2_normalize, softmax, Classification};
+pub use heads::{argmax, cosine, l2_normalize, pool_rows, softmax, Classification};
 pub use pooling::{EmbeddingPooling, PoolingMode};
 pub use weights::{BertWeights, Embeddings, EncoderLayer, LayerNorm, Linear, TensorSource};

@@ -1,6 +1,7 @@
 use crate::{input, model_source};
 use anyhow::Result;
 use clap::Args;
+use edgebert_models::cosine;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -57,12 +58,6 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-    dot / (norm(a) * norm(b))
 }
 
 fn print_nearest(texts: &[String], embeddings: &[Vec<f32>]) {

@@ -8,7 +8,7 @@ use edgebert_models::train::{
     add_assign, backward, forward, kl_div_with_temperature, mse, softmax_cross_entropy, zeros_like, Batch,
     Dropout, Gemm, PackedModel, Rng,
 };
-use edgebert_models::{BertModel, BertWeights, Sequence};
+use edgebert_models::{argmax, BertModel, BertWeights, Sequence};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -104,10 +104,6 @@ pub fn accuracy(model: &BertModel, examples: &[LabelledSequence]) -> Result<f32>
     let right =
         logits.chunks_exact(classes.max(1)).zip(examples).filter(|(row, e)| argmax(row) == e.label).count();
     Ok(right as f32 / examples.len().max(1) as f32)
-}
-
-fn argmax(row: &[f32]) -> usize {
-    row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
 }
 
 struct StepContext<'a> {

@@ -86,10 +86,3 @@ pub fn asset(relative: &str) -> Option<PathBuf> {
     eprintln!("skipped: asset {} is missing (set EDGEBERT_ASSETS)", path.display());
     None
 }
-
-pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb).max(1e-30)
-}
