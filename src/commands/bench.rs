@@ -79,8 +79,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let model = Model::from_blob(blob).with_context(|| format!("{}", args.model.display()))?;
     let ready_ms = ms(started.elapsed());
     let config = &model.info().config;
-    if let Some(&s) = args.seq.iter().find(|&&s| s > config.max_position_embeddings) {
-        bail!("--seq {s} is longer than the model's {} positions", config.max_position_embeddings);
+    if let Some(&s) = args.seq.iter().find(|&&s| s > config.max_tokens()) {
+        bail!("--seq {s} is longer than the model's {} positions", config.max_tokens());
     }
     let backend = model.kernels().backend().to_string();
     if !args.json {
