@@ -8,23 +8,13 @@
 
 mod common;
 
-use common::{asset, max_abs_diff};
+use common::{asset, max_abs_diff, TINY_MODELS};
 use edgebert_convert::blob::{convert_dir, Precision, Recipe};
 use edgebert_convert::hf::Checkpoint;
 use edgebert_engine::Model;
 use edgebert_models::{argmax, Head, Sequence};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-const MODELS: [&str; 7] = [
-    "tiny-bert-token-cls",
-    "tiny-bert-qa",
-    "tiny-bert-mlm",
-    "tiny-bert-pair-cls",
-    "tiny-distilbert",
-    "tiny-roberta",
-    "tiny-albert",
-];
 
 fn golden() -> Option<Value> {
     let path = asset("golden/families.json")?;
@@ -195,7 +185,7 @@ fn convert(hf: &Path, dir: &Path, name: &str, precision: Precision) -> Model {
 fn reference_and_f32_blob_match_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("f32");
-    for name in MODELS {
+    for name in TINY_MODELS {
         let Some(hf) = asset(&format!("models/{name}")) else { return };
         let entry = &golden["models"][name];
         let ckpt = Checkpoint::load(&hf).expect("loads");
@@ -231,7 +221,7 @@ fn reference_and_f32_blob_match_transformers() {
 fn batches_match_the_padded_golden_batch() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("batch");
-    for name in MODELS {
+    for name in TINY_MODELS {
         let Some(hf) = asset(&format!("models/{name}")) else { return };
         let entry = &golden["models"][name];
         let batch = &entry["batch"];
@@ -311,7 +301,7 @@ fn quantized_blobs_agree_with_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("quant");
     for (precision, head_tol) in [(Precision::F16, 5e-3f32), (Precision::Int8, 0.35)] {
-        for name in MODELS {
+        for name in TINY_MODELS {
             let Some(hf) = asset(&format!("models/{name}")) else { return };
             let entry = &golden["models"][name];
             let blob = convert(&hf, &dir, name, precision);

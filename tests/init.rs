@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::asset;
+use common::{asset, TINY_MODELS};
 use edgebert_convert::blob::{convert_dir, Recipe};
 use edgebert_convert::hf::{Checkpoint, SafetensorsSource};
 use edgebert_convert::init::init_checkpoint;
@@ -13,16 +13,6 @@ use edgebert_engine::Model;
 use edgebert_models::{Sequence, TensorSource};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-const TINY: [&str; 7] = [
-    "tiny-bert-token-cls",
-    "tiny-bert-qa",
-    "tiny-bert-mlm",
-    "tiny-bert-pair-cls",
-    "tiny-distilbert",
-    "tiny-roberta",
-    "tiny-albert",
-];
 
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("edgebert-init-{tag}-{}", std::process::id()));
@@ -38,7 +28,7 @@ fn shapes(dir: &Path) -> BTreeMap<String, Vec<usize>> {
 
 #[test]
 fn random_checkpoints_have_transformers_names_and_shapes() {
-    for name in TINY {
+    for name in TINY_MODELS {
         let Some(real) = asset(&format!("models/{name}")) else { return };
         let out = temp_dir(name);
         init_checkpoint(&real.join("config.json"), &out, 7, Some(&real), false).expect("init");
