@@ -62,9 +62,9 @@ impl Model {
         Session::new(self)
     }
 
-    /// Whether the model ends with a pooler and classifier.
+    /// Whether the model ends with a sequence-classification head (dense layer and classifier).
     pub fn has_classifier(&self) -> bool {
-        self.plan.classifier.is_some()
+        self.plan.pooler.is_some() && self.plan.classifier.is_some()
     }
 
     #[cfg(feature = "tokenizer")]
