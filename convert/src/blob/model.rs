@@ -6,7 +6,7 @@ use anyhow::Result;
 use edgebert_engine::blob::MetaValue;
 use edgebert_engine::tokenizer::TokenizerSpec;
 use edgebert_models::schema::{layer_name, Part};
-use edgebert_models::{BertModel, EmbeddingPooling, LayerNorm, Linear, PoolingMode};
+use edgebert_models::{BertModel, EmbeddingPooling, Head, LayerNorm, Linear, PoolingMode};
 
 /// Which precision each family of tensors is stored in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +132,8 @@ fn jobs<'a>(d: &ModelDescription<'a>) -> Vec<(String, Job<'a>)> {
         linear(&mut out, p("output.dense"), &layer.output);
         norm(&mut out, p("output.LayerNorm"), &layer.output_norm);
     }
-    if let Some(p) = &w.pooler {
+    // An encoder-only checkpoint's pooler is never run (embeddings pool token states): not stored.
+    if let Some(p) = w.pooler.as_ref().filter(|_| c.head == Head::SequenceClassification) {
         linear(&mut out, Part::POOLER.into(), p);
     }
     if let Some(cl) = &w.classifier {
