@@ -125,8 +125,10 @@ mod text {
     }
 
     const BERT_SPECIALS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
-    /// Mask tokens of the supported families: BERT and ALBERT, then RoBERTa.
+    // The special tokens of the supported families: BERT and ALBERT spelling, then RoBERTa's.
     const MASK_TOKENS: [&str; 2] = ["[MASK]", "<mask>"];
+    const UNK_TOKENS: [&str; 2] = ["[UNK]", "<unk>"];
+    const PAD_TOKENS: [&str; 2] = ["[PAD]", "<pad>"];
 
     impl TextTokenizer {
         /// Builds the tokenizer; `max_len` is the longest id sequence it will return (≥ 2).
@@ -229,7 +231,21 @@ mod text {
 
         /// The mask token (`[MASK]` or `<mask>`) and its id, if the vocabulary has one.
         pub fn mask_token(&self) -> Option<(&'static str, u32)> {
-            MASK_TOKENS.iter().find_map(|&t| Some((t, self.inner.token_to_id(t)?)))
+            self.first_known(&MASK_TOKENS)
+        }
+
+        /// The unknown-token (`[UNK]` or `<unk>`) and its id, if the vocabulary has one.
+        pub fn unk_token(&self) -> Option<(&'static str, u32)> {
+            self.first_known(&UNK_TOKENS)
+        }
+
+        /// The padding token (`[PAD]` or `<pad>`) and its id, if the vocabulary has one.
+        pub fn pad_token(&self) -> Option<(&'static str, u32)> {
+            self.first_known(&PAD_TOKENS)
+        }
+
+        fn first_known(&self, names: &[&'static str]) -> Option<(&'static str, u32)> {
+            names.iter().find_map(|&t| Some((t, self.inner.token_to_id(t)?)))
         }
 
         /// Text of `ids` through the tokenizer's decoder (`skip_special` drops `[CLS]`, `[SEP]` …),
