@@ -28,6 +28,7 @@ enum Command {
     Convert(commands::convert::ConvertArgs),
     Distill(commands::distill::DistillArgs),
     Finetune(commands::finetune::FinetuneArgs),
+    Init(commands::init::InitArgs),
     Inspect(commands::inspect::InspectArgs),
 }
 
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => commands::convert::run(args),
         Command::Distill(args) => commands::distill::run(args),
         Command::Finetune(args) => commands::finetune::run(args),
+        Command::Init(args) => commands::init::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
     };
     match result {

@@ -24,7 +24,7 @@ pub struct Checkpoint {
     /// sentence-transformers model.
     pub pooling: Option<EmbeddingPooling>,
     /// The longest token sequence (with `[CLS]`/`[SEP]`) fed to the model: `max_seq_length` of
-    /// `sentence_bert_config.json` when present, else `max_position_embeddings`.
+    /// `sentence_bert_config.json` when present, else what the position table allows.
     pub max_seq_len: usize,
 }
 
@@ -159,7 +159,7 @@ fn max_seq_len(dir: &Path, config: &Config) -> Result<usize> {
         Some(n) if n < 2 => {
             bail!("{}: max_seq_length {n} leaves no room for [CLS] and [SEP]", path.display())
         }
-        Some(n) => Ok(n.min(config.max_position_embeddings)),
-        None => Ok(config.max_position_embeddings),
+        Some(n) => Ok(n.min(config.max_tokens())),
+        None => Ok(config.max_tokens()),
     }
 }

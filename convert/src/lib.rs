@@ -10,5 +10,6 @@
 pub mod blob;
 pub mod eval;
 pub mod hf;
+pub mod init;
 pub mod reference;
 pub mod train;

@@ -27,6 +27,9 @@ pub enum EngineError {
     #[error("the model has no classification head (pooler + classifier); use embed")]
     NoClassifier,
 
+    #[error("the model has no {what} head; its head is the blob's `head.type` (see `edgebert inspect`)")]
+    NoHead { what: &'static str },
+
     #[error("the engine was built without the `tokenizer` feature: pass token ids")]
     NoTokenizer,
 }

@@ -13,6 +13,7 @@
 
 mod attention;
 pub mod blob;
+mod embeddings;
 mod error;
 mod heads;
 #[allow(unsafe_code)]

@@ -1,7 +1,7 @@
 //! [`Model`]: an open blob ready to run, shared by every thread (`Send + Sync`, read-only over
 //! the mapping). Work happens in [`Session`]s.
 
-use crate::blob::{Blob, HeadType, ModelInfo, TensorData};
+use crate::blob::{Blob, ModelInfo, TensorData};
 use crate::plan::Plan;
 use crate::session::Session;
 use crate::EngineError;
@@ -26,7 +26,7 @@ impl Model {
 
     pub fn from_blob(blob: Blob) -> Result<Model, EngineError> {
         let info = blob.model_info()?;
-        let plan = Plan::resolve(&blob, &info.config, info.head == HeadType::SequenceClassification)?;
+        let plan = Plan::resolve(&blob, &info.config)?;
         #[cfg(feature = "tokenizer")]
         let tokenizer = crate::tokenizer::TextTokenizer::new(&blob.tokenizer_spec()?, info.max_seq_len)?;
         Ok(Model {
@@ -62,9 +62,9 @@ impl Model {
         Session::new(self)
     }
 
-    /// Whether the model ends with a pooler and classifier.
+    /// Whether the model ends with a sequence-classification head (dense layer and classifier).
     pub fn has_classifier(&self) -> bool {
-        self.plan.classifier.is_some()
+        self.plan.pooler.is_some() && self.plan.classifier.is_some()
     }
 
     #[cfg(feature = "tokenizer")]

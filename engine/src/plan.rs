@@ -4,7 +4,8 @@
 
 use crate::blob::{Blob, Encoding, Layout, TensorInfo};
 use crate::EngineError;
-use edgebert_models::Config;
+use edgebert_models::schema::{layer_name, Part};
+use edgebert_models::{Config, Head};
 
 /// A linear layer: packed weight `[n, k]` and f32 bias `[n]`.
 #[derive(Clone, Copy, Debug)]
@@ -40,59 +41,93 @@ pub(crate) struct LayerPlan {
     pub output_norm: NormRef,
 }
 
+/// The masked-LM head: transform, activation, norm, then the word table as decoder plus `bias`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MlmPlan {
+    pub transform: LinearRef,
+    pub norm: NormRef,
+    pub bias: usize,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub word: TableRef,
     pub position: TableRef,
-    pub token_type: TableRef,
+    /// `None` for families without token types (DistilBERT).
+    pub token_type: Option<TableRef>,
     pub embeddings_norm: NormRef,
+    /// ALBERT's projection from the embedding width to the hidden size.
+    pub projection: Option<LinearRef>,
+    /// One entry per layer run; layers that share weights (ALBERT) point at the same tensors.
     pub layers: Vec<LayerPlan>,
     pub pooler: Option<LinearRef>,
     pub classifier: Option<LinearRef>,
+    pub mlm: Option<MlmPlan>,
 }
 
 impl Plan {
-    pub fn resolve(blob: &Blob, config: &Config, classifier: bool) -> Result<Plan, EngineError> {
-        let r = Resolver { blob, h: config.hidden_size };
-        let (h, f) = (config.hidden_size, config.intermediate_size);
+    pub fn resolve(blob: &Blob, config: &Config) -> Result<Plan, EngineError> {
+        let (h, e, f) = (config.hidden_size, config.embedding_size, config.intermediate_size);
+        let r = Resolver { blob };
+        let stored = config.stored_layers();
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
-                let p = format!("encoder.layer.{i}");
+                let p = |part: &str| layer_name(i % stored, part);
                 Ok(LayerPlan {
-                    query: r.linear(&format!("{p}.attention.self.query"), h, h)?,
-                    key: r.linear(&format!("{p}.attention.self.key"), h, h)?,
-                    value: r.linear(&format!("{p}.attention.self.value"), h, h)?,
-                    attention_output: r.linear(&format!("{p}.attention.output.dense"), h, h)?,
-                    attention_norm: r.norm(&format!("{p}.attention.output.LayerNorm"))?,
-                    intermediate: r.linear(&format!("{p}.intermediate.dense"), f, h)?,
-                    output: r.linear(&format!("{p}.output.dense"), h, f)?,
-                    output_norm: r.norm(&format!("{p}.output.LayerNorm"))?,
+                    query: r.linear(&p("attention.self.query"), h, h)?,
+                    key: r.linear(&p("attention.self.key"), h, h)?,
+                    value: r.linear(&p("attention.self.value"), h, h)?,
+                    attention_output: r.linear(&p("attention.output.dense"), h, h)?,
+                    attention_norm: r.norm(&p("attention.output.LayerNorm"), h)?,
+                    intermediate: r.linear(&p("intermediate.dense"), f, h)?,
+                    output: r.linear(&p("output.dense"), h, f)?,
+                    output_norm: r.norm(&p("output.LayerNorm"), h)?,
                 })
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        let (pooler, classifier) = if classifier {
-            let labels = config.id2label.len();
-            let cls = r.find("classifier.weight")?;
-            let n = if labels > 0 { labels } else { cls.shape.first().copied().unwrap_or(0) };
-            (Some(r.linear("pooler.dense", h, h)?), Some(r.linear("classifier", n, h)?))
-        } else {
-            (None, None)
+        let labels = |r: &Resolver| -> Result<usize, EngineError> {
+            let n = config.id2label.len();
+            let stored = r.find(&format!("{}.weight", Part::CLASSIFIER))?.shape.first().copied().unwrap_or(0);
+            Ok(if n > 0 { n } else { stored })
+        };
+        let pooler = match config.head {
+            Head::SequenceClassification => Some(r.linear(Part::POOLER, h, h)?),
+            _ => None,
+        };
+        let classifier = match config.head {
+            Head::SequenceClassification | Head::TokenClassification => {
+                Some(r.linear(Part::CLASSIFIER, labels(&r)?, h)?)
+            }
+            Head::QuestionAnswering => Some(r.linear(Part::CLASSIFIER, 2, h)?),
+            Head::None | Head::MaskedLm => None,
+        };
+        let mlm = match config.head {
+            Head::MaskedLm => Some(MlmPlan {
+                transform: r.linear(Part::MLM_TRANSFORM, e, h)?,
+                norm: r.norm(Part::MLM_NORM, e)?,
+                bias: r.vector(Part::MLM_BIAS, config.vocab_size)?,
+            }),
+            _ => None,
         };
         Ok(Plan {
-            word: r.table("embeddings.word_embeddings.weight", config.vocab_size)?,
-            position: r.table("embeddings.position_embeddings.weight", config.max_position_embeddings)?,
-            token_type: r.table("embeddings.token_type_embeddings.weight", config.type_vocab_size)?,
-            embeddings_norm: r.norm("embeddings.LayerNorm")?,
+            word: r.table(Part::WORD, config.vocab_size, e)?,
+            position: r.table(Part::POSITION, config.max_position_embeddings, e)?,
+            token_type: match config.type_vocab_size {
+                0 => None,
+                n => Some(r.table(Part::TOKEN_TYPE, n, e)?),
+            },
+            embeddings_norm: r.norm(Part::EMBEDDINGS_NORM, e)?,
+            projection: if e != h { Some(r.linear(Part::PROJECTION, h, e)?) } else { None },
             layers,
             pooler,
             classifier,
+            mlm,
         })
     }
 }
 
 struct Resolver<'a> {
     blob: &'a Blob,
-    h: usize,
 }
 
 impl Resolver<'_> {
@@ -138,10 +173,10 @@ impl Resolver<'_> {
         self.expect(name, "an f32 vector", |t| t.encoding == Encoding::F32, &[len])
     }
 
-    fn norm(&self, prefix: &str) -> Result<NormRef, EngineError> {
+    fn norm(&self, prefix: &str, width: usize) -> Result<NormRef, EngineError> {
         Ok(NormRef {
-            gamma: self.vector(&format!("{prefix}.weight"), self.h)?,
-            beta: self.vector(&format!("{prefix}.bias"), self.h)?,
+            gamma: self.vector(&format!("{prefix}.weight"), width)?,
+            beta: self.vector(&format!("{prefix}.bias"), width)?,
         })
     }
 
@@ -158,11 +193,11 @@ impl Resolver<'_> {
         })
     }
 
-    fn table(&self, name: &str, rows: usize) -> Result<TableRef, EngineError> {
+    fn table(&self, name: &str, rows: usize, width: usize) -> Result<TableRef, EngineError> {
         let row_major = |t: &TensorInfo| {
             t.layout == Layout::RowMajor
                 && matches!(t.encoding, Encoding::F32 | Encoding::F16 | Encoding::I8Row)
         };
-        Ok(TableRef { index: self.expect(name, "an embedding table", row_major, &[rows, self.h])?, rows })
+        Ok(TableRef { index: self.expect(name, "an embedding table", row_major, &[rows, width])?, rows })
     }
 }

@@ -7,12 +7,13 @@
 
 use crate::attention::attend;
 use crate::blob::TensorData;
+use crate::embeddings::embed;
 use crate::model::Model;
-use crate::plan::{LayerPlan, LinearRef, NormRef, TableRef};
+use crate::plan::{LayerPlan, LinearRef, NormRef};
 use crate::EngineError;
 use edgebert_kernels::packed::{PackedF16, PackedF32, PackedI8};
 use edgebert_kernels::{Epilogue, Kernels, Scratch};
-use edgebert_models::Sequence;
+use edgebert_models::{gelu_tanh, Activation, Sequence};
 
 /// Buffers that grow to the largest batch seen, then are reused.
 #[derive(Default)]
@@ -103,16 +104,25 @@ impl<'m> Session<'m> {
         let tokens = bufs.starts.last().copied().unwrap_or(0);
         self.layers_out.clear();
         let plan = model.plan();
-        {
-            let hidden = grow(&mut bufs.hidden, tokens * h);
-            embed(model, batch, hidden)?;
-            let norm = plan.embeddings_norm;
-            model.kernels().layer_norm(
-                hidden,
-                model.f32(norm.gamma)?,
-                model.f32(norm.beta)?,
-                c.layer_norm_eps,
-            );
+        match plan.projection {
+            None => embed(model, batch, grow(&mut bufs.hidden, tokens * h))?,
+            Some(projection) => {
+                // ALBERT: embeddings at their own width, then projected to the hidden size. The
+                // context buffer is free until the first layer's attention.
+                let e = c.embedding_size;
+                embed(model, batch, grow(&mut bufs.context, tokens * e))?;
+                let hidden = grow(&mut bufs.hidden, tokens * h);
+                linear(
+                    model,
+                    projection,
+                    &bufs.context[..tokens * e],
+                    tokens,
+                    false,
+                    None,
+                    hidden,
+                    &mut self.scratch,
+                )?;
+            }
         }
         if self.keep_layers {
             self.layers_out.push(bufs.hidden[..tokens * h].to_vec());
@@ -125,51 +135,6 @@ impl<'m> Session<'m> {
         }
         Ok(&self.bufs.hidden[..tokens * h])
     }
-}
-
-/// word + token type + position embeddings (in that order, as the reference adds them).
-fn embed(model: &Model, batch: &[Sequence], hidden: &mut [f32]) -> Result<(), EngineError> {
-    let h = model.info().config.hidden_size;
-    let plan = model.plan();
-    let mut row = 0;
-    for seq in batch {
-        for (t, &id) in seq.ids.iter().enumerate() {
-            let out = &mut hidden[row * h..(row + 1) * h];
-            let ty = seq.type_ids.get(t).copied().unwrap_or(0) as usize;
-            table_row(model, plan.word, id as usize, out, false)?;
-            table_row(model, plan.token_type, ty, out, true)?;
-            table_row(model, plan.position, t, out, true)?;
-            row += 1;
-        }
-    }
-    Ok(())
-}
-
-/// Writes (or with `add`, adds) row `r` of an embedding table into `out`, dequantizing.
-fn table_row(
-    model: &Model,
-    table: TableRef,
-    r: usize,
-    out: &mut [f32],
-    add: bool,
-) -> Result<(), EngineError> {
-    let w = out.len();
-    debug_assert!(r < table.rows);
-    let put = |out: &mut [f32], vals: &mut dyn Iterator<Item = f32>| {
-        for (o, v) in out.iter_mut().zip(vals) {
-            *o = if add { *o + v } else { v };
-        }
-    };
-    match model.tensor(table.index)? {
-        TensorData::F32(d) => put(out, &mut d[r * w..(r + 1) * w].iter().copied()),
-        TensorData::F16(d) => put(out, &mut d[r * w..(r + 1) * w].iter().map(|x| x.to_f32())),
-        TensorData::I8Row { data, scales } => {
-            let s = scales[r];
-            put(out, &mut data[r * w..(r + 1) * w].iter().map(|&q| q as f32 * s))
-        }
-        _ => unreachable!("the plan only admits f32, f16 and i8_row tables"),
-    }
-    Ok(())
 }
 
 fn run_layer(
@@ -209,7 +174,12 @@ fn run_layer(
     )?;
     norm(model, layer.attention_norm, attn, eps)?;
     let inter = grow(&mut bufs.inter, tokens * f);
-    linear(model, layer.intermediate, &bufs.attn[..tokens * h], tokens, true, None, inter, scratch)?;
+    let erf = c.hidden_act == Activation::GeluErf;
+    linear(model, layer.intermediate, &bufs.attn[..tokens * h], tokens, erf, None, inter, scratch)?;
+    if !erf {
+        // gelu_new (ALBERT): the kernels' epilogue only has the erf form.
+        inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
+    }
     let out = &mut bufs.hidden[..tokens * h];
     linear(
         model,

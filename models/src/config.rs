@@ -2,28 +2,173 @@
 
 use crate::{ModelError, Sequence};
 
-/// Hyper-parameters of a BERT-architecture encoder (BERT, MiniLM) and its labels.
+/// Hyper-parameters of a BERT-family encoder (BERT, MiniLM, DistilBERT, RoBERTa, ALBERT), its
+/// task head and its labels.
 ///
-/// Field names follow `config.json`, so the mapping is obvious to anyone who knows transformers.
+/// Field names follow BERT's `config.json`; [`Config::from_hf_json`] maps the other families'
+/// keys (DistilBERT's `dim`, `n_layers`, ...) onto them, so the forward pass has one vocabulary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `architectures[0]`, e.g. `BertModel` or `BertForSequenceClassification`.
+    /// `architectures[0]`, e.g. `BertModel` or `RobertaForSequenceClassification`.
     pub architecture: String,
+    pub family: Family,
+    pub head: Head,
     pub vocab_size: usize,
     pub hidden_size: usize,
+    /// Width of the embedding tables: `hidden_size` except ALBERT, whose factorised embeddings
+    /// are projected to `hidden_size` by `embeddings.projection`.
+    pub embedding_size: usize,
     pub num_hidden_layers: usize,
     pub num_attention_heads: usize,
     pub intermediate_size: usize,
+    /// Rows of the position table.
     pub max_position_embeddings: usize,
+    /// Position id of the first token: RoBERTa counts from `pad_token_id + 1`, the others from 0.
+    pub position_offset: usize,
+    /// Rows of the token-type table; 0 when the family has none (DistilBERT).
     pub type_vocab_size: usize,
     pub layer_norm_eps: f32,
     pub pad_token_id: u32,
+    /// The feed-forward (and masked-LM transform) activation.
+    pub hidden_act: Activation,
+    /// ALBERT: every layer runs the same weights, stored once as layer 0.
+    pub shared_layers: bool,
     /// Label names in label-id order (`id2label`); empty when the config has none.
     pub id2label: Vec<String>,
 }
 
-/// Architectures whose tensors and forward pass this crate implements.
-pub const SUPPORTED_ARCHITECTURES: &str = "BertModel, BertForSequenceClassification";
+/// Which model family's layout and conventions the checkpoint follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Bert,
+    DistilBert,
+    Roberta,
+    Albert,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Bert => "bert",
+            Family::DistilBert => "distilbert",
+            Family::Roberta => "roberta",
+            Family::Albert => "albert",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Family> {
+        [Family::Bert, Family::DistilBert, Family::Roberta, Family::Albert]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+
+    /// The transformers class-name prefix (`Bert`, `DistilBert`, `Roberta`, `Albert`).
+    fn class_prefix(self) -> &'static str {
+        match self {
+            Family::Bert => "Bert",
+            Family::DistilBert => "DistilBert",
+            Family::Roberta => "Roberta",
+            Family::Albert => "Albert",
+        }
+    }
+}
+
+/// What sits on top of the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    /// Encoder only (`*Model`): embeddings by pooling token states.
+    None,
+    /// `*ForSequenceClassification`: first token → dense + activation → classifier.
+    SequenceClassification,
+    /// `*ForTokenClassification`: classifier on every token.
+    TokenClassification,
+    /// `*ForQuestionAnswering`: a 2-output linear on every token (start, end logits).
+    QuestionAnswering,
+    /// `*ForMaskedLM`: dense + activation + LayerNorm, then the word embeddings (tied) + bias.
+    MaskedLm,
+}
+
+impl Head {
+    pub const ALL: [Head; 5] = [
+        Head::None,
+        Head::SequenceClassification,
+        Head::TokenClassification,
+        Head::QuestionAnswering,
+        Head::MaskedLm,
+    ];
+
+    /// The blob's `head.type` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Head::None => "none",
+            Head::SequenceClassification => "sequence_classification",
+            Head::TokenClassification => "token_classification",
+            Head::QuestionAnswering => "question_answering",
+            Head::MaskedLm => "masked_lm",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Head> {
+        Head::ALL.into_iter().find(|h| h.name() == name)
+    }
+
+    /// The transformers class-name suffix (`Model`, `ForSequenceClassification`, ...).
+    fn class_suffix(self) -> &'static str {
+        match self {
+            Head::None => "Model",
+            Head::SequenceClassification => "ForSequenceClassification",
+            Head::TokenClassification => "ForTokenClassification",
+            Head::QuestionAnswering => "ForQuestionAnswering",
+            Head::MaskedLm => "ForMaskedLM",
+        }
+    }
+}
+
+/// The GELU variant of `hidden_act`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// `gelu`: `x·Φ(x)` with the exact erf.
+    GeluErf,
+    /// `gelu_new` / `gelu_pytorch_tanh`: the tanh approximation (ALBERT).
+    GeluTanh,
+}
+
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::GeluErf => "gelu",
+            Activation::GeluTanh => "gelu_new",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Activation> {
+        match name {
+            "gelu" => Some(Activation::GeluErf),
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Some(Activation::GeluTanh),
+            _ => None,
+        }
+    }
+}
+
+/// Every `*Model` / `*For…` class name this crate implements, for error messages.
+pub const SUPPORTED_ARCHITECTURES: &str = "{Bert,DistilBert,Roberta,Albert} x {Model, \
+ForSequenceClassification, ForTokenClassification, ForQuestionAnswering, ForMaskedLM}";
+
+/// The family and head a transformers class name stands for (`RobertaForMaskedLM` →
+/// (Roberta, MaskedLm)), or `None` for any other class.
+pub fn parse_architecture(architecture: &str) -> Option<(Family, Head)> {
+    // Longest prefix first: "DistilBert" must not be read as "Bert"-something.
+    let families = [Family::DistilBert, Family::Roberta, Family::Albert, Family::Bert];
+    let family = families.into_iter().find(|f| architecture.starts_with(f.class_prefix()))?;
+    let rest = &architecture[family.class_prefix().len()..];
+    let head = Head::ALL.into_iter().find(|h| h.class_suffix() == rest)?;
+    Some((family, head))
+}
+
+/// The transformers class name of a family and head.
+pub fn architecture_name(family: Family, head: Head) -> String {
+    format!("{}{}", family.class_prefix(), head.class_suffix())
+}
 
 impl Config {
     /// Width of one attention head.
@@ -31,19 +176,43 @@ impl Config {
         self.hidden_size / self.num_attention_heads
     }
 
+    /// The longest sequence the position table allows (RoBERTa loses `position_offset` rows).
+    pub fn max_tokens(&self) -> usize {
+        self.max_position_embeddings.saturating_sub(self.position_offset)
+    }
+
+    /// Weight sets stored in a checkpoint: 1 when layers share weights (ALBERT).
+    pub fn stored_layers(&self) -> usize {
+        if self.shared_layers {
+            1
+        } else {
+            self.num_hidden_layers
+        }
+    }
+
+    /// The activation between the sequence-classification head's dense layer and classifier:
+    /// DistilBERT's `pre_classifier` uses ReLU, the others' pooler tanh.
+    pub fn pooler_activation(&self) -> PoolerActivation {
+        match self.family {
+            Family::DistilBert => PoolerActivation::Relu,
+            _ => PoolerActivation::Tanh,
+        }
+    }
+
     /// Checks a batch against the model's limits: no empty sequence, none longer than the
-    /// position table, type ids as long as ids, every id inside its vocabulary.
+    /// position table allows, type ids as long as ids, every id inside its vocabulary.
     pub fn check_batch(&self, batch: &[Sequence]) -> Result<(), ModelError> {
         let c = self;
         for seq in batch {
             if seq.ids.is_empty() {
                 return Err(ModelError::EmptySequence);
             }
-            if seq.ids.len() > c.max_position_embeddings {
-                return Err(ModelError::SequenceTooLong {
-                    len: seq.ids.len(),
-                    max: c.max_position_embeddings,
-                });
+            if seq.ids.len() > c.max_tokens() {
+                return Err(ModelError::SequenceTooLong { len: seq.ids.len(), max: c.max_tokens() });
+            }
+            // A family without token types (DistilBERT) ignores them, as transformers does.
+            if c.type_vocab_size == 0 {
+                continue;
             }
             if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
                 return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() });
@@ -75,7 +244,7 @@ impl Config {
             ("num_attention_heads", self.num_attention_heads),
             ("intermediate_size", self.intermediate_size),
             ("max_position_embeddings", self.max_position_embeddings),
-            ("type_vocab_size", self.type_vocab_size),
+            ("embedding_size", self.embedding_size),
         ];
         for (field, value) in positive {
             if value == 0 {
@@ -91,6 +260,30 @@ impl Config {
                 ),
             });
         }
+        if self.type_vocab_size == 0 && self.family != Family::DistilBert {
+            return Err(ModelError::Config {
+                field: "type_vocab_size",
+                problem: "0; it must be positive".into(),
+            });
+        }
+        if self.embedding_size != self.hidden_size && self.family != Family::Albert {
+            return Err(ModelError::Config {
+                field: "embedding_size",
+                problem: format!(
+                    "{}, but only ALBERT projects embeddings to hidden_size {}",
+                    self.embedding_size, self.hidden_size
+                ),
+            });
+        }
+        if self.max_tokens() < 2 {
+            return Err(ModelError::Config {
+                field: "max_position_embeddings",
+                problem: format!(
+                    "{}, which leaves fewer than 2 positions after the offset {}",
+                    self.max_position_embeddings, self.position_offset
+                ),
+            });
+        }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
             return Err(ModelError::Config {
                 field: "layer_norm_eps",
@@ -101,13 +294,23 @@ impl Config {
     }
 }
 
+/// The activation of the sequence-classification head's dense layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolerActivation {
+    Tanh,
+    Relu,
+}
+
 #[cfg(feature = "json")]
 mod json {
-    use super::{Config, SUPPORTED_ARCHITECTURES};
+    use super::{
+        architecture_name, parse_architecture, Activation, Config, Family, Head, SUPPORTED_ARCHITECTURES,
+    };
     use crate::ModelError;
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
+    /// The keys of every family's `config.json`; which ones are read depends on the family.
     #[derive(Deserialize)]
     struct RawConfig {
         #[serde(default)]
@@ -115,83 +318,164 @@ mod json {
         #[serde(default)]
         model_type: Option<String>,
         vocab_size: usize,
-        hidden_size: usize,
-        num_hidden_layers: usize,
-        num_attention_heads: usize,
-        intermediate_size: usize,
-        #[serde(default = "default_positions")]
-        max_position_embeddings: usize,
-        #[serde(default = "default_type_vocab")]
-        type_vocab_size: usize,
-        #[serde(default = "default_eps")]
-        layer_norm_eps: f64,
-        #[serde(default)]
+        hidden_size: Option<usize>,
+        num_hidden_layers: Option<usize>,
+        num_attention_heads: Option<usize>,
+        intermediate_size: Option<usize>,
+        max_position_embeddings: Option<usize>,
+        type_vocab_size: Option<usize>,
+        layer_norm_eps: Option<f64>,
         pad_token_id: Option<u32>,
-        #[serde(default)]
         hidden_act: Option<String>,
-        #[serde(default)]
         position_embedding_type: Option<String>,
-        #[serde(default)]
         id2label: Option<BTreeMap<String, String>>,
+        // ALBERT
+        embedding_size: Option<usize>,
+        num_hidden_groups: Option<usize>,
+        inner_group_num: Option<usize>,
+        // DistilBERT
+        dim: Option<usize>,
+        n_layers: Option<usize>,
+        n_heads: Option<usize>,
+        hidden_dim: Option<usize>,
+        activation: Option<String>,
+        sinusoidal_pos_embds: Option<bool>,
     }
 
-    fn default_positions() -> usize {
-        512
+    fn required(value: Option<usize>, field: &'static str) -> Result<usize, ModelError> {
+        value.ok_or(ModelError::Config { field, problem: "missing".into() })
     }
-    fn default_type_vocab() -> usize {
-        2
-    }
-    fn default_eps() -> f64 {
-        1e-12
+
+    fn activation(name: Option<&str>, field: &'static str) -> Result<Activation, ModelError> {
+        let name = name.unwrap_or("gelu");
+        Activation::from_name(name).ok_or_else(|| ModelError::Config {
+            field,
+            problem: format!("`{name}`; supported: gelu (erf), gelu_new / gelu_pytorch_tanh (tanh)"),
+        })
     }
 
     impl Config {
-        /// Parses a Hugging Face `config.json` of a BERT-architecture model.
+        /// Parses a Hugging Face `config.json` of a BERT, DistilBERT, RoBERTa or ALBERT model.
+        /// The architecture (or, without one, `model_type`) decides the family and the head; any
+        /// other architecture is an error naming it.
         pub fn from_hf_json(text: &str) -> Result<Config, ModelError> {
             let raw: RawConfig = serde_json::from_str(text)?;
             let architecture = match (raw.architectures.first(), raw.model_type.as_deref()) {
                 (Some(a), _) => a.clone(),
-                (None, Some("bert")) => "BertModel".to_string(),
-                (None, other) => other.unwrap_or("<none>").to_string(),
+                (None, Some(t)) => match super::Family::from_name(t) {
+                    Some(f) => architecture_name(f, Head::None),
+                    None => t.to_string(),
+                },
+                (None, None) => "<none>".to_string(),
             };
-            if !SUPPORTED_ARCHITECTURES.split(", ").any(|s| s == architecture) {
+            let Some((family, head)) = parse_architecture(&architecture) else {
                 return Err(ModelError::UnsupportedArchitecture {
                     architecture,
                     supported: SUPPORTED_ARCHITECTURES,
                 });
-            }
-            if let Some(act) = raw.hidden_act.as_deref().filter(|a| *a != "gelu") {
-                return Err(ModelError::Config {
-                    field: "hidden_act",
-                    problem: format!("`{act}`; only `gelu` (erf form) is supported"),
-                });
-            }
+            };
             if let Some(p) = raw.position_embedding_type.as_deref().filter(|p| *p != "absolute") {
                 return Err(ModelError::Config {
                     field: "position_embedding_type",
                     problem: format!("`{p}`; only `absolute` is supported"),
                 });
             }
-            let id2label = match raw.id2label {
+            let id2label = match raw.id2label.clone() {
                 None => Vec::new(),
                 Some(map) => labels_in_id_order(map)?,
             };
-            let config = Config {
-                architecture,
-                vocab_size: raw.vocab_size,
-                hidden_size: raw.hidden_size,
-                num_hidden_layers: raw.num_hidden_layers,
-                num_attention_heads: raw.num_attention_heads,
-                intermediate_size: raw.intermediate_size,
-                max_position_embeddings: raw.max_position_embeddings,
-                type_vocab_size: raw.type_vocab_size,
-                layer_norm_eps: raw.layer_norm_eps as f32,
-                pad_token_id: raw.pad_token_id.unwrap_or(0),
-                id2label,
+            let config = match family {
+                Family::DistilBert => distilbert(&raw, architecture, head, id2label)?,
+                _ => bert_like(&raw, family, architecture, head, id2label)?,
             };
             config.validate()?;
             Ok(config)
         }
+    }
+
+    /// BERT, RoBERTa and ALBERT share BERT's keys.
+    fn bert_like(
+        raw: &RawConfig,
+        family: Family,
+        architecture: String,
+        head: Head,
+        id2label: Vec<String>,
+    ) -> Result<Config, ModelError> {
+        let hidden_size = required(raw.hidden_size, "hidden_size")?;
+        let pad_token_id = raw.pad_token_id.unwrap_or(if family == Family::Roberta { 1 } else { 0 });
+        if family == Family::Albert {
+            for (field, value) in
+                [("num_hidden_groups", raw.num_hidden_groups), ("inner_group_num", raw.inner_group_num)]
+            {
+                if let Some(n) = value.filter(|n| *n != 1) {
+                    return Err(ModelError::Config {
+                        field,
+                        problem: format!(
+                            "{n}; only 1 (one set of layer weights shared by all layers) is supported"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Config {
+            architecture,
+            family,
+            head,
+            vocab_size: raw.vocab_size,
+            hidden_size,
+            embedding_size: if family == Family::Albert {
+                raw.embedding_size.unwrap_or(128)
+            } else {
+                hidden_size
+            },
+            num_hidden_layers: required(raw.num_hidden_layers, "num_hidden_layers")?,
+            num_attention_heads: required(raw.num_attention_heads, "num_attention_heads")?,
+            intermediate_size: required(raw.intermediate_size, "intermediate_size")?,
+            max_position_embeddings: raw.max_position_embeddings.unwrap_or(512),
+            position_offset: if family == Family::Roberta { pad_token_id as usize + 1 } else { 0 },
+            type_vocab_size: raw.type_vocab_size.unwrap_or(2),
+            layer_norm_eps: raw.layer_norm_eps.unwrap_or(1e-12) as f32,
+            pad_token_id,
+            hidden_act: activation(raw.hidden_act.as_deref(), "hidden_act")?,
+            shared_layers: family == Family::Albert,
+            id2label,
+        })
+    }
+
+    /// DistilBERT's own keys: `dim`, `n_layers`, `n_heads`, `hidden_dim`, `activation`; no token
+    /// types; LayerNorm eps fixed at 1e-12 by its modelling code.
+    fn distilbert(
+        raw: &RawConfig,
+        architecture: String,
+        head: Head,
+        id2label: Vec<String>,
+    ) -> Result<Config, ModelError> {
+        if raw.sinusoidal_pos_embds == Some(true) {
+            return Err(ModelError::Config {
+                field: "sinusoidal_pos_embds",
+                problem: "true; only learned position embeddings are supported".into(),
+            });
+        }
+        let dim = required(raw.dim, "dim")?;
+        Ok(Config {
+            architecture,
+            family: Family::DistilBert,
+            head,
+            vocab_size: raw.vocab_size,
+            hidden_size: dim,
+            embedding_size: dim,
+            num_hidden_layers: required(raw.n_layers, "n_layers")?,
+            num_attention_heads: required(raw.n_heads, "n_heads")?,
+            intermediate_size: required(raw.hidden_dim, "hidden_dim")?,
+            max_position_embeddings: raw.max_position_embeddings.unwrap_or(512),
+            position_offset: 0,
+            type_vocab_size: 0,
+            layer_norm_eps: 1e-12,
+            pad_token_id: raw.pad_token_id.unwrap_or(0),
+            hidden_act: activation(raw.activation.as_deref(), "activation")?,
+            shared_layers: false,
+            id2label,
+        })
     }
 
     /// `id2label` keys are decimal strings "0".."n-1"; anything else is an error, not a guess.
@@ -242,6 +526,43 @@ mod tests {
         let text = MINI.replace("\"num_attention_heads\":2", "\"num_attention_heads\":3");
         let err = Config::from_hf_json(&text).unwrap_err().to_string();
         assert!(err.contains("num_attention_heads"), "{err}");
+    }
+
+    #[test]
+    fn reads_each_familys_keys() {
+        let distil = r#"{"architectures":["DistilBertForTokenClassification"],"vocab_size":10,"dim":8,
+            "n_layers":2,"n_heads":2,"hidden_dim":16,"activation":"gelu","max_position_embeddings":20}"#;
+        let c = Config::from_hf_json(distil).unwrap();
+        assert_eq!((c.family, c.head), (Family::DistilBert, Head::TokenClassification));
+        assert_eq!((c.hidden_size, c.intermediate_size, c.type_vocab_size), (8, 16, 0));
+        let roberta = MINI.replace("BertForSequenceClassification", "RobertaForMaskedLM");
+        let c = Config::from_hf_json(&roberta).unwrap();
+        assert_eq!(
+            (c.family, c.head, c.pad_token_id, c.position_offset),
+            (Family::Roberta, Head::MaskedLm, 1, 2)
+        );
+        assert_eq!(c.max_tokens(), 510);
+        let albert = MINI.replace("BertForSequenceClassification", "AlbertForQuestionAnswering").replace(
+            "\"vocab_size\":10",
+            "\"vocab_size\":10,\"embedding_size\":4,\"hidden_act\":\"gelu_new\"",
+        );
+        let c = Config::from_hf_json(&albert).unwrap();
+        assert_eq!((c.family, c.head, c.embedding_size), (Family::Albert, Head::QuestionAnswering, 4));
+        assert_eq!((c.hidden_act, c.stored_layers()), (Activation::GeluTanh, 1));
+    }
+
+    #[test]
+    fn rejects_unsupported_variants_by_name() {
+        let grouped = MINI
+            .replace("BertForSequenceClassification", "AlbertModel")
+            .replace("\"vocab_size\":10", "\"vocab_size\":10,\"num_hidden_groups\":2");
+        let err = Config::from_hf_json(&grouped).unwrap_err().to_string();
+        assert!(err.contains("num_hidden_groups"), "{err}");
+        let relu = MINI.replace("\"vocab_size\":10", "\"vocab_size\":10,\"hidden_act\":\"relu\"");
+        let err = Config::from_hf_json(&relu).unwrap_err().to_string();
+        assert!(err.contains("relu"), "{err}");
+        let lm_head = MINI.replace("BertForSequenceClassification", "BertLMHeadModel");
+        assert!(Config::from_hf_json(&lm_head).unwrap_err().to_string().contains("BertLMHeadModel"));
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! The float reference forward pass of a BERT encoder: embeddings, then `num_hidden_layers` of
-//! masked multi-head self-attention and a GELU feed-forward block, each followed by a residual
-//! add and LayerNorm — exactly what `transformers`' `BertModel` computes, in plain f32.
+//! The float reference forward pass of a BERT-family encoder: embeddings, then
+//! `num_hidden_layers` of masked multi-head self-attention and a GELU feed-forward block, each
+//! followed by a residual add and LayerNorm — exactly what `transformers`' `BertModel`,
+//! `DistilBertModel`, `RobertaModel` and `AlbertModel` compute, in plain f32. The families differ
+//! only in data the config carries: token types or none, the first position id (RoBERTa), an
+//! embedding projection and shared layer weights (ALBERT), the GELU form.
 //!
 //! A batch is padded to its longest sequence. Attention only ever looks at a sequence's own keys
 //! (the attention mask), and every other operation works row by row, so each sequence's numbers
 //! are bit-identical to running it alone; the values in padding rows mean nothing.
 
 use crate::weights::{EncoderLayer, Linear};
-use crate::{BertWeights, Config, ModelError};
+use crate::{Activation, BertWeights, Config, ModelError};
 use edgebert_kernels::generic::{gelu_erf_f32, layer_norm_f32, linear_f32, softmax_f32};
 
 /// One input sequence: token ids (with `[CLS]`/`[SEP]` already added) and token types.
@@ -58,7 +61,7 @@ impl EncoderOutput {
     }
 }
 
-/// A BERT encoder with f32 weights: the oracle.
+/// A BERT-family encoder with f32 weights: the oracle.
 #[derive(Debug, Clone)]
 pub struct BertModel {
     pub config: Config,
@@ -82,8 +85,8 @@ impl BertModel {
         if keep_hidden_states {
             hidden_states.push(x.clone());
         }
-        for layer in &self.weights.layers {
-            self.layer_forward(layer, &mut x, &lengths, seq_len);
+        for i in 0..self.config.num_hidden_layers {
+            self.layer_forward(self.weights.layer(i), &mut x, &lengths, seq_len);
             if keep_hidden_states {
                 hidden_states.push(x.clone());
             }
@@ -91,25 +94,35 @@ impl BertModel {
         Ok(EncoderOutput { last_hidden_state: x, lengths, seq_len, hidden_size: h, hidden_states })
     }
 
-    /// word + position + token-type embeddings, then LayerNorm. Padding rows stay zero before the
-    /// norm (they are never read as keys thanks to the mask).
+    /// word + token-type + position embeddings, then LayerNorm (and ALBERT's projection to the
+    /// hidden size). Padding rows stay zero before the norm (they are never read as keys thanks
+    /// to the mask).
     fn embed(&self, batch: &[Sequence], seq_len: usize) -> Vec<f32> {
-        let h = self.config.hidden_size;
-        let e = &self.weights.embeddings;
-        let mut x = vec![0.0f32; batch.len() * seq_len * h];
+        let c = &self.config;
+        let e = c.embedding_size;
+        let emb = &self.weights.embeddings;
+        let mut x = vec![0.0f32; batch.len() * seq_len * e];
         for (b, seq) in batch.iter().enumerate() {
             for (t, &id) in seq.ids.iter().enumerate() {
-                let row = &mut x[(b * seq_len + t) * h..][..h];
-                let word = &e.word[id as usize * h..][..h];
-                let pos = &e.position[t * h..][..h];
-                let ty = &e.token_type[seq.type_id(t) as usize * h..][..h];
-                for i in 0..h {
-                    row[i] = word[i] + ty[i] + pos[i];
+                let row = &mut x[(b * seq_len + t) * e..][..e];
+                let word = &emb.word[id as usize * e..][..e];
+                let pos = &emb.position[(t + c.position_offset) * e..][..e];
+                match c.type_vocab_size {
+                    0 => row.iter_mut().zip(word.iter().zip(pos)).for_each(|(r, (w, p))| *r = w + p),
+                    _ => {
+                        let ty = &emb.token_type[seq.type_id(t) as usize * e..][..e];
+                        for i in 0..e {
+                            row[i] = word[i] + ty[i] + pos[i];
+                        }
+                    }
                 }
             }
         }
-        layer_norm_f32(&mut x, &e.norm.gamma, &e.norm.beta, self.config.layer_norm_eps);
-        x
+        layer_norm_f32(&mut x, &emb.norm.gamma, &emb.norm.beta, c.layer_norm_eps);
+        match &emb.projection {
+            Some(p) => apply(p, &x, batch.len() * seq_len),
+            None => x,
+        }
     }
 
     fn layer_forward(&self, layer: &EncoderLayer, x: &mut [f32], lengths: &[usize], seq_len: usize) {
@@ -123,7 +136,7 @@ impl BertModel {
         add_in_place(&mut attn, x);
         layer_norm_f32(&mut attn, &layer.attention_norm.gamma, &layer.attention_norm.beta, eps);
         let mut inter = apply(&layer.intermediate, &attn, rows);
-        inter.iter_mut().for_each(|v| *v = gelu_erf_f32(*v));
+        activate(self.config.hidden_act, &mut inter);
         let mut out = apply(&layer.output, &inter, rows);
         add_in_place(&mut out, &attn);
         layer_norm_f32(&mut out, &layer.output_norm.gamma, &layer.output_norm.beta, eps);
@@ -171,6 +184,14 @@ pub(crate) fn apply(linear: &Linear, x: &[f32], rows: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; rows * linear.out_dim];
     linear_f32(x, &linear.weight, Some(&linear.bias), &mut out, rows, linear.in_dim, linear.out_dim);
     out
+}
+
+/// The feed-forward activation, in place.
+pub(crate) fn activate(act: Activation, x: &mut [f32]) {
+    match act {
+        Activation::GeluErf => x.iter_mut().for_each(|v| *v = gelu_erf_f32(*v)),
+        Activation::GeluTanh => x.iter_mut().for_each(|v| *v = crate::gelu_tanh(*v)),
+    }
 }
 
 fn add_in_place(acc: &mut [f32], other: &[f32]) {

@@ -33,6 +33,9 @@ pub enum ModelError {
     #[error("token type {id} at position {position} is outside the {type_vocab_size} token types")]
     TokenTypeOutOfRange { id: u32, position: usize, type_vocab_size: usize },
 
+    #[error("position {position} is past the end of a sequence of {len} tokens")]
+    PositionOutOfRange { position: usize, len: usize },
+
     #[error("the model has no {what}")]
     MissingHead { what: &'static str },
 

@@ -1,14 +1,19 @@
-//! What sits on top of the encoder: the pooler and classifier for sequence classification, and
-//! sentence-embedding pooling.
+//! What sits on top of the encoder: sequence classification, token classification, question
+//! answering (start/end logits), the masked-LM head, and sentence-embedding pooling.
 
-use crate::encoder::{apply, BertModel, EncoderOutput};
+use crate::encoder::{activate, apply, BertModel, EncoderOutput};
 use crate::pooling::{EmbeddingPooling, PoolingMode};
-use crate::ModelError;
+use crate::{Head, ModelError, PoolerActivation};
+use edgebert_kernels::generic::{layer_norm_f32, linear_f32};
 
 impl BertModel {
-    /// Classification logits per sequence: `classifier(tanh(pooler(h_[CLS])))`, as
-    /// `BertForSequenceClassification` computes them (dropout is off at inference).
+    /// Classification logits per sequence: `classifier(act(dense(h_first)))` with tanh (BERT's
+    /// pooler, RoBERTa's head, ALBERT) or ReLU (DistilBERT's `pre_classifier`), as
+    /// `*ForSequenceClassification` computes them (dropout is off at inference).
     pub fn classify_logits(&self, out: &EncoderOutput) -> Result<Vec<Vec<f32>>, ModelError> {
+        if self.config.head != Head::SequenceClassification {
+            return Err(ModelError::MissingHead { what: "sequence-classification head" });
+        }
         let pooler = self.weights.pooler.as_ref().ok_or(ModelError::MissingHead { what: "pooler" })?;
         let classifier =
             self.weights.classifier.as_ref().ok_or(ModelError::MissingHead { what: "classifier" })?;
@@ -18,9 +23,52 @@ impl BertModel {
             cls.extend_from_slice(out.token(b, 0));
         }
         let mut pooled = apply(pooler, &cls, batch);
-        pooled.iter_mut().for_each(|v| *v = v.tanh());
+        match self.config.pooler_activation() {
+            PoolerActivation::Tanh => pooled.iter_mut().for_each(|v| *v = v.tanh()),
+            PoolerActivation::Relu => pooled.iter_mut().for_each(|v| *v = v.max(0.0)),
+        }
         let logits = apply(classifier, &pooled, batch);
         Ok(logits.chunks_exact(classifier.out_dim).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Per-token logits of each sequence, `[length, n]` row-major: the token classifier's labels,
+    /// or (question answering) start and end logits as columns 0 and 1.
+    pub fn token_logits(&self, out: &EncoderOutput) -> Result<Vec<Vec<f32>>, ModelError> {
+        if !matches!(self.config.head, Head::TokenClassification | Head::QuestionAnswering) {
+            return Err(ModelError::MissingHead { what: "token-classification or question-answering head" });
+        }
+        let classifier =
+            self.weights.classifier.as_ref().ok_or(ModelError::MissingHead { what: "classifier" })?;
+        Ok((0..out.lengths.len())
+            .map(|b| apply(classifier, out.rows(&out.last_hidden_state, b), out.lengths[b]))
+            .collect())
+    }
+
+    /// Vocabulary logits at `positions` of sequence `b` (one `[vocab]` row each): the masked-LM
+    /// transform, activation and LayerNorm, then the tied word embeddings plus the decoder bias.
+    pub fn mask_logits(
+        &self,
+        out: &EncoderOutput,
+        b: usize,
+        positions: &[usize],
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        let mlm = self.weights.mlm.as_ref().ok_or(ModelError::MissingHead { what: "masked-LM head" })?;
+        let h = out.hidden_size;
+        let mut rows = Vec::with_capacity(positions.len() * h);
+        for &t in positions {
+            if t >= out.lengths[b] {
+                return Err(ModelError::PositionOutOfRange { position: t, len: out.lengths[b] });
+            }
+            rows.extend_from_slice(out.token(b, t));
+        }
+        let mut x = apply(&mlm.transform, &rows, positions.len());
+        activate(self.config.hidden_act, &mut x);
+        layer_norm_f32(&mut x, &mlm.norm.gamma, &mlm.norm.beta, self.config.layer_norm_eps);
+        let (e, vocab) = (self.config.embedding_size, self.config.vocab_size);
+        let mut logits = vec![0.0f32; positions.len() * vocab];
+        let word = &self.weights.embeddings.word;
+        linear_f32(&x, word, Some(&mlm.bias), &mut logits, positions.len(), e, vocab);
+        Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
     }
 
     /// One sentence embedding per sequence.
@@ -54,6 +102,12 @@ fn mean_rows(rows: &[f32], width: usize) -> Vec<f32> {
     let inv = 1.0 / n.max(1) as f32;
     sum.iter_mut().for_each(|s| *s *= inv);
     sum
+}
+
+/// GELU in transformers' tanh form (`gelu_new`): `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+pub fn gelu_tanh(x: f32) -> f32 {
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x)).tanh())
 }
 
 /// Divides by the L2 norm, with the same floor (1e-12) as `torch.nn.functional.normalize`.

@@ -19,9 +19,12 @@ pub mod schema;
 pub mod train;
 mod weights;
 
-pub use config::{Config, SUPPORTED_ARCHITECTURES};
+pub use config::{
+    architecture_name, parse_architecture, Activation, Config, Family, Head, PoolerActivation,
+    SUPPORTED_ARCHITECTURES,
+};
 pub use encoder::{BertModel, EncoderOutput, Sequence};
 pub use error::ModelError;
-pub use heads::{argmax, cosine, l2_normalize, pool_rows, softmax, Classification};
+pub use heads::{argmax, cosine, gelu_tanh, l2_normalize, pool_rows, softmax, Classification};
 pub use pooling::{EmbeddingPooling, PoolingMode};
-pub use weights::{BertWeights, Embeddings, EncoderLayer, LayerNorm, Linear, TensorSource};
+pub use weights::{BertWeights, Embeddings, EncoderLayer, LayerNorm, Linear, MlmHead, TensorSource};

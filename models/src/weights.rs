@@ -1,7 +1,8 @@
-//! Float weights of a BERT encoder, and how they are read from a checkpoint by name.
+//! Float weights of a BERT-family encoder and its head, and how they are read from a checkpoint
+//! by name (through [`schema::hf_name`], so every family loads into the same structure).
 
 use crate::schema::{self, Part};
-use crate::{Config, ModelError};
+use crate::{Config, Head, ModelError};
 
 /// A dense layer in PyTorch's layout: `weight` is `[out_dim, in_dim]` row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,9 +25,11 @@ pub struct Embeddings {
     pub word: Vec<f32>,
     /// `[max_position_embeddings, hidden]`
     pub position: Vec<f32>,
-    /// `[type_vocab_size, hidden]`
+    /// `[type_vocab_size, hidden]`; empty when the family has no token types (DistilBERT).
     pub token_type: Vec<f32>,
     pub norm: LayerNorm,
+    /// ALBERT: `embedding_size` → `hidden_size`, after the LayerNorm.
+    pub projection: Option<Linear>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,15 +44,30 @@ pub struct EncoderLayer {
     pub output_norm: LayerNorm,
 }
 
-/// Every tensor of a BERT checkpoint, as f32.
+/// The masked-LM head: `transform` + activation + `norm`, then the word embeddings (tied, not
+/// stored again) as decoder, plus `bias`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MlmHead {
+    /// `[embedding_size, hidden]`
+    pub transform: Linear,
+    pub norm: LayerNorm,
+    /// `[vocab_size]`
+    pub bias: Vec<f32>,
+}
+
+/// Every tensor of a BERT-family checkpoint, as f32, under one structure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BertWeights {
     pub embeddings: Embeddings,
+    /// The stored layers: `num_hidden_layers` of them, or one that all layers share (ALBERT);
+    /// see [`BertWeights::layer`].
     pub layers: Vec<EncoderLayer>,
-    /// `pooler.dense`: applied with tanh to the `[CLS]` state.
+    /// The sequence-classification head's dense layer (pooler, `pre_classifier`,
+    /// `classifier.dense`), applied with the config's pooler activation to the first token.
     pub pooler: Option<Linear>,
-    /// `classifier`: `[num_labels, hidden]`.
+    /// `[num_labels, hidden]` (2 for question answering: start and end).
     pub classifier: Option<Linear>,
+    pub mlm: Option<MlmHead>,
 }
 
 /// Where weights come from (a safetensors file, a blob, a test): tensors by name, as f32.
@@ -61,44 +79,57 @@ pub trait TensorSource {
 }
 
 impl BertWeights {
-    /// Reads every tensor the config calls for, with or without the `bert.` prefix, the pooler and
-    /// classifier when present. A `*ForSequenceClassification` checkpoint must have both.
+    /// The weights layer `i` runs (ALBERT's layers all run the one stored set).
+    pub fn layer(&self, i: usize) -> &EncoderLayer {
+        &self.layers[i % self.layers.len().max(1)]
+    }
+
+    /// Reads every tensor the config calls for: embeddings, layers, and the head its
+    /// architecture names (a `*ForSequenceClassification` checkpoint must have the dense layer
+    /// and the classifier). An encoder-only checkpoint's pooler is read when present.
     pub fn load(config: &Config, source: &dyn TensorSource) -> Result<BertWeights, ModelError> {
         config.validate()?;
-        let prefix = schema::detect_prefix(source);
+        let prefix = schema::detect_prefix_for(config.family, source);
         let reader = Reader { source, prefix, config };
-        let has_pooler = source.shape(&format!("{prefix}{}", Part::POOLER)).is_some();
-        let has_classifier = source.shape(&format!("{}.weight", Part::CLASSIFIER)).is_some();
-        let wants_classifier = config.architecture.ends_with("ForSequenceClassification");
-        if wants_classifier && !has_classifier {
-            return Err(ModelError::MissingTensor { name: format!("{}.weight", Part::CLASSIFIER) });
-        }
-        if wants_classifier && !has_pooler {
-            return Err(ModelError::MissingTensor { name: format!("{prefix}{}", Part::POOLER) });
-        }
-        let h = config.hidden_size;
+        let (h, e) = (config.hidden_size, config.embedding_size);
         let embeddings = Embeddings {
-            word: reader.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h])?,
-            position: reader
-                .tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h])?,
-            token_type: reader
-                .tensor("embeddings.token_type_embeddings.weight", &[config.type_vocab_size, h])?,
-            norm: reader.layer_norm("embeddings.LayerNorm", h)?,
+            word: reader.tensor(Part::WORD, &[config.vocab_size, e])?,
+            position: reader.tensor(Part::POSITION, &[config.max_position_embeddings, e])?,
+            token_type: if config.type_vocab_size > 0 {
+                reader.tensor(Part::TOKEN_TYPE, &[config.type_vocab_size, e])?
+            } else {
+                Vec::new()
+            },
+            norm: reader.layer_norm(Part::EMBEDDINGS_NORM, e)?,
+            projection: if e != h { Some(reader.linear(Part::PROJECTION, e, h)?) } else { None },
         };
         let layers =
-            (0..config.num_hidden_layers).map(|i| reader.encoder_layer(i)).collect::<Result<Vec<_>, _>>()?;
-        let pooler = if has_pooler { Some(reader.linear("pooler.dense", h, h)?) } else { None };
-        let classifier = if has_classifier {
-            let labels = source
-                .shape(&format!("{}.weight", Part::CLASSIFIER))
-                .and_then(|s| s.first().copied())
-                .unwrap_or(0);
-            let expected = if config.id2label.is_empty() { labels } else { config.id2label.len() };
-            Some(reader.unprefixed_linear(Part::CLASSIFIER, h, expected)?)
+            (0..config.stored_layers()).map(|i| reader.encoder_layer(i)).collect::<Result<Vec<_>, _>>()?;
+        let has = |name: &str| reader.has(&format!("{name}.weight"));
+        let pooler = match config.head {
+            Head::SequenceClassification => Some(reader.linear(Part::POOLER, h, h)?),
+            Head::None if has(Part::POOLER) => Some(reader.linear(Part::POOLER, h, h)?),
+            _ => None,
+        };
+        let classifier = match config.head {
+            Head::SequenceClassification | Head::TokenClassification => {
+                let labels = reader.rows(Part::CLASSIFIER)?;
+                let expected = if config.id2label.is_empty() { labels } else { config.id2label.len() };
+                Some(reader.linear(Part::CLASSIFIER, h, expected)?)
+            }
+            Head::QuestionAnswering => Some(reader.linear(Part::CLASSIFIER, h, 2)?),
+            Head::None | Head::MaskedLm => None,
+        };
+        let mlm = if config.head == Head::MaskedLm {
+            Some(MlmHead {
+                transform: reader.linear(Part::MLM_TRANSFORM, h, e)?,
+                norm: reader.layer_norm(Part::MLM_NORM, e)?,
+                bias: reader.tensor(Part::MLM_BIAS, &[config.vocab_size])?,
+            })
         } else {
             None
         };
-        Ok(BertWeights { embeddings, layers, pooler, classifier })
+        Ok(BertWeights { embeddings, layers, pooler, classifier, mlm })
     }
 }
 
@@ -109,14 +140,30 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelError> {
-        read_exact(self.source, &format!("{}{name}", self.prefix), shape)
+    /// The checkpoint's name for the canonical `name`.
+    fn name(&self, name: &str) -> String {
+        schema::hf_name(self.config, name, self.prefix)
     }
 
-    fn layer_norm(&self, name: &str, h: usize) -> Result<LayerNorm, ModelError> {
+    fn has(&self, name: &str) -> bool {
+        self.source.shape(&self.name(name)).is_some()
+    }
+
+    /// Rows of a stored 2-D tensor (`{name}.weight`), to size a classifier from the checkpoint.
+    fn rows(&self, name: &str) -> Result<usize, ModelError> {
+        let hf = self.name(&format!("{name}.weight"));
+        let shape = self.source.shape(&hf).ok_or(ModelError::MissingTensor { name: hf })?;
+        Ok(shape.first().copied().unwrap_or(0))
+    }
+
+    fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelError> {
+        read_exact(self.source, &self.name(name), shape)
+    }
+
+    fn layer_norm(&self, name: &str, width: usize) -> Result<LayerNorm, ModelError> {
         Ok(LayerNorm {
-            gamma: self.tensor(&format!("{name}.weight"), &[h])?,
-            beta: self.tensor(&format!("{name}.bias"), &[h])?,
+            gamma: self.tensor(&format!("{name}.weight"), &[width])?,
+            beta: self.tensor(&format!("{name}.bias"), &[width])?,
         })
     }
 
@@ -129,27 +176,18 @@ impl Reader<'_> {
         })
     }
 
-    fn unprefixed_linear(&self, name: &str, in_dim: usize, out_dim: usize) -> Result<Linear, ModelError> {
-        Ok(Linear {
-            weight: read_exact(self.source, &format!("{name}.weight"), &[out_dim, in_dim])?,
-            bias: read_exact(self.source, &format!("{name}.bias"), &[out_dim])?,
-            in_dim,
-            out_dim,
-        })
-    }
-
     fn encoder_layer(&self, i: usize) -> Result<EncoderLayer, ModelError> {
         let (h, f) = (self.config.hidden_size, self.config.intermediate_size);
-        let p = format!("encoder.layer.{i}");
+        let p = |part: &str| schema::layer_name(i, part);
         Ok(EncoderLayer {
-            query: self.linear(&format!("{p}.attention.self.query"), h, h)?,
-            key: self.linear(&format!("{p}.attention.self.key"), h, h)?,
-            value: self.linear(&format!("{p}.attention.self.value"), h, h)?,
-            attention_output: self.linear(&format!("{p}.attention.output.dense"), h, h)?,
-            attention_norm: self.layer_norm(&format!("{p}.attention.output.LayerNorm"), h)?,
-            intermediate: self.linear(&format!("{p}.intermediate.dense"), h, f)?,
-            output: self.linear(&format!("{p}.output.dense"), f, h)?,
-            output_norm: self.layer_norm(&format!("{p}.output.LayerNorm"), h)?,
+            query: self.linear(&p("attention.self.query"), h, h)?,
+            key: self.linear(&p("attention.self.key"), h, h)?,
+            value: self.linear(&p("attention.self.value"), h, h)?,
+            attention_output: self.linear(&p("attention.output.dense"), h, h)?,
+            attention_norm: self.layer_norm(&p("attention.output.LayerNorm"), h)?,
+            intermediate: self.linear(&p("intermediate.dense"), h, f)?,
+            output: self.linear(&p("output.dense"), f, h)?,
+            output_norm: self.layer_norm(&p("output.LayerNorm"), h)?,
         })
     }
 }

@@ -3,7 +3,7 @@
 
 mod random_model;
 
-use edgebert_models::{BertWeights, EmbeddingPooling, ModelError, Sequence, TensorSource};
+use edgebert_models::{BertWeights, EmbeddingPooling, Head, ModelError, Sequence, TensorSource};
 use proptest::prelude::*;
 use random_model::{tiny_config, tiny_model, RandomSource};
 
@@ -90,13 +90,15 @@ fn missing_and_misshaped_tensors_are_named() {
 fn loads_without_prefix_and_without_heads() {
     let mut config = tiny_config();
     config.architecture = "BertModel".into();
+    config.head = Head::None;
     let mut source = RandomSource::new(&config, "");
     source.specs.retain(|s| !s.name.starts_with("pooler") && !s.name.starts_with("classifier"));
     let weights = BertWeights::load(&config, &source).unwrap();
     assert!(weights.pooler.is_none() && weights.classifier.is_none());
     config.architecture = "BertForSequenceClassification".into();
+    config.head = Head::SequenceClassification;
     let err = BertWeights::load(&config, &source).unwrap_err().to_string();
-    assert!(err.contains("classifier.weight"), "{err}");
+    assert!(err.contains("pooler.dense.weight") && err.contains("missing"), "{err}");
 }
 
 proptest! {

@@ -9,7 +9,7 @@ use edgebert_models::train::{
     backward, forward, kl_div_with_temperature, mse, softmax_cross_entropy, tensors_mut, zeros_like, Batch,
     Dropout, Gemm, PackedModel, Rng,
 };
-use edgebert_models::{BertModel, BertWeights, Config, Sequence};
+use edgebert_models::{Activation, BertModel, BertWeights, Config, Family, Head, Sequence};
 use proptest::prelude::*;
 use random_model::RandomSource;
 
@@ -32,6 +32,12 @@ struct Case {
 fn config(hidden: usize, heads: usize, layers: usize, inter: usize, labels: usize) -> Config {
     Config {
         architecture: "BertForSequenceClassification".into(),
+        family: Family::Bert,
+        head: Head::SequenceClassification,
+        embedding_size: hidden,
+        position_offset: 0,
+        hidden_act: Activation::GeluErf,
+        shared_layers: false,
         vocab_size: 13,
         hidden_size: hidden,
         num_hidden_layers: layers,

@@ -2,7 +2,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use edgebert_engine::blob::Blob;
 use edgebert_engine::Model;
-use edgebert_models::Sequence;
+use edgebert_models::{Head, Sequence};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -79,8 +79,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let model = Model::from_blob(blob).with_context(|| format!("{}", args.model.display()))?;
     let ready_ms = ms(started.elapsed());
     let config = &model.info().config;
-    if let Some(&s) = args.seq.iter().find(|&&s| s > config.max_position_embeddings) {
-        bail!("--seq {s} is longer than the model's {} positions", config.max_position_embeddings);
+    if let Some(&s) = args.seq.iter().find(|&&s| s > config.max_tokens()) {
+        bail!("--seq {s} is longer than the model's {} positions", config.max_tokens());
     }
     let backend = model.kernels().backend().to_string();
     if !args.json {
@@ -134,15 +134,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs the model's head (classification when it has one, else embedding) until `seconds` have
-/// passed and at least 10 runs are timed.
+/// Runs the model with its head (sequence classification, per-token logits, the masked-LM
+/// vocabulary row of the middle token, or embedding pooling) until `seconds` have passed and at
+/// least 10 runs are timed.
 fn measure(model: &Model, input: &[Sequence], warmup: usize, seconds: f64) -> Result<Vec<Duration>> {
     let mut session = model.session();
+    let masks: Vec<Vec<usize>> = input.iter().map(|s| vec![s.ids.len() / 2]).collect();
     let once = |session: &mut edgebert_engine::Session| -> Result<()> {
-        if model.has_classifier() {
-            std::hint::black_box(session.classify_sequences(input)?);
-        } else {
-            std::hint::black_box(session.embed_sequences(input)?);
+        match model.info().head {
+            Head::SequenceClassification => drop(std::hint::black_box(session.classify_sequences(input)?)),
+            Head::TokenClassification | Head::QuestionAnswering => {
+                drop(std::hint::black_box(session.token_logits(input)?))
+            }
+            Head::MaskedLm => drop(std::hint::black_box(session.mask_logits(input, &masks)?)),
+            Head::None => drop(std::hint::black_box(session.embed_sequences(input)?)),
         }
         Ok(())
     };

@@ -58,9 +58,16 @@ pub fn run(args: InspectArgs) -> Result<()> {
             let c = &m.config;
             writeln!(
                 out,
-                "model: {}, {} layers, hidden {}, {} heads, ffn {}, vocab {}, {} positions, head {}",
+                "model: {} ({}), {} layers{}, hidden {}, {} heads, ffn {}, vocab {}, {} positions, head {}",
                 c.architecture,
+                c.family.name(),
                 c.num_hidden_layers,
+                match (c.shared_layers, c.embedding_size != c.hidden_size) {
+                    (true, true) => format!(" sharing one set of weights, embeddings {}", c.embedding_size),
+                    (true, false) => " sharing one set of weights".to_string(),
+                    (false, true) => format!(", embeddings {}", c.embedding_size),
+                    (false, false) => String::new(),
+                },
                 c.hidden_size,
                 c.num_attention_heads,
                 c.intermediate_size,

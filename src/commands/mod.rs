@@ -7,4 +7,5 @@ pub mod distill;
 pub mod embed;
 pub mod eval;
 pub mod finetune;
+pub mod init;
 pub mod inspect;

@@ -32,3 +32,15 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "length mismatch");
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
+
+/// The tiny family/head checkpoints of `models/` (described in models/TINY.md) with transformers'
+/// outputs in `golden/families.json`.
+pub const TINY_MODELS: [&str; 7] = [
+    "tiny-bert-token-cls",
+    "tiny-bert-qa",
+    "tiny-bert-mlm",
+    "tiny-bert-pair-cls",
+    "tiny-distilbert",
+    "tiny-roberta",
+    "tiny-albert",
+];

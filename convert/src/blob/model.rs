@@ -1,10 +1,11 @@
-//! What a converted BERT checkpoint puts in a blob: the metadata keys and tensors of
+//! What a converted BERT-family checkpoint puts in a blob: the metadata keys and tensors of
 //! docs/FORMAT.md §3.1 and §5.1.
 
 use super::quantize::{byte_tensor, embedding_table, f32_tensor, linear_weight, EncodedTensor, Precision};
 use anyhow::Result;
 use edgebert_engine::blob::MetaValue;
 use edgebert_engine::tokenizer::TokenizerSpec;
+use edgebert_models::schema::{layer_name, Part};
 use edgebert_models::{BertModel, EmbeddingPooling, LayerNorm, Linear, PoolingMode};
 
 /// Which precision each family of tensors is stored in.
@@ -43,9 +44,13 @@ pub fn metadata(d: &ModelDescription<'_>, recipe: Recipe) -> Vec<(String, MetaVa
     let c = &d.model.config;
     let u = |n: usize| MetaValue::U64(n as u64);
     let s = |t: &str| MetaValue::Str(t.to_string());
-    let head = if d.model.weights.classifier.is_some() { "sequence_classification" } else { "none" };
     let mut m: Vec<(&str, MetaValue)> = vec![
         ("config.architecture", s(&c.architecture)),
+        ("config.family", s(c.family.name())),
+        ("config.embedding_size", u(c.embedding_size)),
+        ("config.position_offset", u(c.position_offset)),
+        ("config.hidden_act", s(c.hidden_act.name())),
+        ("config.shared_layers", MetaValue::Bool(c.shared_layers)),
         ("config.vocab_size", u(c.vocab_size)),
         ("config.hidden_size", u(c.hidden_size)),
         ("config.num_hidden_layers", u(c.num_hidden_layers)),
@@ -56,7 +61,7 @@ pub fn metadata(d: &ModelDescription<'_>, recipe: Recipe) -> Vec<(String, MetaVa
         ("config.layer_norm_eps", MetaValue::F64(c.layer_norm_eps as f64)),
         ("config.pad_token_id", MetaValue::U64(c.pad_token_id as u64)),
         ("config.id2label", MetaValue::StrList(c.id2label.clone())),
-        ("head.type", s(head)),
+        ("head.type", s(c.head.name())),
         ("max_seq_len", u(d.max_seq_len)),
         ("converter.version", s(CONVERTER_VERSION)),
         ("source.sha256", s(&d.source_sha256)),
@@ -98,15 +103,11 @@ fn jobs<'a>(d: &ModelDescription<'a>) -> Vec<(String, Job<'a>)> {
     let (w, c) = (&d.model.weights, &d.model.config);
     let mut out: Vec<(String, Job<'a>)> = Vec::new();
     let e = &w.embeddings;
-    out.push(("embeddings.word_embeddings.weight".into(), Job::Table(&e.word, c.vocab_size)));
-    out.push((
-        "embeddings.position_embeddings.weight".into(),
-        Job::Table(&e.position, c.max_position_embeddings),
-    ));
-    out.push((
-        "embeddings.token_type_embeddings.weight".into(),
-        Job::Table(&e.token_type, c.type_vocab_size),
-    ));
+    out.push((Part::WORD.into(), Job::Table(&e.word, c.vocab_size)));
+    out.push((Part::POSITION.into(), Job::Table(&e.position, c.max_position_embeddings)));
+    if c.type_vocab_size > 0 {
+        out.push((Part::TOKEN_TYPE.into(), Job::Table(&e.token_type, c.type_vocab_size)));
+    }
     let norm = |out: &mut Vec<(String, Job<'a>)>, p: String, n: &'a LayerNorm| {
         out.push((format!("{p}.weight"), Job::Vector(&n.gamma)));
         out.push((format!("{p}.bias"), Job::Vector(&n.beta)));
@@ -115,23 +116,33 @@ fn jobs<'a>(d: &ModelDescription<'a>) -> Vec<(String, Job<'a>)> {
         out.push((format!("{p}.weight"), Job::Linear(l)));
         out.push((format!("{p}.bias"), Job::Vector(&l.bias)));
     };
-    norm(&mut out, "embeddings.LayerNorm".into(), &e.norm);
+    norm(&mut out, Part::EMBEDDINGS_NORM.into(), &e.norm);
+    if let Some(p) = &e.projection {
+        linear(&mut out, Part::PROJECTION.into(), p);
+    }
+    // Shared layers (ALBERT) are stored once, as layer 0.
     for (i, layer) in w.layers.iter().enumerate() {
-        let p = format!("encoder.layer.{i}");
-        linear(&mut out, format!("{p}.attention.self.query"), &layer.query);
-        linear(&mut out, format!("{p}.attention.self.key"), &layer.key);
-        linear(&mut out, format!("{p}.attention.self.value"), &layer.value);
-        linear(&mut out, format!("{p}.attention.output.dense"), &layer.attention_output);
-        norm(&mut out, format!("{p}.attention.output.LayerNorm"), &layer.attention_norm);
-        linear(&mut out, format!("{p}.intermediate.dense"), &layer.intermediate);
-        linear(&mut out, format!("{p}.output.dense"), &layer.output);
-        norm(&mut out, format!("{p}.output.LayerNorm"), &layer.output_norm);
+        let p = |part: &str| layer_name(i, part);
+        linear(&mut out, p("attention.self.query"), &layer.query);
+        linear(&mut out, p("attention.self.key"), &layer.key);
+        linear(&mut out, p("attention.self.value"), &layer.value);
+        linear(&mut out, p("attention.output.dense"), &layer.attention_output);
+        norm(&mut out, p("attention.output.LayerNorm"), &layer.attention_norm);
+        linear(&mut out, p("intermediate.dense"), &layer.intermediate);
+        linear(&mut out, p("output.dense"), &layer.output);
+        norm(&mut out, p("output.LayerNorm"), &layer.output_norm);
     }
     if let Some(p) = &w.pooler {
-        linear(&mut out, "pooler.dense".into(), p);
+        linear(&mut out, Part::POOLER.into(), p);
     }
     if let Some(cl) = &w.classifier {
-        linear(&mut out, "classifier".into(), cl);
+        linear(&mut out, Part::CLASSIFIER.into(), cl);
+    }
+    // The masked-LM decoder is the word table itself: only the transform and bias are added.
+    if let Some(mlm) = &w.mlm {
+        linear(&mut out, Part::MLM_TRANSFORM.into(), &mlm.transform);
+        norm(&mut out, Part::MLM_NORM.into(), &mlm.norm);
+        out.push((Part::MLM_BIAS.into(), Job::Vector(&mlm.bias)));
     }
     match d.tokenizer {
         TokenizerSpec::HfJson(bytes) => out.push((TOKENIZER_JSON.into(), Job::Bytes(bytes))),

@@ -12,18 +12,23 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-/// Tokenizer and sentence-transformers length files carried over from the source checkpoint.
-const TOKENIZER_FILES: [&str; 5] = [
+/// Tokenizer files carried over from a source checkpoint.
+const TOKENIZER_FILES: [&str; 6] = [
     "tokenizer.json",
     "vocab.txt",
+    "vocab.json",
+    "merges.txt",
     "tokenizer_config.json",
     "special_tokens_map.json",
-    "sentence_bert_config.json",
 ];
 
-struct F32Tensor {
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
+/// sentence-transformers' length setting: a property of the trained model, so the trainer keeps
+/// it but `edgebert init` does not take it from the tokenizer's checkpoint.
+const SENTENCE_BERT_CONFIG: &str = "sentence_bert_config.json";
+
+pub(crate) struct F32Tensor {
+    pub shape: Vec<usize>,
+    pub bytes: Vec<u8>,
 }
 
 impl View for &F32Tensor {
@@ -77,6 +82,37 @@ fn tensors_in_schema_order(model: &BertModel) -> Vec<&[f32]> {
     out
 }
 
+/// Writes f32 tensors as a `model.safetensors` file (`format: pt`, as transformers saves them).
+pub(crate) fn write_safetensors(path: &Path, tensors: &[(String, F32Tensor)]) -> Result<()> {
+    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    // Serialised in memory and written with `fs::write`, so the file gets the usual permissions
+    // (not the 0600 of a temporary file).
+    let bytes = safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
+        .with_context(|| format!("cannot serialise {}", path.display()))?;
+    fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Copies the tokenizer files present in `from` into `to`.
+pub(crate) fn copy_tokenizer_files(from: &Path, to: &Path) -> Result<usize> {
+    copy_files(&TOKENIZER_FILES, from, to)
+}
+
+fn copy_files(names: &[&str], from: &Path, to: &Path) -> Result<usize> {
+    let mut copied = 0;
+    for &name in names {
+        let src = from.join(name);
+        if src.exists() {
+            let dst = to.join(name);
+            // Read and write rather than `fs::copy`: the source may be read-only, and its mode
+            // must not stop a later write from replacing the file.
+            let bytes = fs::read(&src).with_context(|| format!("cannot read {}", src.display()))?;
+            fs::write(&dst, bytes).with_context(|| format!("cannot write {}", dst.display()))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
 /// Writes `model` to `out_dir` (created if needed), taking `config.json`'s other fields and the
 /// tokenizer files from `source_dir`.
 pub fn write_checkpoint(model: &BertModel, source_dir: &Path, out_dir: &Path) -> Result<()> {
@@ -99,13 +135,7 @@ pub fn write_checkpoint(model: &BertModel, source_dir: &Path, out_dir: &Path) ->
         let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
         tensors.push((spec.name.clone(), F32Tensor { shape: spec.shape.clone(), bytes }));
     }
-    let weights_path = out_dir.join("model.safetensors");
-    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
-    // Serialised in memory and written with `fs::write`, so the file gets the usual permissions
-    // (not the 0600 of a temporary file).
-    let bytes = safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
-        .with_context(|| format!("cannot serialise {}", weights_path.display()))?;
-    fs::write(&weights_path, bytes).with_context(|| format!("cannot write {}", weights_path.display()))?;
+    write_safetensors(&out_dir.join("model.safetensors"), &tensors)?;
 
     let source_config = source_dir.join("config.json");
     let text = fs::read_to_string(&source_config)
@@ -129,15 +159,7 @@ pub fn write_checkpoint(model: &BertModel, source_dir: &Path, out_dir: &Path) ->
     fs::write(&config_path, serde_json::to_string_pretty(&Value::Object(config))? + "\n")
         .with_context(|| format!("cannot write {}", config_path.display()))?;
 
-    for name in TOKENIZER_FILES {
-        let from = source_dir.join(name);
-        if from.exists() {
-            let to = out_dir.join(name);
-            // Read and write rather than `fs::copy`: the source may be read-only, and its mode
-            // must not stop the next (better) epoch from replacing the file.
-            let bytes = fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
-            fs::write(&to, bytes).with_context(|| format!("cannot write {}", to.display()))?;
-        }
-    }
+    copy_tokenizer_files(source_dir, out_dir)?;
+    copy_files(&[SENTENCE_BERT_CONFIG], source_dir, out_dir)?;
     Ok(())
 }

@@ -4,8 +4,9 @@
 use super::data::{encode_examples, LabelledSequence};
 use crate::eval::read_examples;
 use crate::hf::Checkpoint;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use edgebert_engine::tokenizer::TextTokenizer;
+use edgebert_models::{Config, Family, Head};
 use serde_json::Value;
 use std::path::Path;
 
@@ -37,4 +38,16 @@ pub(crate) fn load_examples(
 pub(crate) fn tokenizer(checkpoint: &Checkpoint, max_len: usize) -> Result<TextTokenizer> {
     TextTokenizer::new(&checkpoint.tokenizer, max_len.min(checkpoint.max_seq_len))
         .with_context(|| format!("{}: cannot build the tokenizer", checkpoint.dir.display()))
+}
+
+/// Training runs BERT's forward and backward pass with a sequence-classification head; other
+/// families and heads run (reference, engine) but are not trainable yet.
+pub fn ensure_trainable(config: &Config) -> Result<()> {
+    if config.family != Family::Bert || !matches!(config.head, Head::None | Head::SequenceClassification) {
+        bail!(
+            "training supports BERT encoders (BertModel, BertForSequenceClassification); this checkpoint is {}",
+            config.architecture
+        );
+    }
+    Ok(())
 }

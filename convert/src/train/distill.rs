@@ -62,6 +62,7 @@ pub fn student_from_teacher(teacher: &BertModel, layer_map: &[usize]) -> Result<
         layers: layer_map.iter().map(|&l| teacher.weights.layers[l].clone()).collect(),
         pooler: teacher.weights.pooler.clone(),
         classifier: teacher.weights.classifier.clone(),
+        mlm: None,
     };
     Ok(BertModel::new(config, weights))
 }
@@ -69,6 +70,7 @@ pub fn student_from_teacher(teacher: &BertModel, layer_map: &[usize]) -> Result<
 pub fn distill(opts: &DistillOptions) -> Result<DistillReport> {
     let ckpt = Checkpoint::load(&opts.teacher)?;
     let teacher = &ckpt.model;
+    super::common::ensure_trainable(&teacher.config)?;
     if teacher.weights.classifier.is_none() {
         bail!(
             "{}: the teacher has no classification head; fine-tune it first (`edgebert finetune`)",

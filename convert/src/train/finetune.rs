@@ -7,7 +7,7 @@ use super::trainer::{accuracy, train, Objective, TrainOptions, TrainReport};
 use crate::hf::Checkpoint;
 use anyhow::{bail, Result};
 use edgebert_models::train::Rng;
-use edgebert_models::{BertModel, Linear};
+use edgebert_models::{BertModel, Head, Linear};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -44,6 +44,7 @@ fn init_linear(in_dim: usize, out_dim: usize, rng: &mut Rng) -> Linear {
 /// Adds a pooler and a `labels`-way classifier where the model lacks them.
 pub fn ensure_head(model: &mut BertModel, labels: usize, seed: u64) -> Result<bool> {
     let h = model.config.hidden_size;
+    super::common::ensure_trainable(&model.config)?;
     let mut rng = Rng::derive(seed, 0x4ead, 0);
     let mut added = false;
     if model.weights.pooler.is_none() {
@@ -61,6 +62,7 @@ pub fn ensure_head(model: &mut BertModel, labels: usize, seed: u64) -> Result<bo
                 model.config.id2label = (0..labels).map(|i| format!("LABEL_{i}")).collect();
             }
             model.config.architecture = "BertForSequenceClassification".into();
+            model.config.head = Head::SequenceClassification;
             added = true;
         }
     }

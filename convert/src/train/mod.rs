@@ -7,7 +7,7 @@
 //! count; each chunk's gradient is computed on some thread with dropout seeded by (seed, step,
 //! chunk), and the chunk gradients are added in chunk order. Same seed, same weights.
 
-mod checkpoint;
+pub(crate) mod checkpoint;
 mod common;
 mod data;
 mod distill;

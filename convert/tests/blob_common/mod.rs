@@ -4,13 +4,19 @@
 use edgebert_convert::blob::ModelDescription;
 use edgebert_engine::tokenizer::TokenizerSpec;
 use edgebert_models::schema::bert_schema;
-use edgebert_models::{BertModel, BertWeights, Config, ModelError, TensorSource};
+use edgebert_models::{Activation, BertModel, BertWeights, Config, Family, Head, ModelError, TensorSource};
 use std::path::{Path, PathBuf};
 
 /// Odd sizes on purpose: 21 outputs = one full panel of 16 plus 5, k = 10 is not a multiple of 4.
 pub fn synthetic_config() -> Config {
     Config {
         architecture: "BertForSequenceClassification".into(),
+        family: Family::Bert,
+        head: Head::SequenceClassification,
+        embedding_size: 10,
+        position_offset: 0,
+        hidden_act: Activation::GeluErf,
+        shared_layers: false,
         vocab_size: 37,
         hidden_size: 10,
         num_hidden_layers: 2,

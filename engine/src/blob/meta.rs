@@ -4,7 +4,7 @@ use super::error::{BlobError, ValueType};
 use super::index::{Index, MetaValue};
 use super::Blob;
 use crate::tokenizer::TokenizerSpec;
-use edgebert_models::{Config, EmbeddingPooling, PoolingMode};
+use edgebert_models::{Activation, Config, EmbeddingPooling, Family, Head, PoolingMode};
 
 /// Metadata lookups that name the key and the expected type when they fail.
 #[derive(Clone, Copy)]
@@ -57,23 +57,8 @@ impl<'a> Metadata<'a> {
     }
 }
 
-/// The head a blob's model ends with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeadType {
-    /// Encoder only (embeddings come from pooling token states).
-    None,
-    /// Pooler (`tanh(W·h_cls + b)`) then classifier, as `BertForSequenceClassification`.
-    SequenceClassification,
-}
-
-impl HeadType {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::SequenceClassification => "sequence_classification",
-        }
-    }
-}
+/// The head a blob's model ends with (`head.type`): the models crate's [`Head`].
+pub use edgebert_models::Head as HeadType;
 
 /// Everything a blob says about its model besides the weights.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,35 +81,60 @@ impl Blob {
     /// The model description of FORMAT.md §3.1, with the config validated.
     pub fn model_info(&self) -> Result<ModelInfo, BlobError> {
         let m = self.metadata();
+        let hidden_size = m.count("config.hidden_size")?;
+        // Keys added with the DistilBERT, RoBERTa and ALBERT families; a blob without them is BERT.
+        let family = match m.opt_str("config.family")? {
+            None => Family::Bert,
+            Some(name) => Family::from_name(&name).ok_or(BlobError::InvalidMetadata {
+                key: "config.family",
+                problem: "must be `bert`, `distilbert`, `roberta` or `albert`",
+            })?,
+        };
+        let hidden_act = match m.opt_str("config.hidden_act")? {
+            None => Activation::GeluErf,
+            Some(name) => Activation::from_name(&name).ok_or(BlobError::InvalidMetadata {
+                key: "config.hidden_act",
+                problem: "must be `gelu` or `gelu_new`",
+            })?,
+        };
+        let head = Head::from_name(&m.str("head.type")?).ok_or(BlobError::InvalidMetadata {
+            key: "head.type",
+            problem: "must be `none`, `sequence_classification`, `token_classification`, \
+                      `question_answering` or `masked_lm`",
+        })?;
         let config = Config {
             architecture: m.str("config.architecture")?,
+            family,
+            head,
             vocab_size: m.count("config.vocab_size")?,
-            hidden_size: m.count("config.hidden_size")?,
+            hidden_size,
+            embedding_size: m.opt_u64("config.embedding_size")?.map_or(Ok(hidden_size), |v| {
+                usize::try_from(v).map_err(|_| BlobError::InvalidMetadata {
+                    key: "config.embedding_size",
+                    problem: "does not fit in usize",
+                })
+            })?,
             num_hidden_layers: m.count("config.num_hidden_layers")?,
             num_attention_heads: m.count("config.num_attention_heads")?,
             intermediate_size: m.count("config.intermediate_size")?,
             max_position_embeddings: m.count("config.max_position_embeddings")?,
-            type_vocab_size: m.count("config.type_vocab_size")?,
+            position_offset: small(
+                m.opt_u64("config.position_offset")?.unwrap_or(0),
+                "config.position_offset",
+            )?,
+            type_vocab_size: small(m.u64("config.type_vocab_size")?, "config.type_vocab_size")?,
             layer_norm_eps: m.f64("config.layer_norm_eps")? as f32,
             pad_token_id: u32::try_from(m.u64("config.pad_token_id")?).map_err(|_| {
                 BlobError::InvalidMetadata { key: "config.pad_token_id", problem: "above u32::MAX" }
             })?,
+            hidden_act,
+            shared_layers: m.opt_bool("config.shared_layers")?.unwrap_or(false),
             id2label: m.str_list("config.id2label")?,
         };
         config.validate().map_err(|_| BlobError::InvalidMetadata {
             key: "config",
             problem: "the model configuration is inconsistent (see Config::validate)",
         })?;
-        let head = match m.str("head.type")?.as_str() {
-            "none" => HeadType::None,
-            "sequence_classification" => HeadType::SequenceClassification,
-            _ => {
-                return Err(BlobError::InvalidMetadata {
-                    key: "head.type",
-                    problem: "must be `none` or `sequence_classification`",
-                })
-            }
-        };
         let pooling = match m.opt_str("pooling.mode")?.as_deref() {
             None => None,
             Some(mode) => {
@@ -142,10 +152,11 @@ impl Blob {
             }
         };
         let max_seq_len = m.count("max_seq_len")?;
-        if max_seq_len < 2 || max_seq_len > config.max_position_embeddings {
+        if max_seq_len < 2 || max_seq_len > config.max_tokens() {
             return Err(BlobError::InvalidMetadata {
                 key: "max_seq_len",
-                problem: "must be at least 2 and at most config.max_position_embeddings",
+                problem:
+                    "must be at least 2 and at most config.max_position_embeddings - config.position_offset",
             });
         }
         Ok(ModelInfo {
@@ -183,4 +194,9 @@ impl Blob {
             }),
         }
     }
+}
+
+/// A metadata count that may be 0 and must fit in `usize`.
+fn small(v: u64, key: &'static str) -> Result<usize, BlobError> {
+    usize::try_from(v).map_err(|_| BlobError::InvalidMetadata { key, problem: "does not fit in usize" })
 }

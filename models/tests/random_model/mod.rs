@@ -1,11 +1,17 @@
 //! A small, randomly initialised BERT for tests that need no assets.
 
 use edgebert_models::schema::{bert_schema, TensorSpec};
-use edgebert_models::{BertModel, BertWeights, Config, ModelError, TensorSource};
+use edgebert_models::{Activation, BertModel, BertWeights, Config, Family, Head, ModelError, TensorSource};
 
 pub fn tiny_config() -> Config {
     Config {
         architecture: "BertForSequenceClassification".into(),
+        family: Family::Bert,
+        head: Head::SequenceClassification,
+        embedding_size: 8,
+        position_offset: 0,
+        hidden_act: Activation::GeluErf,
+        shared_layers: false,
         vocab_size: 50,
         hidden_size: 8,
         num_hidden_layers: 2,

@@ -1,0 +1,342 @@
+//! Every model family (BERT, DistilBERT, RoBERTa, ALBERT) and task head (sequence, pair and
+//! token classification, question answering, fill-mask) against transformers' own outputs in
+//! `golden/families.json`: the float reference path and the f32 blob within 1e-4 (logits, every
+//! hidden state, the padded batch), f16 and int8 blobs with the argmax agreement and tolerances
+//! measured here (printed with `--nocapture`).
+//!
+//! Inputs are the golden token ids, so this checks the models; tokenization has its own tests.
+
+mod common;
+
+use common::{asset, max_abs_diff, TINY_MODELS};
+use edgebert_convert::blob::{convert_dir, Precision, Recipe};
+use edgebert_convert::hf::Checkpoint;
+use edgebert_engine::Model;
+use edgebert_models::{argmax, Head, Sequence};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn golden() -> Option<Value> {
+    let path = asset("golden/families.json")?;
+    Some(serde_json::from_str(&std::fs::read_to_string(path).expect("reads families.json")).expect("JSON"))
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    match v {
+        Value::Array(a) => a.iter().flat_map(floats).collect(),
+        Value::Number(n) => vec![n.as_f64().expect("number") as f32],
+        other => panic!("expected numbers, found {other}"),
+    }
+}
+
+fn ints(v: &Value) -> Vec<u32> {
+    v.as_array().map(|a| a.iter().map(|x| x.as_u64().expect("id") as u32).collect()).unwrap_or_default()
+}
+
+fn sequence(item: &Value) -> Sequence {
+    Sequence { ids: ints(&item["input_ids"]), type_ids: ints(&item["token_type_ids"]) }
+}
+
+/// The head's output for one item, flattened: sequence logits; per-token logits `[len, n]`;
+/// question answering as `[len, 2]` (start, end); fill-mask as each mask's full logit row.
+fn golden_head(head: Head, item: &Value) -> Vec<f32> {
+    match head {
+        Head::QuestionAnswering => {
+            let (s, e) = (floats(&item["start_logits"]), floats(&item["end_logits"]));
+            s.iter().zip(&e).flat_map(|(a, b)| [*a, *b]).collect()
+        }
+        _ => floats(&item["logits"]),
+    }
+}
+
+/// What one path (reference or engine) produced for an item.
+struct Run {
+    head: Vec<f32>,
+    /// Fill-mask: each mask position's full vocabulary row.
+    mask_rows: Vec<Vec<f32>>,
+    /// The embeddings' output then each layer's, `[len, hidden]` each.
+    hidden_states: Vec<Vec<f32>>,
+}
+
+fn mask_positions(item: &Value) -> Vec<usize> {
+    ints(&item["mask_positions"]).into_iter().map(|p| p as usize).collect()
+}
+
+fn run_reference(ckpt: &Checkpoint, item: &Value) -> Run {
+    let model = &ckpt.model;
+    let seq = sequence(item);
+    let out = model.forward(std::slice::from_ref(&seq), true).expect("reference forward");
+    let hidden_states = out.hidden_states.iter().map(|s| out.rows(s, 0).to_vec()).collect();
+    let (head, mask_rows) = match model.config.head {
+        Head::SequenceClassification => (model.classify_logits(&out).expect("logits").concat(), vec![]),
+        Head::TokenClassification | Head::QuestionAnswering => {
+            (model.token_logits(&out).expect("token logits").concat(), vec![])
+        }
+        Head::MaskedLm => (vec![], model.mask_logits(&out, 0, &mask_positions(item)).expect("mask logits")),
+        Head::None => (vec![], vec![]),
+    };
+    Run { head, mask_rows, hidden_states }
+}
+
+fn run_engine(model: &Model, item: &Value) -> Run {
+    let seq = sequence(item);
+    let batch = std::slice::from_ref(&seq);
+    let mut session = model.session();
+    session.keep_layer_states(true);
+    session.encode(batch).expect("engine forward");
+    let hidden_states = session.layer_states().to_vec();
+    let (head, mask_rows) = match model.info().config.head {
+        Head::SequenceClassification => {
+            (session.classify_sequences(batch).expect("classifies").remove(0).logits, vec![])
+        }
+        Head::TokenClassification | Head::QuestionAnswering => {
+            (session.token_logits(batch).expect("token logits").concat(), vec![])
+        }
+        Head::MaskedLm => {
+            (vec![], session.mask_logits(batch, &[mask_positions(item)]).expect("mask logits").remove(0))
+        }
+        Head::None => (vec![], vec![]),
+    };
+    Run { head, mask_rows, hidden_states }
+}
+
+/// Largest differences of a run against the golden item: (head or mask logits, hidden states).
+fn errors(head: Head, item: &Value, run: &Run, first: bool) -> (f32, f32) {
+    let mut head_err = 0.0f32;
+    if head == Head::MaskedLm {
+        // The full row of the first mask, and each mask's golden top-10 logits.
+        if let (Some(full), Some(row)) = (item["mask_logits_full"].get(0), run.mask_rows.first()) {
+            head_err = head_err.max(max_abs_diff(&floats(full), row));
+        }
+        let tops = item["top_k"].as_array().expect("top_k");
+        assert_eq!(tops.len(), run.mask_rows.len(), "one row per mask");
+        for (top, row) in tops.iter().zip(&run.mask_rows) {
+            let ours: Vec<f32> = ints(&top["ids"]).iter().map(|&id| row[id as usize]).collect();
+            head_err = head_err.max(max_abs_diff(&floats(&top["logits"]), &ours));
+        }
+    } else {
+        head_err = max_abs_diff(&golden_head(head, item), &run.head);
+    }
+    // Hidden states are recorded for the first item only.
+    let mut hidden_err = 0.0f32;
+    if !item["last_hidden_state"].is_null() {
+        hidden_err =
+            max_abs_diff(&floats(&item["last_hidden_state"]), run.hidden_states.last().expect("states"));
+    }
+    if first {
+        let states = item["hidden_states"].as_array().expect("hidden_states");
+        assert_eq!(states.len(), run.hidden_states.len(), "embedding output + one state per layer");
+        for (g, ours) in states.iter().zip(&run.hidden_states) {
+            hidden_err = hidden_err.max(max_abs_diff(&floats(g), ours));
+        }
+    }
+    (head_err, hidden_err)
+}
+
+/// Every decision of an item as (golden row, our row): the label, each token's label, the
+/// answer's start and end token, each mask's vocabulary row (against the golden full row, or the
+/// golden top 10 for the other masks).
+fn decisions(head: Head, item: &Value, run: &Run) -> Vec<(Vec<f32>, Vec<f32>)> {
+    match head {
+        Head::MaskedLm => item["top_k"]
+            .as_array()
+            .expect("top_k")
+            .iter()
+            .zip(&run.mask_rows)
+            .map(|(top, row)| {
+                let ids = ints(&top["ids"]);
+                (floats(&top["logits"]), ids.iter().map(|&id| row[id as usize]).collect())
+            })
+            .collect(),
+        Head::TokenClassification => {
+            let n = item["logits"][0].as_array().map_or(1, Vec::len);
+            let golden = golden_head(head, item);
+            golden.chunks(n).zip(run.head.chunks(n)).map(|(g, o)| (g.to_vec(), o.to_vec())).collect()
+        }
+        Head::QuestionAnswering => {
+            let golden = golden_head(head, item);
+            let column = |v: &[f32], c: usize| v.iter().skip(c).step_by(2).copied().collect::<Vec<_>>();
+            (0..2).map(|c| (column(&golden, c), column(&run.head, c))).collect()
+        }
+        _ => vec![(golden_head(head, item), run.head.clone())],
+    }
+}
+
+/// The gap between the best and second-best golden values.
+fn margin(v: &[f32]) -> f32 {
+    let best = argmax(v);
+    v.iter().enumerate().filter(|(i, _)| *i != best).map(|(_, x)| v[best] - x).fold(f32::INFINITY, f32::min)
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("edgebert-families-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn convert(hf: &Path, dir: &Path, name: &str, precision: Precision) -> Model {
+    let out = dir.join(format!("{name}-{}.ebq", precision.name()));
+    convert_dir(hf, &out, Recipe { weights: precision, embeddings: precision }, true, &mut |_| {})
+        .expect("converts");
+    Model::open(&out).expect("opens")
+}
+
+#[test]
+fn reference_and_f32_blob_match_transformers() {
+    let Some(golden) = golden() else { return };
+    let dir = temp_dir("f32");
+    for name in TINY_MODELS {
+        let Some(hf) = asset(&format!("models/{name}")) else { return };
+        let entry = &golden["models"][name];
+        let ckpt = Checkpoint::load(&hf).expect("loads");
+        let head = ckpt.config().head;
+        let blob = convert(&hf, &dir, name, Precision::F32);
+        let items = entry["items"].as_array().expect("items");
+        let (mut worst_ref, mut worst_blob) = ((0.0f32, 0.0f32), (0.0f32, 0.0f32));
+        for (i, item) in items.iter().enumerate() {
+            let r = errors(head, item, &run_reference(&ckpt, item), i == 0);
+            let b = errors(head, item, &run_engine(&blob, item), i == 0);
+            worst_ref = (worst_ref.0.max(r.0), worst_ref.1.max(r.1));
+            worst_blob = (worst_blob.0.max(b.0), worst_blob.1.max(b.1));
+        }
+        println!(
+            "{name:<20} {} items: reference max|Δ| head {:.2e} hidden {:.2e}; f32 blob head {:.2e} hidden {:.2e}",
+            items.len(),
+            worst_ref.0,
+            worst_ref.1,
+            worst_blob.0,
+            worst_blob.1
+        );
+        for (path, (head_err, hidden_err)) in [("reference", worst_ref), ("f32 blob", worst_blob)] {
+            assert!(head_err <= 1e-4, "{name} {path}: head outputs differ by {head_err}");
+            assert!(hidden_err <= 1e-4, "{name} {path}: hidden states differ by {hidden_err}");
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The golden padded batch (three items of different lengths): our unpadded batch gives each
+/// item's logits as transformers gives them for the padded batch.
+#[test]
+fn batches_match_the_padded_golden_batch() {
+    let Some(golden) = golden() else { return };
+    let dir = temp_dir("batch");
+    for name in TINY_MODELS {
+        let Some(hf) = asset(&format!("models/{name}")) else { return };
+        let entry = &golden["models"][name];
+        let batch = &entry["batch"];
+        let blob = convert(&hf, &dir, name, Precision::F32);
+        let head = blob.info().config.head;
+        let seqs: Vec<Sequence> = (0..3)
+            .map(|b| {
+                let mask = ints(&batch["attention_mask"][b]);
+                let len = mask.iter().filter(|&&m| m == 1).count();
+                let mut ids = ints(&batch["input_ids"][b]);
+                let mut types = ints(&batch["token_type_ids"][b]);
+                ids.truncate(len);
+                types.truncate(len);
+                Sequence { ids, type_ids: types }
+            })
+            .collect();
+        let mut session = blob.session();
+        let err = match head {
+            Head::SequenceClassification => {
+                let ours = session.classify_sequences(&seqs).expect("classifies");
+                (0..3)
+                    .map(|b| max_abs_diff(&floats(&batch["logits"][b]), &ours[b].logits))
+                    .fold(0.0, f32::max)
+            }
+            Head::TokenClassification => {
+                let ours = session.token_logits(&seqs).expect("token logits");
+                (0..3)
+                    .map(|b| {
+                        let g = floats(&batch["logits"][b]);
+                        max_abs_diff(&g[..ours[b].len()], &ours[b])
+                    })
+                    .fold(0.0, f32::max)
+            }
+            Head::QuestionAnswering => {
+                let ours = session.token_logits(&seqs).expect("token logits");
+                (0..3)
+                    .map(|b| {
+                        let (s, e) = (floats(&batch["start_logits"][b]), floats(&batch["end_logits"][b]));
+                        let g: Vec<f32> = s.iter().zip(&e).flat_map(|(a, b)| [*a, *b]).collect();
+                        max_abs_diff(&g[..ours[b].len()], &ours[b])
+                    })
+                    .fold(0.0, f32::max)
+            }
+            Head::MaskedLm => {
+                // `[batch row, position]` pairs.
+                let mut positions = vec![Vec::new(); 3];
+                for pair in batch["mask_positions"].as_array().expect("mask_positions") {
+                    let pair = ints(pair);
+                    positions[pair[0] as usize].push(pair[1] as usize);
+                }
+                let ours = session.mask_logits(&seqs, &positions).expect("mask logits");
+                let items = entry["items"].as_array().expect("items");
+                let indices = ints(&batch["item_indices"]);
+                let mut err = 0.0f32;
+                for (b, rows) in ours.iter().enumerate() {
+                    let tops = items[indices[b] as usize]["top_k"].as_array().expect("top_k");
+                    for (top, row) in tops.iter().zip(rows) {
+                        let mine: Vec<f32> = ints(&top["ids"]).iter().map(|&id| row[id as usize]).collect();
+                        err = err.max(max_abs_diff(&floats(&top["logits"]), &mine));
+                    }
+                }
+                err
+            }
+            Head::None => 0.0,
+        };
+        println!("{name:<20} padded batch of 3: f32 blob max|Δ| {err:.2e}");
+        assert!(err <= 1e-4, "{name}: batch outputs differ by {err}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// f16 and int8 blobs: the same answers as transformers (the label, each token's label, the
+/// answer's start and end, each mask's top token) wherever transformers' own choice is clearer
+/// than the blob's measured error; decisions closer than that are counted and printed.
+#[test]
+fn quantized_blobs_agree_with_transformers() {
+    let Some(golden) = golden() else { return };
+    let dir = temp_dir("quant");
+    for (precision, head_tol) in [(Precision::F16, 5e-3f32), (Precision::Int8, 0.35)] {
+        for name in TINY_MODELS {
+            let Some(hf) = asset(&format!("models/{name}")) else { return };
+            let entry = &golden["models"][name];
+            let blob = convert(&hf, &dir, name, precision);
+            let head = blob.info().config.head;
+            let items = entry["items"].as_array().expect("items");
+            let runs: Vec<Run> = items.iter().map(|item| run_engine(&blob, item)).collect();
+            let worst =
+                items.iter().zip(&runs).enumerate().map(|(i, (item, run))| errors(head, item, run, i == 0).0);
+            let worst = worst.fold(0.0f32, f32::max);
+            let (mut agree, mut total, mut close) = (0, 0, 0);
+            for (item, run) in items.iter().zip(&runs) {
+                for (g, ours) in decisions(head, item, run) {
+                    total += 1;
+                    if argmax(&g) == argmax(&ours) {
+                        agree += 1;
+                    } else if margin(&g) <= 2.0 * worst {
+                        close += 1;
+                    } else {
+                        panic!(
+                            "{name} {}: picks {} where transformers picks {} by a margin of {}",
+                            precision.name(),
+                            argmax(&ours),
+                            argmax(&g),
+                            margin(&g)
+                        );
+                    }
+                }
+            }
+            println!(
+                "{name:<20} {:<5} argmax agreement {agree}/{total} decisions ({close} flips within 2x the error), \
+                 head max|Δ| {worst:.3e}",
+                precision.name(),
+            );
+            assert!(worst <= head_tol, "{name} {}: head outputs differ by {worst}", precision.name());
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
