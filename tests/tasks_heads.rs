@@ -110,7 +110,7 @@ fn question_answering_finds_the_pipelines_span_and_score() {
             continue;
         }
         qa::check_inputs(question, context).unwrap();
-        let windows = g.tok.encode_windows(question, context, stride).unwrap();
+        let windows = g.tok.encode_windows(question, context, g.tok.max_len(), stride).unwrap();
         // Logits per window: the golden's windows for the long context, else the single encoding's.
         let (starts, ends): (Vec<Vec<f32>>, Vec<Vec<f32>>) = match item.get("windows") {
             Some(w) => {
@@ -149,7 +149,7 @@ fn question_answering_top_k_and_the_empty_answer() {
     let (params, stride) = qa_params(&g);
     let item = &items(&g)[0];
     let (question, context) = (item["question"].as_str().unwrap(), item["context"].as_str().unwrap());
-    let enc = &g.tok.encode_windows(question, context, stride).unwrap()[0];
+    let enc = &g.tok.encode_windows(question, context, g.tok.max_len(), stride).unwrap()[0];
     let (start, end) = (floats(&item["start_logits"]), floats(&item["end_logits"]));
     let window = [qa::WindowLogits { encoding: enc, start: &start, end: &end }];
     let five = qa::answers(context, &window, &qa::QaParams { top_k: 5, ..params }).unwrap();

@@ -133,7 +133,12 @@ fn long_context_windows_match_the_question_answering_pipeline() {
         let stride = w["stride"].as_u64().unwrap() as usize;
         assert_eq!(stride, params["doc_stride"].as_u64().unwrap() as usize);
         let got = tok
-            .encode_windows(item["question"].as_str().unwrap(), item["context"].as_str().unwrap(), stride)
+            .encode_windows(
+                item["question"].as_str().unwrap(),
+                item["context"].as_str().unwrap(),
+                max_len,
+                stride,
+            )
             .unwrap();
         let n = w["input_ids"].as_array().unwrap().len();
         assert_eq!(got.len(), n, "window count");
@@ -164,12 +169,12 @@ fn windows_need_room_for_the_question_and_a_stride_below_the_window() {
     let tok = hf_json(&dir, 16);
     let context = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen";
     let long_question = "why why why why why why why why why why why why why why why";
-    let err = tok.encode_windows(long_question, context, 2).unwrap_err().to_string();
+    let err = tok.encode_windows(long_question, context, 16, 2).unwrap_err().to_string();
     assert!(err.contains("nothing is left for the second text"), "{err}");
-    let err = tok.encode_windows("why?", context, 11).unwrap_err().to_string();
+    let err = tok.encode_windows("why?", context, 16, 11).unwrap_err().to_string();
     assert!(err.contains("stride (11 tokens) must be smaller"), "{err}");
     // 16 - 3 specials - 2 question tokens = 11 context tokens per window, 8 new ones each time.
-    let windows = tok.encode_windows("why?", context, 3).unwrap();
+    let windows = tok.encode_windows("why?", context, 100, 3).unwrap();
     assert!(windows.iter().all(|w| w.len() <= 16));
     let starts: Vec<usize> =
         windows.iter().map(|w| w.sequence_ids.iter().position(|s| *s == Some(1)).unwrap()).collect();

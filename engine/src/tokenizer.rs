@@ -99,6 +99,11 @@ mod text {
             self.ids.is_empty()
         }
 
+        /// The model's input: ids and token types.
+        pub fn sequence(&self) -> edgebert_models::Sequence {
+            edgebert_models::Sequence { ids: self.ids.clone(), type_ids: self.type_ids.clone() }
+        }
+
         /// The tokens at `keep` (ascending indices), every per-token column alike.
         fn select(&self, keep: &[usize]) -> Encoded {
             Encoded {
@@ -174,7 +179,7 @@ mod text {
                 return self.encode(a);
             }
             if strategy == PairTruncation::OnlySecond {
-                let mut windows = self.encode_windows(a, b, 0)?;
+                let mut windows = self.encode_windows(a, b, self.max_len, 0)?;
                 windows.truncate(1);
                 return windows.pop().ok_or(TokenizerError::Template { sequence: 1 });
             }
@@ -185,23 +190,25 @@ mod text {
         }
 
         /// The question-answering windows over a long second text: each is `[CLS] a [SEP] part of b
-        /// [SEP]` within `max_len` tokens, consecutive parts sharing `stride` tokens of `b`
-        /// (transformers' `truncation="only_second"` with `return_overflowing_tokens`). A `b` that
-        /// fits gives one window.
+        /// [SEP]` within `max_len` tokens (at most the tokenizer's own), consecutive parts sharing
+        /// `stride` tokens of `b` (transformers' `truncation="only_second"` with
+        /// `return_overflowing_tokens`). A `b` that fits gives one window.
         pub fn encode_windows(
             &self,
             a: &str,
             b: &str,
+            max_len: usize,
             stride: usize,
         ) -> Result<Vec<Encoded>, TokenizerError> {
+            let max_len = max_len.min(self.max_len);
             let full = self.encode_untruncated((a, Some(b)))?;
             let layout = Layout::of(&full)?;
-            let budget = layout.budget(self.max_len)?;
+            let budget = layout.budget(max_len)?;
             if layout.a + layout.b <= budget {
                 return Ok(vec![full]);
             }
             if layout.a >= budget {
-                return Err(layout.first_too_long(self.max_len));
+                return Err(layout.first_too_long(max_len));
             }
             let window = budget - layout.a;
             if stride >= window {
