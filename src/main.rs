@@ -11,7 +11,8 @@ mod model_source;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Run BERT-family encoders fast and small: classify and embed text on laptops, phones and boards.
+/// Run BERT-family encoders fast and small: classify, tag, answer, fill and embed text on laptops,
+/// phones and boards.
 #[derive(Parser, Debug)]
 #[command(name = "edgebert", version, about, long_about = None)]
 struct Cli {
@@ -23,6 +24,9 @@ struct Cli {
 enum Command {
     Bench(commands::bench::BenchArgs),
     Classify(commands::classify::ClassifyArgs),
+    Tag(commands::tag::TagArgs),
+    Answer(commands::answer::AnswerArgs),
+    Fill(commands::fill::FillArgs),
     Embed(commands::embed::EmbedArgs),
     Eval(commands::eval::EvalArgs),
     Convert(commands::convert::ConvertArgs),
@@ -38,6 +42,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Bench(args) => commands::bench::run(args),
         Command::Classify(args) => commands::classify::run(args),
+        Command::Tag(args) => commands::tag::run(args),
+        Command::Answer(args) => commands::answer::run(args),
+        Command::Fill(args) => commands::fill::run(args),
         Command::Embed(args) => commands::embed::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Convert(args) => commands::convert::run(args),

@@ -3,8 +3,9 @@
 
 use anyhow::{bail, Context, Result};
 use edgebert_convert::reference::ReferencePipeline;
+use edgebert_engine::tokenizer::TextTokenizer;
 use edgebert_engine::Model;
-use edgebert_models::Classification;
+use edgebert_models::{Classification, Config, EncoderOutput, Head, Sequence};
 use std::path::Path;
 
 pub enum Runner {
@@ -48,7 +49,109 @@ impl Runner {
             }
         }
     }
+
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        match self {
+            Runner::Reference(p) => p.tokenizer(),
+            Runner::Engine(m) => m.tokenizer(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        match self {
+            Runner::Reference(p) => p.checkpoint.config(),
+            Runner::Engine(m) => &m.info().config,
+        }
+    }
+
+    /// Fails, naming the checkpoint's head and the one `command` needs, unless they match.
+    pub fn require_head(&self, heads: &[Head], command: &str) -> Result<()> {
+        let c = self.config();
+        if !heads.contains(&c.head) {
+            let want: Vec<&str> = heads.iter().map(|h| h.name()).collect();
+            bail!(
+                "`edgebert {command}` needs a {} model; this one is {} ({})",
+                want.join(" or "),
+                c.architecture,
+                c.head.name()
+            );
+        }
+        Ok(())
+    }
+
+    /// Sequence (or sentence-pair) classification of ready-made sequences.
+    pub fn classify_sequences(&self, batch: &[Sequence]) -> Result<Vec<Classification>> {
+        self.require_head(&[Head::SequenceClassification], "classify")?;
+        match self {
+            Runner::Reference(p) => {
+                let labels = &p.checkpoint.config().id2label;
+                reference_batches(p, batch, |out, _| {
+                    let logits = p.checkpoint.model.classify_logits(out)?;
+                    Ok(logits.into_iter().map(|l| Classification::from_logits(l, labels)).collect())
+                })
+            }
+            Runner::Engine(m) => engine_batches(m, batch, |s, c, _| Ok(s.classify_sequences(c)?)),
+        }
+    }
+
+    /// Per-token logits, `[len, n]` row-major per sequence (labels, or start/end for QA).
+    pub fn token_logits(&self, batch: &[Sequence]) -> Result<Vec<Vec<f32>>> {
+        match self {
+            Runner::Reference(p) => {
+                reference_batches(p, batch, |out, _| Ok(p.checkpoint.model.token_logits(out)?))
+            }
+            Runner::Engine(m) => engine_batches(m, batch, |s, c, _| Ok(s.token_logits(c)?)),
+        }
+    }
+
+    /// Vocabulary logits at `positions[b]` of each sequence `b`, one row per position.
+    pub fn mask_logits(&self, batch: &[Sequence], positions: &[Vec<usize>]) -> Result<Vec<Vec<Vec<f32>>>> {
+        if positions.len() != batch.len() {
+            bail!("{} position lists for {} sequences", positions.len(), batch.len());
+        }
+        match self {
+            Runner::Reference(p) => reference_batches(p, batch, |out, first| {
+                (0..out.lengths.len())
+                    .map(|b| Ok(p.checkpoint.model.mask_logits(out, b, &positions[first + b])?))
+                    .collect()
+            }),
+            Runner::Engine(m) => engine_batches(m, batch, |s, c, first| {
+                Ok(s.mask_logits(c, &positions[first..first + c.len()])?)
+            }),
+        }
+    }
+}
+
+/// Runs the reference encoder over `batch` in chunks; `head` gets each chunk's output and the
+/// index of its first sequence.
+fn reference_batches<T>(
+    p: &ReferencePipeline,
+    batch: &[Sequence],
+    mut head: impl FnMut(&EncoderOutput, usize) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let mut results = Vec::with_capacity(batch.len());
+    for (i, chunk) in batch.chunks(REFERENCE_BATCH).enumerate() {
+        let out = p.checkpoint.model.forward(chunk, false)?;
+        results.extend(head(&out, i * REFERENCE_BATCH)?);
+    }
+    Ok(results)
+}
+
+/// The engine's twin of [`reference_batches`], one session for all chunks.
+fn engine_batches<T>(
+    m: &Model,
+    batch: &[Sequence],
+    mut head: impl FnMut(&mut edgebert_engine::Session<'_>, &[Sequence], usize) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let mut session = m.session();
+    let mut results = Vec::with_capacity(batch.len());
+    for (i, chunk) in batch.chunks(BATCH).enumerate() {
+        results.extend(head(&mut session, chunk, i * BATCH)?);
+    }
+    Ok(results)
 }
 
 /// Texts per engine call: bounds scratch memory for long input files.
 const BATCH: usize = 32;
+/// Sequences per reference forward pass (its padding costs more).
+const REFERENCE_BATCH: usize = 8;

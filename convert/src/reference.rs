@@ -74,6 +74,11 @@ impl ReferencePipeline {
         self.run(texts, |out| Ok(self.checkpoint.model.embed_pooled(out, pooling)))
     }
 
+    /// The checkpoint's tokenizer, cut to its maximum length.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
     pub fn max_seq_len(&self) -> usize {
         self.tokenizer.max_len()
     }

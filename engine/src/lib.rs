@@ -22,6 +22,7 @@ mod model;
 mod parallel;
 mod plan;
 mod session;
+pub mod tasks;
 pub mod tokenizer;
 
 pub use error::EngineError;

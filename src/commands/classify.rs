@@ -1,23 +1,32 @@
 use crate::{input, model_source};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
+use edgebert_engine::tokenizer::PairTruncation;
+use edgebert_models::Sequence;
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Classify texts with a sequence-classification model.
+/// Classify texts, or sentence pairs (--pair), with a sequence-classification model.
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  edgebert classify ../shared/assets/models/minilm-l6-rt-sentiment \"A gem of a film.\"\n  \
-    edgebert classify MODEL --file reviews.txt --json"
+    edgebert classify MODEL --file reviews.txt --json\n  \
+    edgebert classify ../shared/assets/models/tiny-bert-pair-cls --pair \"A man is eating.\" \"Someone eats.\"\n  \
+    edgebert classify MODEL --pair --file pairs.tsv   (one pair per line: first<TAB>second)"
 )]
 pub struct ClassifyArgs {
     /// A Hugging Face checkpoint directory (config.json, model.safetensors, tokenizer files).
     pub model: PathBuf,
-    /// Texts to classify (or use --file).
+    /// Texts to classify (or use --file); with --pair, two per pair: A1 B1 A2 B2 ...
     pub texts: Vec<String>,
-    /// Read one text per line from this file ("-" for standard input).
+    /// Read one text per line from this file ("-" for standard input); with --pair, two
+    /// tab-separated columns per line.
     #[arg(long, short)]
     pub file: Option<PathBuf>,
+    /// Classify sentence pairs (premise and hypothesis, question and passage ...): token types 0
+    /// then 1, the longer text cut first when the pair is too long.
+    #[arg(long)]
+    pub pair: bool,
     /// Print one JSON object per input: {"label", "score", "probs"} (probs in label-id order).
     #[arg(long)]
     pub json: bool,
@@ -32,10 +41,29 @@ struct ClassifyLine<'a> {
 }
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
-    let texts = input::read_texts(&args.texts, args.file.as_deref())?;
-    let pipeline = model_source::open(&args.model)?;
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let results = pipeline.classify(&refs)?;
+    let (texts, results) = if args.pair {
+        let pairs = input::read_pairs(&args.texts, args.file.as_deref())?;
+        let runner = model_source::open(&args.model)?;
+        let tok = runner.tokenizer();
+        let batch = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b))| {
+                let e = tok
+                    .encode_pair(a, b, PairTruncation::LongestFirst)
+                    .with_context(|| format!("pair {}", i + 1))?;
+                Ok(Sequence { ids: e.ids, type_ids: e.type_ids })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let texts = pairs.iter().map(|(a, b)| format!("{a} ⇥ {b}")).collect();
+        (texts, runner.classify_sequences(&batch)?)
+    } else {
+        let texts = input::read_texts(&args.texts, args.file.as_deref())?;
+        let runner = model_source::open(&args.model)?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let results = runner.classify(&refs)?;
+        (texts, results)
+    };
     if args.json {
         for r in &results {
             let line = ClassifyLine { label: &r.label, score: r.score, probs: &r.probs };

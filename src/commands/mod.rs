@@ -1,11 +1,14 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod answer;
 pub mod bench;
 pub mod classify;
 pub mod convert;
 pub mod distill;
 pub mod embed;
 pub mod eval;
+pub mod fill;
 pub mod finetune;
 pub mod init;
 pub mod inspect;
+pub mod tag;

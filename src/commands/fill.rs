@@ -1,0 +1,89 @@
+use crate::{input, model_source};
+use anyhow::{Context, Result};
+use clap::Args;
+use edgebert_engine::tasks::fill::{self, Guess};
+use edgebert_engine::tokenizer::Encoded;
+use edgebert_models::{Head, Sequence};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Fill the mask token ([MASK], or <mask> for RoBERTa) with a masked-language model: the likeliest
+/// tokens and their probabilities at each mask, as transformers' fill-mask pipeline.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    edgebert fill ../shared/assets/models/tiny-bert-mlm \"The man went to the [MASK] to buy some milk.\"\n  \
+    edgebert fill MODEL \"I [MASK] this movie, it was [MASK].\" --top-k 3 --json")]
+pub struct FillArgs {
+    /// A Hugging Face checkpoint directory (…ForMaskedLM) or a converted blob.
+    pub model: PathBuf,
+    /// Texts with at least one mask token (or use --file).
+    pub texts: Vec<String>,
+    /// Read one text per line from this file ("-" for standard input).
+    #[arg(long, short)]
+    pub file: Option<PathBuf>,
+    /// Guesses per mask.
+    #[arg(long, default_value_t = 5)]
+    pub top_k: usize,
+    /// Print one JSON array per text, one inner array per mask:
+    /// [[{"score", "token", "token_str", "sequence"}]].
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct GuessJson<'a> {
+    score: f32,
+    token: u32,
+    token_str: &'a str,
+    sequence: &'a str,
+}
+
+pub fn run(args: FillArgs) -> Result<()> {
+    let texts = input::read_texts(&args.texts, args.file.as_deref())?;
+    let runner = model_source::open(&args.model)?;
+    runner.require_head(&[Head::MaskedLm], "fill")?;
+    let tok = runner.tokenizer();
+    let encodings = texts.iter().map(|t| tok.encode(t)).collect::<Result<Vec<_>, _>>()?;
+    let positions = encodings
+        .iter()
+        .enumerate()
+        .map(|(i, e)| fill::mask_positions(e, tok).with_context(|| format!("text {}", i + 1)))
+        .collect::<Result<Vec<_>>>()?;
+    let batch: Vec<Sequence> = encodings.iter().map(Encoded::sequence).collect();
+    let rows = runner.mask_logits(&batch, &positions)?;
+    for (i, ((text, enc), (pos, rows))) in
+        texts.iter().zip(&encodings).zip(positions.iter().zip(&rows)).enumerate()
+    {
+        let guesses = fill::guesses(enc, pos, &rows.concat(), args.top_k, tok)
+            .with_context(|| format!("text {}", i + 1))?;
+        if args.json {
+            let json: Vec<Vec<GuessJson>> =
+                guesses.iter().map(|g| g.iter().map(guess_json).collect()).collect();
+            println!("{}", serde_json::to_string(&json)?);
+        } else {
+            print_table(text, &guesses);
+        }
+    }
+    Ok(())
+}
+
+fn guess_json(g: &Guess) -> GuessJson<'_> {
+    GuessJson { score: g.score, token: g.token, token_str: &g.token_str, sequence: &g.sequence }
+}
+
+fn print_table(text: &str, guesses: &[Vec<Guess>]) {
+    println!("{}", crate::shorten(text, 78));
+    for (m, mask) in guesses.iter().enumerate() {
+        if guesses.len() > 1 {
+            println!("  mask {}", m + 1);
+        }
+        for g in mask {
+            println!(
+                "  {:>6.4}  {:<16}  {}",
+                g.score,
+                crate::shorten(&g.token_str, 16),
+                crate::shorten(&g.sequence, 60)
+            );
+        }
+    }
+}
