@@ -3,7 +3,7 @@
 //!
 //! Linear layers split their rows (tokens) into one contiguous block per thread, so each thread
 //! runs the kernel on its own rows with its own scratch and the results are bit-identical to a
-//! single-threaded run; attention splits by head.
+//! single-threaded run; attention splits each sequence's query rows the same way.
 
 /// Threads of the current rayon pool (1 without rayon).
 pub(crate) fn threads() -> usize {
@@ -32,6 +32,13 @@ pub(crate) fn for_each_block<T: Send, S: Send>(
     f: impl Fn(usize, &mut [T], &mut S) + Sync + Send,
 ) {
     debug_assert!(states.len() >= data.len().div_ceil(block_len.max(1)));
+    // One block (one thread, or too little work to split): no fork-join round trip.
+    if data.len() <= block_len {
+        if let (false, Some(state)) = (data.is_empty(), states.first_mut()) {
+            f(0, data, state);
+        }
+        return;
+    }
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
@@ -46,18 +53,5 @@ pub(crate) fn for_each_block<T: Send, S: Send>(
             .zip(states.iter_mut())
             .enumerate()
             .for_each(|(i, (block, state))| f(i, block, state));
-    }
-}
-
-/// Calls `f(i, state)` for every state, in parallel when rayon is on.
-pub(crate) fn for_each_state<S: Send>(states: &mut [S], f: impl Fn(usize, &mut S) + Sync + Send) {
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        states.par_iter_mut().enumerate().for_each(|(i, state)| f(i, state));
-    }
-    #[cfg(not(feature = "rayon"))]
-    {
-        states.iter_mut().enumerate().for_each(|(i, state)| f(i, state));
     }
 }

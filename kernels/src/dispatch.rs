@@ -2,6 +2,7 @@
 //! the proof that the CPU supports the backend; each method routes to the backend's
 //! implementation or to the [`crate::generic`] twin where the backend does not speed it up.
 
+use crate::attention::AttentionShape;
 use crate::backend::{Backend, Unsupported};
 use crate::generic;
 use crate::linear::{Epilogue, Scratch};
@@ -184,6 +185,67 @@ impl Kernels {
     /// [`generic::quantize_rows_i8`]); the int8 linear layers do this internally.
     pub fn quantize_rows_i8(&self, a: &[f32], m: usize, k: usize, q: &mut [i8], scales: &mut [f32]) {
         generic::quantize_rows_i8(a, m, k, q, scales)
+    }
+
+    /// Fused multi-head attention of `s.m` query rows against `s.l` keys (see
+    /// [`generic::attention_f32`] and [`AttentionShape`]). Each output row depends only on its
+    /// query row, with the same arithmetic whichever rows share the call, so callers may split
+    /// query rows across threads and get bit-identical results. AVX-512 runs a fused kernel that
+    /// never materialises the `[heads, l, l]` probabilities; other SIMD backends run each head
+    /// through their f32 GEMM.
+    pub fn attention_f32(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        s: &AttentionShape,
+        ctx: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        s.check(q.len(), k.len(), v.len(), ctx.len());
+        match self.backend {
+            Backend::Generic => generic::attention_f32(q, k, v, s, ctx),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 | Backend::Avx512Vnni => {
+                avx512::attention::attention_f32(token!(V4), q, k, v, s, ctx, scratch)
+            }
+            _ => self.attention_by_gemm(q, k, v, s, ctx, scratch),
+        }
+    }
+
+    /// [`Kernels::attention_f32`] as two f32 GEMMs per head around a row softmax.
+    fn attention_by_gemm(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        s: &AttentionShape,
+        ctx: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        let AttentionShape { m, l, heads, d, ld, scale } = *s;
+        if m == 0 || l == 0 {
+            return generic::attention_f32(q, k, v, s, ctx);
+        }
+        let (mut qa, mut w) = (std::mem::take(&mut scratch.attn_a), std::mem::take(&mut scratch.attn_w));
+        let (mut p, mut o) = (std::mem::take(&mut scratch.attn_s), std::mem::take(&mut scratch.attn_o));
+        p.resize(m * l, 0.0);
+        o.resize(m * d, 0.0);
+        for h in 0..heads {
+            qa.clear();
+            qa.extend((0..m).flat_map(|i| q[i * ld + h * d..i * ld + h * d + d].iter().map(|x| x * scale)));
+            pack_f32_with(&mut w, l, d, |j, t| k[j * ld + h * d + t]);
+            let kw = PackedF32::new(&w, l, d).expect("pack_f32_with sizes the panels");
+            self.linear_f32(&qa, m, &kw, &Epilogue::none(), &mut p[..m * l], scratch);
+            self.softmax_rows(&mut p[..m * l], l, 1.0, None);
+            pack_f32_with(&mut w, d, l, |t, j| v[j * ld + h * d + t]);
+            let vw = PackedF32::new(&w, d, l).expect("pack_f32_with sizes the panels");
+            self.linear_f32(&p[..m * l], m, &vw, &Epilogue::none(), &mut o[..m * d], scratch);
+            for (i, row) in o[..m * d].chunks_exact(d.max(1)).enumerate() {
+                ctx[i * ld + h * d..i * ld + h * d + d].copy_from_slice(row);
+            }
+        }
+        (scratch.attn_a, scratch.attn_w, scratch.attn_s, scratch.attn_o) = (qa, w, p, o);
     }
 
     /// Attention scores per head, `scores[h][i][j] = scale · q_h[i] · k_h[j]` (see

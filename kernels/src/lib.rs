@@ -33,6 +33,7 @@
 
 #[allow(unsafe_code)]
 mod arch;
+pub mod attention;
 pub mod backend;
 mod dispatch;
 pub mod generic;
@@ -40,6 +41,7 @@ pub mod linear;
 pub mod packed;
 pub mod peak;
 
+pub use attention::AttentionShape;
 pub use backend::{describe, Backend, Unsupported};
 pub use dispatch::Kernels;
 pub use linear::{Epilogue, Scratch};

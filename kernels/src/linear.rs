@@ -52,6 +52,8 @@ pub struct Scratch {
     pub(crate) attn_a: Vec<f32>,
     pub(crate) attn_w: Vec<f32>,
     pub(crate) attn_o: Vec<f32>,
+    /// Attention: one head's scores `[m, l]` (GEMM fallback of the fused attention).
+    pub(crate) attn_s: Vec<f32>,
 }
 
 pub(crate) fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> &mut [T] {

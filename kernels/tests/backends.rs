@@ -6,7 +6,8 @@
 //! qemu user mode (recipe in benches/RESULTS.md).
 
 use edgebert_kernels::{
-    generic, pack_f16, pack_f32, pack_i8, pack_i8_quantized, Backend, Epilogue, Kernels, Scratch,
+    generic, pack_f16, pack_f32, pack_i8, pack_i8_quantized, AttentionShape, Backend, Epilogue, Kernels,
+    Scratch,
 };
 use proptest::prelude::*;
 
@@ -20,6 +21,8 @@ mod tol {
     pub const SOFTMAX_ABS: f32 = 1e-6;
     /// LayerNorm: relative to the output (different summation order for mean and variance).
     pub const LAYER_NORM_REL: f32 = 1e-5;
+    /// Fused attention context (weighted means of values in [-1, 1]): absolute.
+    pub const ATTENTION_ABS: f32 = 1e-5;
     /// int8 linear after an exact i32 core: relative to the output plus the GELU error.
     pub const I8_OUT_REL: f32 = 1e-6;
 
@@ -305,6 +308,46 @@ fn attention_matches_generic(k: Kernels) {
     }
 }
 
+fn fused_attention_matches_generic(k: Kernels) {
+    let mut rng = Rng(29);
+    let mut scratch = Scratch::default();
+    // (m, l, heads, d, ld, off): m query rows (the last m of the l keys' rows), tiles ± 1
+    // (6/12 rows, 16/64 keys, 16/32/64 channels), d not a multiple of 16, fused QKV strides.
+    for &(m, l, heads, d, ld, off) in &[
+        (1, 1, 1, 4, 4, 0),
+        (7, 7, 2, 8, 48, 16),
+        (13, 33, 3, 32, 96, 0),
+        (17, 17, 2, 5, 30, 10),
+        (12, 65, 2, 64, 128, 0),
+        (25, 128, 4, 32, 128, 0),
+        (6, 63, 1, 48, 48, 0),
+        (5, 130, 3, 17, 60, 3),
+        (0, 9, 2, 8, 16, 0),
+    ] {
+        let qkv: Vec<f32> = rng.f32s(l * ld + off).iter().map(|x| x * 3.0).collect();
+        let (kk, v) = (&qkv[..], &qkv[off..]);
+        let q = &qkv[(l - m) * ld..];
+        let shape = AttentionShape { m, l, heads, d, ld, scale: 0.4 };
+        let (mut want, mut got) = (vec![9.0; m * ld], vec![9.0; m * ld]);
+        generic::attention_f32(q, kk, v, &shape, &mut want);
+        k.attention_f32(q, kk, v, &shape, &mut got, &mut scratch);
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g - w).abs() <= tol::ATTENTION_ABS,
+                "{} attention m={m} l={l} d={d}: {g} vs {w}",
+                k.backend()
+            );
+        }
+        // Query rows split in two calls give the same bits as one call.
+        let split = m / 3;
+        let mut parts = vec![9.0; m * ld];
+        let (a, b) = parts.split_at_mut(split * ld);
+        k.attention_f32(&q[..split * ld], kk, v, &shape.with_rows(split), a, &mut scratch);
+        k.attention_f32(&q[split * ld..], kk, v, &shape.with_rows(m - split), b, &mut scratch);
+        assert_eq!(parts, got, "{} attention m={m} l={l}: split rows differ", k.backend());
+    }
+}
+
 macro_rules! backend_suite {
     ($($module:ident => $backend:expr;)*) => {$(
         mod $module {
@@ -323,6 +366,7 @@ macro_rules! backend_suite {
             #[test] fn softmax_matches_generic() { run(super::softmax_matches_generic) }
             #[test] fn layer_norm_matches_generic() { run(super::layer_norm_matches_generic) }
             #[test] fn attention_matches_generic() { run(super::attention_matches_generic) }
+            #[test] fn fused_attention_matches_generic() { run(super::fused_attention_matches_generic) }
             #[test] fn gelu_matches_generic() { run(super::gelu_matches_generic) }
             proptest! {
                 #![proptest_config(ProptestConfig::with_cases(32))]

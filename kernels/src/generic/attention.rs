@@ -3,6 +3,8 @@
 //! every head's `d` values side by side (`ld = heads · d`, or `3 · heads · d` for a fused QKV
 //! projection with `q`, `k`, `v` being offset slices of it).
 
+use crate::attention::AttentionShape;
+
 /// `x[r][c] ← softmax_c(scale · x[r][c] + bias[c])` for each row of `x` (`[rows, cols]`).
 /// `bias` is the additive key mask (0 for real tokens, `-inf` or a large negative value for
 /// padding); `-inf` entries come out exactly 0 and a row with no finite entry becomes zeros.
@@ -80,6 +82,33 @@ pub fn attention_context_f32(
                 let pij = p[(h * l + i) * l + j];
                 for (o, vv) in out.iter_mut().zip(&v[j * ld + h * d..j * ld + h * d + d]) {
                     *o += pij * vv;
+                }
+            }
+        }
+    }
+}
+
+/// Multi-head attention of `m` query rows against `l` keys, fused: for every head `h` and
+/// query row `i`, `ctx[i·ld + h·d + t] = Σ_j softmax_j(scale · q_i · k_j) · v[j·ld + h·d + t]`
+/// (see [`AttentionShape`] for the layout). Each output row depends only on its own query row,
+/// so the query rows can be split across threads freely.
+pub fn attention_f32(q: &[f32], k: &[f32], v: &[f32], s: &AttentionShape, ctx: &mut [f32]) {
+    s.check(q.len(), k.len(), v.len(), ctx.len());
+    let AttentionShape { m, l, heads, d, ld, scale } = *s;
+    let mut p = vec![0.0f32; l];
+    for h in 0..heads {
+        for i in 0..m {
+            let qi = &q[i * ld + h * d..i * ld + h * d + d];
+            for (j, pj) in p.iter_mut().enumerate() {
+                let kj = &k[j * ld + h * d..j * ld + h * d + d];
+                *pj = scale * qi.iter().zip(kj).map(|(a, b)| a * b).sum::<f32>();
+            }
+            super::softmax_f32(&mut p);
+            let out = &mut ctx[i * ld + h * d..i * ld + h * d + d];
+            out.fill(0.0);
+            for (j, &pj) in p.iter().enumerate() {
+                for (o, vv) in out.iter_mut().zip(&v[j * ld + h * d..j * ld + h * d + d]) {
+                    *o += pj * vv;
                 }
             }
         }

@@ -7,7 +7,7 @@ mod linear;
 mod math;
 
 pub(crate) use attention::check_heads;
-pub use attention::{attention_context_f32, attention_scores_f32, softmax_rows_f32};
+pub use attention::{attention_context_f32, attention_f32, attention_scores_f32, softmax_rows_f32};
 #[cfg_attr(not(target_arch = "aarch64"), allow(unused_imports))]
 pub(crate) use gemm::epilogue_at;
 pub use gemm::{gemm_i8_i32, linear_f16, linear_f32_packed, linear_i8, quantize_row_i8, quantize_rows_i8};

@@ -1,0 +1,257 @@
+//! Fused multi-head attention on zmm: for a block of query rows, scores, softmax and context
+//! in one pass per head, without materialising `[heads, l, l]` probabilities.
+//!
+//! Target cores: Skylake-SP, Ice Lake, Zen 4.
+//! Per head, the keys are transposed once into 16-key panels (`kt[j / 16][t][j % 16]`, the
+//! packed f32 layout), then query rows go in blocks of [`RB`]: scores for the block (`RB × l`
+//! floats, in L1 for the usual lengths), row softmax in place, then `P · V` with V read straight
+//! from its strided rows (a head's 16 consecutive channels already form one zmm; no packing).
+//! Score tile: 6 rows × 64 keys (24 zmm accumulators; per channel 4 key loads and 6 broadcasts
+//! feed 24 FMAs), as the f32 GEMM. Context tile: 12 rows × 32 channels (d ≤ 32) or 6 × 64.
+//! The softmax's `1 / Σ` is applied to the context rows rather than to the probabilities.
+//! Each row's arithmetic is the same whatever block or thread it falls in, so splitting query
+//! rows across threads gives bit-identical results.
+//! Tolerance: f32 relative error ≤ 1e-5 against the generic twin (vector exp, summation order).
+
+use super::math::{col_mask, exp};
+use crate::arch::x86::V4;
+use crate::attention::AttentionShape;
+use crate::linear::{grow, Scratch};
+use crate::packed::PANEL;
+use core::arch::x86_64::*;
+
+/// Query rows per block.
+const RB: usize = 12;
+/// Rows per score tile.
+const MR: usize = 6;
+/// Key panels per score tile (64 keys).
+const NP: usize = 4;
+
+/// See `Kernels::attention_f32`; shapes are checked by the caller.
+pub(crate) fn attention_f32(
+    _t: V4,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    shape: &AttentionShape,
+    ctx: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let AttentionShape { m, l, heads, d, ld, scale } = *shape;
+    if m == 0 || heads == 0 || d == 0 {
+        return;
+    }
+    if l == 0 {
+        for i in 0..m {
+            ctx[i * ld..i * ld + heads * d].fill(0.0);
+        }
+        return;
+    }
+    let np = l.div_ceil(PANEL);
+    let l16 = np * PANEL;
+    let kt = grow(&mut scratch.attn_w, l16 * d);
+    let s = grow(&mut scratch.attn_o, RB * l16 + RB);
+    let (s, inv) = s.split_at_mut(RB * l16);
+    // Padding keys stay zero: their scores are computed but masked out of the softmax.
+    kt[(np - 1) * PANEL * d..].fill(0.0);
+    for h in 0..heads {
+        for j in 0..l {
+            let (panel, lane) = (&mut kt[(j / PANEL) * PANEL * d..], j % PANEL);
+            for (t, &x) in k[j * ld + h * d..j * ld + h * d + d].iter().enumerate() {
+                panel[t * PANEL + lane] = x;
+            }
+        }
+        for i0 in (0..m).step_by(RB) {
+            let rows = (m - i0).min(RB);
+            scores(&q[i0 * ld + h * d..], rows, ld, kt, d, np, scale, s);
+            for (r, inv_r) in inv.iter_mut().enumerate().take(rows) {
+                // SAFETY: the V4 token proves AVX-512F; row r of `s` holds l16 ≥ l floats.
+                *inv_r = unsafe { softmax_row(&mut s[r * l16..(r + 1) * l16], l) };
+            }
+            context(s, l16, rows, &inv[..rows], &v[h * d..], l, d, ld, &mut ctx[i0 * ld + h * d..]);
+        }
+    }
+}
+
+/// `s[r][j] = scale · q_r · k_j` for `rows` query rows (row `r` at `q[r · ld..]`, `d` values)
+/// and all `16 · np` (padded) keys of `kt`.
+#[allow(clippy::too_many_arguments)]
+fn scores(q: &[f32], rows: usize, ld: usize, kt: &[f32], d: usize, np: usize, scale: f32, s: &mut [f32]) {
+    let l16 = np * PANEL;
+    assert!(q.len() >= (rows - 1) * ld + d && kt.len() >= l16 * d && s.len() >= rows * l16);
+    for r0 in (0..rows).step_by(MR) {
+        for p0 in (0..np).step_by(NP) {
+            let (qp, kp) = (q[r0 * ld..].as_ptr(), kt[p0 * PANEL * d..].as_ptr());
+            let sp = s[r0 * l16 + p0 * PANEL..].as_mut_ptr();
+            macro_rules! call {
+                ($(($r:literal, $p:literal))*) => {
+                    match ((rows - r0).min(MR), (np - p0).min(NP)) {
+                        $(
+                            // SAFETY: the V4 token proves AVX-512F; rows r0..r0+R of `q` hold d
+                            // values each, panels p0..p0+P of `kt` exist and `s` has rows · l16
+                            // floats (asserted above).
+                            ($r, $p) => unsafe { score_tile::<$r, $p>(qp, ld, kp, d, scale, sp, l16) },
+                        )*
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            call!(
+                (1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)(4, 1)(4, 2)(4, 3)(
+                    4, 4
+                )(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4)
+            );
+        }
+    }
+}
+
+/// # Safety
+/// AVX-512F; `q` points at R rows of `d` values `ld` apart, `kt` at P panels of `16 · d`
+/// floats, `s` at R rows of at least `16 · P` floats, `l16` apart.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn score_tile<const R: usize, const P: usize>(
+    q: *const f32,
+    ld: usize,
+    kt: *const f32,
+    d: usize,
+    scale: f32,
+    s: *mut f32,
+    l16: usize,
+) {
+    let mut acc = [[_mm512_setzero_ps(); P]; R];
+    for t in 0..d {
+        let mut wv = [_mm512_setzero_ps(); P];
+        for (p, w) in wv.iter_mut().enumerate() {
+            *w = _mm512_loadu_ps(kt.add(p * PANEL * d + t * PANEL));
+        }
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let a = _mm512_set1_ps(*q.add(r * ld + t));
+            for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
+                *acc_rp = _mm512_fmadd_ps(*w, a, *acc_rp);
+            }
+        }
+    }
+    let vs = _mm512_set1_ps(scale);
+    for (r, acc_r) in acc.iter().enumerate() {
+        for (p, acc_rp) in acc_r.iter().enumerate() {
+            _mm512_storeu_ps(s.add(r * l16 + p * PANEL), _mm512_mul_ps(*acc_rp, vs));
+        }
+    }
+}
+
+/// Replaces the first `l` scores of `row` by `exp(x - max)`; returns `1 / Σ` (0 when the row
+/// has no finite maximum, which then contributes zeros, as `generic::softmax_f32`).
+///
+/// # Safety
+/// AVX-512F; `row.len() ≥ l`.
+#[target_feature(enable = "avx512f")]
+unsafe fn softmax_row(row: &mut [f32], l: usize) -> f32 {
+    debug_assert!(row.len() >= l);
+    let p = row.as_mut_ptr();
+    let mut vmax = _mm512_set1_ps(f32::NEG_INFINITY);
+    for j0 in (0..l).step_by(PANEL) {
+        vmax = _mm512_mask_max_ps(vmax, col_mask(j0, l), vmax, _mm512_loadu_ps(p.add(j0)));
+    }
+    let max = _mm512_reduce_max_ps(vmax);
+    if !max.is_finite() {
+        row[..l].fill(0.0);
+        return 0.0;
+    }
+    let (vm, mut vsum) = (_mm512_set1_ps(max), _mm512_setzero_ps());
+    for j0 in (0..l).step_by(PANEL) {
+        let mask = col_mask(j0, l);
+        let e = exp(_mm512_sub_ps(_mm512_loadu_ps(p.add(j0)), vm));
+        _mm512_storeu_ps(p.add(j0), e);
+        vsum = _mm512_mask_add_ps(vsum, mask, vsum, e);
+    }
+    1.0 / _mm512_reduce_add_ps(vsum)
+}
+
+/// `ctx[r][t] = inv[r] · Σ_j e[r][j] · v[j][t]` for `rows` rows, `t < d`.
+#[allow(clippy::too_many_arguments)]
+fn context(
+    e: &[f32],
+    l16: usize,
+    rows: usize,
+    inv: &[f32],
+    v: &[f32],
+    l: usize,
+    d: usize,
+    ld: usize,
+    ctx: &mut [f32],
+) {
+    let dp = d.div_ceil(PANEL);
+    assert!(e.len() >= rows * l16 && inv.len() >= rows);
+    assert!(v.len() >= (l - 1) * ld + d && ctx.len() >= (rows - 1) * ld + d);
+    for p0 in (0..dp).step_by(NP) {
+        let pn = (dp - p0).min(NP);
+        // 24 accumulators: 12 rows of ≤ 2 panels, or 6 rows of 3-4.
+        let mr = if pn <= 2 { RB } else { MR };
+        for r0 in (0..rows).step_by(mr) {
+            let (ep, vp) = (e[r0 * l16..].as_ptr(), v[p0 * PANEL..].as_ptr());
+            let op = ctx[r0 * ld + p0 * PANEL..].as_mut_ptr();
+            let inv = &inv[r0..];
+            let dn = d - p0 * PANEL;
+            macro_rules! call {
+                ($(($r:literal, $p:literal))*) => {
+                    match ((rows - r0).min(mr), pn) {
+                        $(
+                            // SAFETY: the V4 token proves AVX-512F; rows r0..r0+R of `e` hold l
+                            // values, v rows 0..l hold the dn ≥ channels of panels p0..p0+P
+                            // (masked past d), and ctx rows r0..r0+R hold them too (asserted).
+                            ($r, $p) => unsafe { context_tile::<$r, $p>(ep, l16, inv, vp, l, dn, ld, op) },
+                        )*
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            call!((1, 1)(2, 1)(3, 1)(4, 1)(5, 1)(6, 1)(7, 1)(8, 1)(9, 1)(10, 1)(11, 1)(12, 1)(1, 2)(2, 2)(
+                3, 2
+            )(4, 2)(5, 2)(6, 2)(7, 2)(8, 2)(9, 2)(10, 2)(11, 2)(12, 2)(1, 3)(2, 3)(3, 3)(
+                4, 3
+            )(5, 3)(6, 3)(1, 4)(2, 4)(3, 4)(4, 4)(5, 4)(6, 4));
+        }
+    }
+}
+
+/// # Safety
+/// AVX-512F; `e` points at R rows of `l` values `l16` apart, `inv` has R values, `v` at `l`
+/// rows `ld` apart holding `min(dn, 16 · P)` readable channels, `out` at R rows likewise.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn context_tile<const R: usize, const P: usize>(
+    e: *const f32,
+    l16: usize,
+    inv: &[f32],
+    v: *const f32,
+    l: usize,
+    dn: usize,
+    ld: usize,
+    out: *mut f32,
+) {
+    let mut masks = [0 as __mmask16; P];
+    for (p, m) in masks.iter_mut().enumerate() {
+        *m = col_mask(p * PANEL, dn);
+    }
+    let mut acc = [[_mm512_setzero_ps(); P]; R];
+    for j in 0..l {
+        let mut wv = [_mm512_setzero_ps(); P];
+        for (p, w) in wv.iter_mut().enumerate() {
+            *w = _mm512_maskz_loadu_ps(masks[p], v.add(j * ld + p * PANEL));
+        }
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let a = _mm512_set1_ps(*e.add(r * l16 + j));
+            for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
+                *acc_rp = _mm512_fmadd_ps(*w, a, *acc_rp);
+            }
+        }
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        let s = _mm512_set1_ps(inv[r]);
+        for (p, acc_rp) in acc_r.iter().enumerate() {
+            _mm512_mask_storeu_ps(out.add(r * ld + p * PANEL), masks[p], _mm512_mul_ps(*acc_rp, s));
+        }
+    }
+}
