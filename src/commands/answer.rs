@@ -17,6 +17,7 @@ use std::path::PathBuf;
 pub struct AnswerArgs {
     /// A Hugging Face checkpoint directory (…ForQuestionAnswering) or a converted blob.
     pub model: PathBuf,
+    /// The question (must not be empty).
     #[arg(long, short)]
     pub question: String,
     /// The text to find the answer in (or --context-file).
