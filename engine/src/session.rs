@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::plan::{LayerPlan, LinearRef, NormRef};
 use crate::EngineError;
 use edgebert_kernels::packed::{PackedF16, PackedF32, PackedI8};
-use edgebert_kernels::{Epilogue, Kernels, Scratch};
+use edgebert_kernels::{Epilogue, Kernels, LinearI8, Scratch};
 use edgebert_models::{gelu_tanh, Activation, Sequence};
 
 /// Buffers that grow to the largest batch seen, then are reused.
@@ -147,9 +147,8 @@ fn run_layer(
     let c = &model.info().config;
     let (h, f, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
     let hidden = &bufs.hidden[..tokens * h];
-    linear(model, layer.query, hidden, tokens, false, None, grow(&mut bufs.q, tokens * h), scratch)?;
-    linear(model, layer.key, hidden, tokens, false, None, grow(&mut bufs.k, tokens * h), scratch)?;
-    linear(model, layer.value, hidden, tokens, false, None, grow(&mut bufs.v, tokens * h), scratch)?;
+    let qkv = [grow(&mut bufs.q, tokens * h), grow(&mut bufs.k, tokens * h), grow(&mut bufs.v, tokens * h)];
+    query_key_value(model, layer, hidden, tokens, qkv, scratch)?;
     let context = grow(&mut bufs.context, tokens * h);
     attend(
         model.kernels(),
@@ -192,6 +191,49 @@ fn run_layer(
         scratch,
     )?;
     norm(model, layer.output_norm, out, eps)
+}
+
+/// The query, key and value projections of `a` (`[m, h]`) into `out`. With int8 weights the
+/// kernels quantize each row once for the three ([`Kernels::linear_i8_shared`]), and the rows
+/// are split across threads once; other encodings run as three [`linear`]s.
+fn query_key_value(
+    model: &Model,
+    layer: &LayerPlan,
+    a: &[f32],
+    m: usize,
+    out: [&mut [f32]; 3],
+    scratches: &mut Vec<Scratch>,
+) -> Result<(), EngineError> {
+    let refs = [layer.query, layer.key, layer.value];
+    let ws = [Weight::of(model, refs[0])?, Weight::of(model, refs[1])?, Weight::of(model, refs[2])?];
+    let [Weight::I8(wq), Weight::I8(wk), Weight::I8(wv)] = ws else {
+        for (l, out) in refs.into_iter().zip(out) {
+            linear(model, l, a, m, false, None, out, scratches)?;
+        }
+        return Ok(());
+    };
+    let biases = [model.f32(refs[0].bias)?, model.f32(refs[1].bias)?, model.f32(refs[2].bias)?];
+    // The plan gives the three projections the same [h, h] shape.
+    let (n, k) = (refs[0].n, refs[0].k);
+    let threads = crate::parallel::threads();
+    let block = crate::parallel::block_rows(m, threads, MIN_ROWS_PER_THREAD);
+    let blocks = m.div_ceil(block).max(1);
+    if scratches.len() < blocks {
+        scratches.resize_with(blocks, Scratch::default);
+    }
+    let [oq, ok, ov] = out;
+    let out = [&mut oq[..m * n], &mut ok[..m * n], &mut ov[..m * n]];
+    crate::parallel::for_each_block3(out, block * n, scratches, |i, [oq, ok, ov], scratch| {
+        let (r0, rows) = (i * block, oq.len() / n.max(1));
+        let ep = |b| Epilogue { bias: Some(b), gelu: false, residual: None };
+        let mut layers = [
+            LinearI8 { w: wq, ep: ep(biases[0]), out: oq },
+            LinearI8 { w: wk, ep: ep(biases[1]), out: ok },
+            LinearI8 { w: wv, ep: ep(biases[2]), out: ov },
+        ];
+        model.kernels().linear_i8_shared(&a[r0 * k..(r0 + rows) * k], rows, &mut layers, scratch);
+    });
+    Ok(())
 }
 
 fn norm(model: &Model, n: NormRef, x: &mut [f32], eps: f32) -> Result<(), EngineError> {

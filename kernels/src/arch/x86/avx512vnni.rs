@@ -20,7 +20,7 @@
 use super::avx512::math::{col_mask, store_epilogue};
 use super::V4Vnni;
 use crate::arch::Sink;
-use crate::linear::{check_linear, grow, Epilogue, Scratch};
+use crate::linear::{check_linear, grow, Epilogue, LinearI8, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
@@ -54,8 +54,23 @@ pub(crate) fn linear_i8(
     out: &mut [f32],
     scratch: &mut Scratch,
 ) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
+    linear_i8_shared(t, a, m, &mut [LinearI8 { w: *w, ep: *ep, out }], scratch);
+}
+
+/// Several int8 linear layers of the same input (see `Kernels::linear_i8_shared`): the rows
+/// are quantized once.
+pub(crate) fn linear_i8_shared(
+    t: V4Vnni,
+    a: &[f32],
+    m: usize,
+    layers: &mut [LinearI8<'_, '_>],
+    scratch: &mut Scratch,
+) {
+    let Some(k) = layers.first().map(|l| l.w.k()) else { return };
+    for l in layers.iter() {
+        assert_eq!(l.w.k(), k, "linear_i8_shared: every weight must have the same k");
+        check_linear(a.len(), m, k, l.w.n(), l.out.len(), &l.ep);
+    }
     let k4 = k4(k);
     let rows = grow(&mut scratch.u8s, rows_len(m, k));
     let a_scales = grow(&mut scratch.f32s, m);
@@ -63,7 +78,9 @@ pub(crate) fn linear_i8(
         // SAFETY: the token proves AVX-512F/BW; the row slice holds k4(k) bytes.
         *s = unsafe { quantize_row_u8(&a[i * k..(i + 1) * k], &mut rows[i * k4..(i + 1) * k4]) };
     }
-    run(t, rows, m, w, Sink::F32 { out, a_scales, ep });
+    for l in layers.iter_mut() {
+        run(t, rows, m, &l.w, Sink::F32 { out: l.out, a_scales, ep: &l.ep });
+    }
 }
 
 /// `generic::quantize_row_i8` of `x` fused with the u8 shift, into `dst` (`k4(x.len())`
