@@ -161,17 +161,8 @@ fn run_layer(
         &mut bufs.attention,
     );
     let attn = grow(&mut bufs.attn, tokens * h);
-    linear(
-        model,
-        layer.attention_output,
-        &bufs.context[..tokens * h],
-        tokens,
-        false,
-        Some(hidden),
-        attn,
-        scratch,
-    )?;
-    norm(model, layer.attention_norm, attn, eps)?;
+    let post = Post { residual: Some(hidden), norm: Some((layer.attention_norm, eps)), ..Post::default() };
+    linear_with(model, layer.attention_output, &bufs.context[..tokens * h], tokens, post, attn, scratch)?;
     let inter = grow(&mut bufs.inter, tokens * f);
     let erf = c.hidden_act == Activation::GeluErf;
     linear(model, layer.intermediate, &bufs.attn[..tokens * h], tokens, erf, None, inter, scratch)?;
@@ -180,17 +171,12 @@ fn run_layer(
         inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
     }
     let out = &mut bufs.hidden[..tokens * h];
-    linear(
-        model,
-        layer.output,
-        &bufs.inter[..tokens * f],
-        tokens,
-        false,
-        Some(&bufs.attn[..tokens * h]),
-        out,
-        scratch,
-    )?;
-    norm(model, layer.output_norm, out, eps)
+    let post = Post {
+        residual: Some(&bufs.attn[..tokens * h]),
+        norm: Some((layer.output_norm, eps)),
+        ..Post::default()
+    };
+    linear_with(model, layer.output, &bufs.inter[..tokens * f], tokens, post, out, scratch)
 }
 
 /// The query, key and value projections of `a` (`[m, h]`) into `out`. With int8 weights the
@@ -236,11 +222,6 @@ fn query_key_value(
     Ok(())
 }
 
-fn norm(model: &Model, n: NormRef, x: &mut [f32], eps: f32) -> Result<(), EngineError> {
-    model.kernels().layer_norm(x, model.f32(n.gamma)?, model.f32(n.beta)?, eps);
-    Ok(())
-}
-
 /// `out = [gelu](a · Wᵀ + b) [+ residual]` with the weight's own encoding, rows split across the
 /// current pool's threads (one scratch each).
 #[allow(clippy::too_many_arguments)]
@@ -254,6 +235,34 @@ pub(crate) fn linear(
     out: &mut [f32],
     scratches: &mut Vec<Scratch>,
 ) -> Result<(), EngineError> {
+    linear_with(model, l, a, m, Post { gelu, residual, norm: None }, out, scratches)
+}
+
+/// What follows a linear layer's dot products besides its bias.
+#[derive(Clone, Copy, Default)]
+struct Post<'a> {
+    gelu: bool,
+    residual: Option<&'a [f32]>,
+    /// LayerNorm of each output row (with its epsilon), run by the thread that computed the
+    /// row, while the row is still in its cache, and without a serial pass of its own.
+    norm: Option<(NormRef, f32)>,
+}
+
+/// [`linear`], then `post.norm` on each output row.
+fn linear_with(
+    model: &Model,
+    l: LinearRef,
+    a: &[f32],
+    m: usize,
+    post: Post,
+    out: &mut [f32],
+    scratches: &mut Vec<Scratch>,
+) -> Result<(), EngineError> {
+    let Post { gelu, residual, norm } = post;
+    let norm = match norm {
+        Some((n, eps)) => Some((model.f32(n.gamma)?, model.f32(n.beta)?, eps)),
+        None => None,
+    };
     let weight = Weight::of(model, l)?;
     let bias = model.f32(l.bias)?;
     let threads = crate::parallel::threads();
@@ -267,6 +276,9 @@ pub(crate) fn linear(
         let (r0, rows) = (i * block, out.len() / n.max(1));
         let ep = Epilogue { bias: Some(bias), gelu, residual: residual.map(|r| &r[r0 * n..(r0 + rows) * n]) };
         weight.run(model.kernels(), &a[r0 * k..(r0 + rows) * k], rows, &ep, out, scratch);
+        if let Some((gamma, beta, eps)) = norm {
+            model.kernels().layer_norm(out, gamma, beta, eps);
+        }
     });
     Ok(())
 }
