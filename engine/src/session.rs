@@ -27,7 +27,6 @@ struct Buffers {
     inter: Vec<f32>,
     /// Start row of each sequence in the stacked matrices, plus the total at the end.
     starts: Vec<usize>,
-    attention: crate::attention::AttentionScratch,
 }
 
 /// Per-thread state for running a [`Model`].
@@ -149,34 +148,52 @@ fn run_layer(
     let hidden = &bufs.hidden[..tokens * h];
     let qkv = [grow(&mut bufs.q, tokens * h), grow(&mut bufs.k, tokens * h), grow(&mut bufs.v, tokens * h)];
     query_key_value(model, layer, hidden, tokens, qkv, scratch)?;
-    let context = grow(&mut bufs.context, tokens * h);
-    attend(
-        model.kernels(),
-        c,
-        &bufs.q[..tokens * h],
-        &bufs.k[..tokens * h],
-        &bufs.v[..tokens * h],
-        &bufs.starts,
-        context,
-        &mut bufs.attention,
-    );
-    let attn = grow(&mut bufs.attn, tokens * h);
-    let post = Post { residual: Some(hidden), norm: Some((layer.attention_norm, eps)), ..Post::default() };
-    linear_with(model, layer.attention_output, &bufs.context[..tokens * h], tokens, post, attn, scratch)?;
-    let inter = grow(&mut bufs.inter, tokens * f);
+    // The rest of the layer is row-local: a query row's attention needs every key and value
+    // (all computed above) but only its own query, and the linears, GELU and LayerNorms act on
+    // each row alone. So one split of the rows serves all of it: one fork-join instead of
+    // five, each thread's rows staying in its own cache, and results that do not depend on
+    // the split.
+    let kernels = model.kernels();
+    let weight = |l: LinearRef| -> Result<_, EngineError> { Ok((Weight::of(model, l)?, model.f32(l.bias)?)) };
+    let norm = |n: NormRef| -> Result<_, EngineError> { Ok((model.f32(n.gamma)?, model.f32(n.beta)?)) };
+    let ((wo, bo), (wi, bi), (wf, bf)) =
+        (weight(layer.attention_output)?, weight(layer.intermediate)?, weight(layer.output)?);
+    let ((g1, b1), (g2, b2)) = (norm(layer.attention_norm)?, norm(layer.output_norm)?);
     let erf = c.hidden_act == Activation::GeluErf;
-    linear(model, layer.intermediate, &bufs.attn[..tokens * h], tokens, erf, None, inter, scratch)?;
-    if !erf {
-        // gelu_new (ALBERT): the kernels' epilogue only has the erf form.
-        inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
+    let block = crate::parallel::block_rows(tokens, crate::parallel::threads(), MIN_ROWS_PER_THREAD);
+    if scratch.len() < tokens.div_ceil(block).max(1) {
+        scratch.resize_with(tokens.div_ceil(block).max(1), Scratch::default);
     }
-    let out = &mut bufs.hidden[..tokens * h];
-    let post = Post {
-        residual: Some(&bufs.attn[..tokens * h]),
-        norm: Some((layer.output_norm, eps)),
-        ..Post::default()
-    };
-    linear_with(model, layer.output, &bufs.inter[..tokens * f], tokens, post, out, scratch)
+    let (q, k, v, starts) =
+        (&bufs.q[..tokens * h], &bufs.k[..tokens * h], &bufs.v[..tokens * h], &bufs.starts);
+    let blocks = [
+        (grow(&mut bufs.hidden, tokens * h), block * h),
+        (grow(&mut bufs.context, tokens * h), block * h),
+        (grow(&mut bufs.attn, tokens * h), block * h),
+        (grow(&mut bufs.inter, tokens * f), block * f),
+    ];
+    crate::parallel::for_each_block4(blocks, scratch, |i, [hidden, ctx, attn, inter], scratch| {
+        let (r0, rows) = (i * block, hidden.len() / h);
+        attend(kernels, c, q, k, v, starts, r0..r0 + rows, ctx, scratch);
+        let ep = Epilogue { bias: Some(bo), gelu: false, residual: Some(hidden) };
+        wo.run(kernels, ctx, rows, &ep, attn, scratch);
+        kernels.layer_norm(attn, g1, b1, eps);
+        wi.run(kernels, attn, rows, &Epilogue { bias: Some(bi), gelu: erf, residual: None }, inter, scratch);
+        if !erf {
+            // gelu_new (ALBERT): the kernels' epilogue only has the erf form.
+            inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
+        }
+        wf.run(
+            kernels,
+            inter,
+            rows,
+            &Epilogue { bias: Some(bf), gelu: false, residual: Some(attn) },
+            hidden,
+            scratch,
+        );
+        kernels.layer_norm(hidden, g2, b2, eps);
+    });
+    Ok(())
 }
 
 /// The query, key and value projections of `a` (`[m, h]`) into `out`. With int8 weights the
@@ -235,34 +252,6 @@ pub(crate) fn linear(
     out: &mut [f32],
     scratches: &mut Vec<Scratch>,
 ) -> Result<(), EngineError> {
-    linear_with(model, l, a, m, Post { gelu, residual, norm: None }, out, scratches)
-}
-
-/// What follows a linear layer's dot products besides its bias.
-#[derive(Clone, Copy, Default)]
-struct Post<'a> {
-    gelu: bool,
-    residual: Option<&'a [f32]>,
-    /// LayerNorm of each output row (with its epsilon), run by the thread that computed the
-    /// row, while the row is still in its cache, and without a serial pass of its own.
-    norm: Option<(NormRef, f32)>,
-}
-
-/// [`linear`], then `post.norm` on each output row.
-fn linear_with(
-    model: &Model,
-    l: LinearRef,
-    a: &[f32],
-    m: usize,
-    post: Post,
-    out: &mut [f32],
-    scratches: &mut Vec<Scratch>,
-) -> Result<(), EngineError> {
-    let Post { gelu, residual, norm } = post;
-    let norm = match norm {
-        Some((n, eps)) => Some((model.f32(n.gamma)?, model.f32(n.beta)?, eps)),
-        None => None,
-    };
     let weight = Weight::of(model, l)?;
     let bias = model.f32(l.bias)?;
     let threads = crate::parallel::threads();
@@ -276,9 +265,6 @@ fn linear_with(
         let (r0, rows) = (i * block, out.len() / n.max(1));
         let ep = Epilogue { bias: Some(bias), gelu, residual: residual.map(|r| &r[r0 * n..(r0 + rows) * n]) };
         weight.run(model.kernels(), &a[r0 * k..(r0 + rows) * k], rows, &ep, out, scratch);
-        if let Some((gamma, beta, eps)) = norm {
-            model.kernels().layer_norm(out, gamma, beta, eps);
-        }
     });
     Ok(())
 }
