@@ -1,24 +1,18 @@
 //! Multi-head self-attention over stacked sequences: `softmax(Q·Kᵀ/√d)·V` per sequence and head,
 //! each sequence attending only to its own tokens (that is what the attention mask means, so no
-//! mask is materialised). The kernels' fused attention runs per sequence; its query rows are
-//! split into one block per thread (each output row depends only on its own query row, so the
-//! split does not change a bit), each block with its own kernel scratch.
+//! mask is materialised). The kernels' fused attention runs per sequence, on the query rows of
+//! the caller's row block (the layer splits its rows once, per thread, for attention and
+//! everything after it; each output row depends only on its own query row, so the split does
+//! not change a bit).
 
-use crate::parallel::{block_rows, for_each_block, threads};
 use edgebert_kernels::{AttentionShape, Kernels, Scratch};
 use edgebert_models::Config;
+use std::ops::Range;
 
-/// Kernel scratch per thread block, grown to the longest sequence seen.
-#[derive(Default)]
-pub(crate) struct AttentionScratch {
-    blocks: Vec<Scratch>,
-}
-
-/// Below this many query rows per thread, splitting costs more than it saves.
-const MIN_ROWS_PER_THREAD: usize = 8;
-
-/// `q`, `k`, `v` and `context` are `[tokens, hidden]`; sequence `b` owns rows
-/// `starts[b]..starts[b + 1]`.
+/// Attention for the query rows `rows` of the stacked batch: `q`, `k`, `v` are `[tokens,
+/// hidden]` (sequence `b` owns rows `starts[b]..starts[b + 1]`), `context` is `[rows, hidden]`.
+/// Each row attends to all keys of its own sequence, so any split of the rows gives the same
+/// bits.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn attend(
     kernels: Kernels,
@@ -27,26 +21,21 @@ pub(crate) fn attend(
     k: &[f32],
     v: &[f32],
     starts: &[usize],
+    rows: Range<usize>,
     context: &mut [f32],
-    s: &mut AttentionScratch,
+    scratch: &mut Scratch,
 ) {
     let (h, d, heads) = (c.hidden_size, c.head_dim(), c.num_attention_heads);
     let scale = 1.0 / (d as f32).sqrt();
-    let shape = AttentionShape { m: 0, l: 0, heads, d, ld: h, scale };
-    let threads = threads();
     for w in starts.windows(2) {
-        let (start, len) = (w[0], w[1] - w[0]);
-        let rows = start * h..(start + len) * h;
-        let (q, k, v) = (&q[rows.clone()], &k[rows.clone()], &v[rows.clone()]);
-        let block = block_rows(len, threads, MIN_ROWS_PER_THREAD);
-        let blocks = len.div_ceil(block).max(1);
-        if s.blocks.len() < blocks {
-            s.blocks.resize_with(blocks, Scratch::default);
+        let (start, end) = (w[0], w[1]);
+        let (r0, r1) = (rows.start.max(start), rows.end.min(end));
+        if r0 >= r1 {
+            continue;
         }
-        for_each_block(&mut context[rows], block * h, &mut s.blocks, |i, ctx, scratch| {
-            let (r0, m) = (i * block, ctx.len() / h.max(1));
-            let shape = AttentionShape { m, l: len, ..shape };
-            kernels.attention_f32(&q[r0 * h..(r0 + m) * h], k, v, &shape, ctx, scratch);
-        });
+        let shape = AttentionShape { m: r1 - r0, l: end - start, heads, d, ld: h, scale };
+        let (keys, own) = (start * h..end * h, r0 * h..r1 * h);
+        let ctx = &mut context[(r0 - rows.start) * h..(r1 - rows.start) * h];
+        kernels.attention_f32(&q[own], &k[keys.clone()], &v[keys], &shape, ctx, scratch);
     }
 }

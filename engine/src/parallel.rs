@@ -55,3 +55,81 @@ pub(crate) fn for_each_block<T: Send, S: Send>(
             .for_each(|(i, (block, state))| f(i, block, state));
     }
 }
+
+/// [`for_each_block`] over three equally long buffers cut at the same places: block `i` of each
+/// goes to the same call (a layer's query, key and value outputs, computed together).
+pub(crate) fn for_each_block3<T: Send, S: Send>(
+    bufs: [&mut [T]; 3],
+    block_len: usize,
+    states: &mut [S],
+    f: impl Fn(usize, [&mut [T]; 3], &mut S) + Sync + Send,
+) {
+    let [a, b, c] = bufs;
+    debug_assert!(a.len() == b.len() && b.len() == c.len());
+    debug_assert!(states.len() >= a.len().div_ceil(block_len.max(1)));
+    if a.len() <= block_len {
+        if let (false, Some(state)) = (a.is_empty(), states.first_mut()) {
+            f(0, [a, b, c], state);
+        }
+        return;
+    }
+    let block_len = block_len.max(1);
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        a.par_chunks_mut(block_len)
+            .zip(b.par_chunks_mut(block_len))
+            .zip(c.par_chunks_mut(block_len))
+            .zip(states.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (((a, b), c), state))| f(i, [a, b, c], state));
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        a.chunks_mut(block_len)
+            .zip(b.chunks_mut(block_len))
+            .zip(c.chunks_mut(block_len))
+            .zip(states.iter_mut())
+            .enumerate()
+            .for_each(|(i, (((a, b), c), state))| f(i, [a, b, c], state));
+    }
+}
+
+/// [`for_each_block`] over four buffers of the same rows, each cut into blocks of its own
+/// length (`(buffer, block_len)`: rows per block times the buffer's row width), block `i` of
+/// each going to the same call.
+pub(crate) fn for_each_block4<T: Send, S: Send>(
+    bufs: [(&mut [T], usize); 4],
+    states: &mut [S],
+    f: impl Fn(usize, [&mut [T]; 4], &mut S) + Sync + Send,
+) {
+    let [(a, la), (b, lb), (c, lc), (d, ld)] = bufs.map(|(buf, len)| (buf, len.max(1)));
+    debug_assert!(states.len() >= a.len().div_ceil(la));
+    if a.len() <= la {
+        if let (false, Some(state)) = (a.is_empty(), states.first_mut()) {
+            f(0, [a, b, c, d], state);
+        }
+        return;
+    }
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        a.par_chunks_mut(la)
+            .zip(b.par_chunks_mut(lb))
+            .zip(c.par_chunks_mut(lc))
+            .zip(d.par_chunks_mut(ld))
+            .zip(states.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, ((((a, b), c), d), state))| f(i, [a, b, c, d], state));
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        a.chunks_mut(la)
+            .zip(b.chunks_mut(lb))
+            .zip(c.chunks_mut(lc))
+            .zip(d.chunks_mut(ld))
+            .zip(states.iter_mut())
+            .enumerate()
+            .for_each(|(i, ((((a, b), c), d), state))| f(i, [a, b, c, d], state));
+    }
+}

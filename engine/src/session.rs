@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::plan::{LayerPlan, LinearRef, NormRef};
 use crate::EngineError;
 use edgebert_kernels::packed::{PackedF16, PackedF32, PackedI8};
-use edgebert_kernels::{Epilogue, Kernels, Scratch};
+use edgebert_kernels::{Epilogue, Kernels, LinearI8, Scratch};
 use edgebert_models::{gelu_tanh, Activation, Sequence};
 
 /// Buffers that grow to the largest batch seen, then are reused.
@@ -27,7 +27,6 @@ struct Buffers {
     inter: Vec<f32>,
     /// Start row of each sequence in the stacked matrices, plus the total at the end.
     starts: Vec<usize>,
-    attention: crate::attention::AttentionScratch,
 }
 
 /// Per-thread state for running a [`Model`].
@@ -147,55 +146,96 @@ fn run_layer(
     let c = &model.info().config;
     let (h, f, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
     let hidden = &bufs.hidden[..tokens * h];
-    linear(model, layer.query, hidden, tokens, false, None, grow(&mut bufs.q, tokens * h), scratch)?;
-    linear(model, layer.key, hidden, tokens, false, None, grow(&mut bufs.k, tokens * h), scratch)?;
-    linear(model, layer.value, hidden, tokens, false, None, grow(&mut bufs.v, tokens * h), scratch)?;
-    let context = grow(&mut bufs.context, tokens * h);
-    attend(
-        model.kernels(),
-        c,
-        &bufs.q[..tokens * h],
-        &bufs.k[..tokens * h],
-        &bufs.v[..tokens * h],
-        &bufs.starts,
-        context,
-        &mut bufs.attention,
-    );
-    let attn = grow(&mut bufs.attn, tokens * h);
-    linear(
-        model,
-        layer.attention_output,
-        &bufs.context[..tokens * h],
-        tokens,
-        false,
-        Some(hidden),
-        attn,
-        scratch,
-    )?;
-    norm(model, layer.attention_norm, attn, eps)?;
-    let inter = grow(&mut bufs.inter, tokens * f);
+    let qkv = [grow(&mut bufs.q, tokens * h), grow(&mut bufs.k, tokens * h), grow(&mut bufs.v, tokens * h)];
+    query_key_value(model, layer, hidden, tokens, qkv, scratch)?;
+    // The rest of the layer is row-local: a query row's attention needs every key and value
+    // (all computed above) but only its own query, and the linears, GELU and LayerNorms act on
+    // each row alone. So one split of the rows serves all of it: one fork-join instead of
+    // five, each thread's rows staying in its own cache, and results that do not depend on
+    // the split.
+    let kernels = model.kernels();
+    let weight = |l: LinearRef| -> Result<_, EngineError> { Ok((Weight::of(model, l)?, model.f32(l.bias)?)) };
+    let norm = |n: NormRef| -> Result<_, EngineError> { Ok((model.f32(n.gamma)?, model.f32(n.beta)?)) };
+    let ((wo, bo), (wi, bi), (wf, bf)) =
+        (weight(layer.attention_output)?, weight(layer.intermediate)?, weight(layer.output)?);
+    let ((g1, b1), (g2, b2)) = (norm(layer.attention_norm)?, norm(layer.output_norm)?);
     let erf = c.hidden_act == Activation::GeluErf;
-    linear(model, layer.intermediate, &bufs.attn[..tokens * h], tokens, erf, None, inter, scratch)?;
-    if !erf {
-        // gelu_new (ALBERT): the kernels' epilogue only has the erf form.
-        inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
+    let block = crate::parallel::block_rows(tokens, crate::parallel::threads(), MIN_ROWS_PER_THREAD);
+    if scratch.len() < tokens.div_ceil(block).max(1) {
+        scratch.resize_with(tokens.div_ceil(block).max(1), Scratch::default);
     }
-    let out = &mut bufs.hidden[..tokens * h];
-    linear(
-        model,
-        layer.output,
-        &bufs.inter[..tokens * f],
-        tokens,
-        false,
-        Some(&bufs.attn[..tokens * h]),
-        out,
-        scratch,
-    )?;
-    norm(model, layer.output_norm, out, eps)
+    let (q, k, v, starts) =
+        (&bufs.q[..tokens * h], &bufs.k[..tokens * h], &bufs.v[..tokens * h], &bufs.starts);
+    let blocks = [
+        (grow(&mut bufs.hidden, tokens * h), block * h),
+        (grow(&mut bufs.context, tokens * h), block * h),
+        (grow(&mut bufs.attn, tokens * h), block * h),
+        (grow(&mut bufs.inter, tokens * f), block * f),
+    ];
+    crate::parallel::for_each_block4(blocks, scratch, |i, [hidden, ctx, attn, inter], scratch| {
+        let (r0, rows) = (i * block, hidden.len() / h);
+        attend(kernels, c, q, k, v, starts, r0..r0 + rows, ctx, scratch);
+        let ep = Epilogue { bias: Some(bo), gelu: false, residual: Some(hidden) };
+        wo.run(kernels, ctx, rows, &ep, attn, scratch);
+        kernels.layer_norm(attn, g1, b1, eps);
+        wi.run(kernels, attn, rows, &Epilogue { bias: Some(bi), gelu: erf, residual: None }, inter, scratch);
+        if !erf {
+            // gelu_new (ALBERT): the kernels' epilogue only has the erf form.
+            inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
+        }
+        wf.run(
+            kernels,
+            inter,
+            rows,
+            &Epilogue { bias: Some(bf), gelu: false, residual: Some(attn) },
+            hidden,
+            scratch,
+        );
+        kernels.layer_norm(hidden, g2, b2, eps);
+    });
+    Ok(())
 }
 
-fn norm(model: &Model, n: NormRef, x: &mut [f32], eps: f32) -> Result<(), EngineError> {
-    model.kernels().layer_norm(x, model.f32(n.gamma)?, model.f32(n.beta)?, eps);
+/// The query, key and value projections of `a` (`[m, h]`) into `out`. With int8 weights the
+/// kernels quantize each row once for the three ([`Kernels::linear_i8_shared`]), and the rows
+/// are split across threads once; other encodings run as three [`linear`]s.
+fn query_key_value(
+    model: &Model,
+    layer: &LayerPlan,
+    a: &[f32],
+    m: usize,
+    out: [&mut [f32]; 3],
+    scratches: &mut Vec<Scratch>,
+) -> Result<(), EngineError> {
+    let refs = [layer.query, layer.key, layer.value];
+    let ws = [Weight::of(model, refs[0])?, Weight::of(model, refs[1])?, Weight::of(model, refs[2])?];
+    let [Weight::I8(wq), Weight::I8(wk), Weight::I8(wv)] = ws else {
+        for (l, out) in refs.into_iter().zip(out) {
+            linear(model, l, a, m, false, None, out, scratches)?;
+        }
+        return Ok(());
+    };
+    let biases = [model.f32(refs[0].bias)?, model.f32(refs[1].bias)?, model.f32(refs[2].bias)?];
+    // The plan gives the three projections the same [h, h] shape.
+    let (n, k) = (refs[0].n, refs[0].k);
+    let threads = crate::parallel::threads();
+    let block = crate::parallel::block_rows(m, threads, MIN_ROWS_PER_THREAD);
+    let blocks = m.div_ceil(block).max(1);
+    if scratches.len() < blocks {
+        scratches.resize_with(blocks, Scratch::default);
+    }
+    let [oq, ok, ov] = out;
+    let out = [&mut oq[..m * n], &mut ok[..m * n], &mut ov[..m * n]];
+    crate::parallel::for_each_block3(out, block * n, scratches, |i, [oq, ok, ov], scratch| {
+        let (r0, rows) = (i * block, oq.len() / n.max(1));
+        let ep = |b| Epilogue { bias: Some(b), gelu: false, residual: None };
+        let mut layers = [
+            LinearI8 { w: wq, ep: ep(biases[0]), out: oq },
+            LinearI8 { w: wk, ep: ep(biases[1]), out: ok },
+            LinearI8 { w: wv, ep: ep(biases[2]), out: ov },
+        ];
+        model.kernels().linear_i8_shared(&a[r0 * k..(r0 + rows) * k], rows, &mut layers, scratch);
+    });
     Ok(())
 }
 

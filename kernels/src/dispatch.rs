@@ -5,7 +5,7 @@
 use crate::attention::AttentionShape;
 use crate::backend::{Backend, Unsupported};
 use crate::generic;
-use crate::linear::{Epilogue, Scratch};
+use crate::linear::{Epilogue, LinearI8, Scratch};
 use crate::packed::{pack_f32_with, PackedF16, PackedF32, PackedI8};
 
 #[cfg(target_arch = "x86_64")]
@@ -72,6 +72,27 @@ impl Kernels {
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => neon::linear_i8(token!(Neon), a, m, w, ep, out, scratch),
             _ => generic::linear_i8(a, m, w, ep, out, scratch),
+        }
+    }
+
+    /// Several int8 linear layers of the same input `a` (`[m, k]`, every weight with that `k`),
+    /// for example a layer's query, key and value projections: each output is exactly what
+    /// [`Kernels::linear_i8`] gives, but backends that quantize into their own layout do it once.
+    pub fn linear_i8_shared(
+        &self,
+        a: &[f32],
+        m: usize,
+        layers: &mut [LinearI8<'_, '_>],
+        scratch: &mut Scratch,
+    ) {
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512Vnni => avx512vnni::linear_i8_shared(token!(V4Vnni), a, m, layers, scratch),
+            _ => {
+                for l in layers {
+                    self.linear_i8(a, m, &l.w, &l.ep, l.out, scratch);
+                }
+            }
         }
     }
 

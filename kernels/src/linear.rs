@@ -6,6 +6,8 @@
 //! [`crate::generic::quantize_rows_i8`]), the dot product is exact in i32, and the result is
 //! dequantized as `acc · w_scale[j] · a_scale[i]` (in that order).
 
+use crate::packed::PackedI8;
+
 /// What happens to each output after the dot product, in this order:
 /// `y = dot + bias[j]`, then `y = gelu_erf(y)` if `gelu`, then `y += residual[i][j]`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -36,6 +38,15 @@ impl<'a> Epilogue<'a> {
             assert_eq!(r.len(), m * n, "epilogue: residual must be [m, n]");
         }
     }
+}
+
+/// One of several int8 linear layers reading the same input (see `Kernels::linear_i8_shared`):
+/// `out` (`[m, w.n()]`) `= ep(dequant(quant(a) · Wᵀ))`.
+#[derive(Debug)]
+pub struct LinearI8<'w, 'o> {
+    pub w: PackedI8<'w>,
+    pub ep: Epilogue<'w>,
+    pub out: &'o mut [f32],
 }
 
 /// Buffers a linear layer needs besides its output (quantized activations, row scales). They

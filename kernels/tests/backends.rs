@@ -7,7 +7,7 @@
 
 use edgebert_kernels::{
     generic, pack_f16, pack_f32, pack_i8, pack_i8_quantized, AttentionShape, Backend, Epilogue, Kernels,
-    Scratch,
+    LinearI8, Scratch,
 };
 use proptest::prelude::*;
 
@@ -159,6 +159,39 @@ fn linear_i8_matches_generic(k: Kernels) {
                     k.backend()
                 );
             }
+        }
+    }
+}
+
+/// Several layers of one input (quantized once) give bit for bit what each layer gives alone.
+fn linear_i8_shared_matches_linear_i8(k: Kernels) {
+    let mut rng = Rng(23);
+    let mut scratch = Scratch::default();
+    for &(m, kd, n) in SHAPES {
+        let a = rng.f32s(m * kd);
+        let ws: Vec<_> = [n, n + 5, 1].iter().map(|&n| (n, pack_i8(&rng.f32s(n * kd), n, kd))).collect();
+        let bias = rng.f32s(n + 5);
+        let eps: Vec<Epilogue> = ws
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| Epilogue { bias: Some(&bias[..*n]), gelu: i == 1, residual: None })
+            .collect();
+        let mut outs: Vec<Vec<f32>> = ws.iter().map(|(n, _)| vec![f32::NAN; m * n]).collect();
+        let mut layers: Vec<LinearI8> = ws
+            .iter()
+            .zip(&eps)
+            .zip(outs.iter_mut())
+            .map(|(((_, p), ep), out)| LinearI8 { w: p.view(), ep: *ep, out })
+            .collect();
+        k.linear_i8_shared(&a, m, &mut layers, &mut scratch);
+        for (((n, p), ep), got) in ws.iter().zip(&eps).zip(&outs) {
+            let mut want = vec![0.0; m * n];
+            k.linear_i8(&a, m, &p.view(), ep, &mut want, &mut Scratch::default());
+            assert!(
+                got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()),
+                "{} linear_i8_shared m={m} k={kd} n={n}",
+                k.backend()
+            );
         }
     }
 }
@@ -360,6 +393,7 @@ macro_rules! backend_suite {
             #[test] fn gemm_i32_exact_on_fixed_shapes() { run(super::gemm_i32_exact_on_fixed_shapes) }
             #[test] fn gemm_i32_exact_on_extremes() { run(super::gemm_i32_exact_on_extremes) }
             #[test] fn linear_i8_matches_generic() { run(super::linear_i8_matches_generic) }
+            #[test] fn linear_i8_shared_matches_linear_i8() { run(super::linear_i8_shared_matches_linear_i8) }
             #[test] fn quantization_ties_match_generic() { run(super::quantization_ties_match_generic) }
             #[test] fn panel_ranges_split_a_gemv() { run(super::panel_ranges_split_a_gemv) }
             #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }

@@ -5,10 +5,13 @@
 //! Tile: 8 rows × 48 columns (three 16-column panels), 24 zmm accumulators. Per group of 4
 //! inputs: 3 weight loads and 8 four-byte broadcasts feed 24 `vpdpbusd`. 8 rows divide the
 //! usual M (32, 128) so no remainder tile runs at low occupancy.
-//! Blocking: activations are quantized straight into 8-row slabs (`slab[group][row][4]`), so
-//! broadcasts come from one sequential stream; depth is cut into blocks of at most `KC` bytes
-//! per column so a panel group's block stays in L1/L2 while all slabs pass over it; partial i32
-//! sums wait in the output buffer between depth blocks.
+//! Blocking: activations are quantized into row-major u8 rows of `k4` bytes (one vector store
+//! per 16 inputs; an 8-row tile broadcasts from 8 row streams, which the prefetchers follow),
+//! depth is cut into blocks of at most `KC` bytes per column so a panel group's block stays in
+//! L1/L2 while all row tiles pass over it; partial i32 sums wait in the output buffer between
+//! depth blocks. (An earlier slab layout, `slab[group][row][4]`, gave one broadcast stream but
+//! needed four 4-byte scattered stores per 16 inputs: the quantization pass then cost ~6% of
+//! the encoder.)
 //! Activations are shifted to u8 (`q + 128`) since `vpdpbusd` wants one unsigned operand;
 //! `128 · col_sums[j]` is subtracted after the last block, so the i32 result equals `Σ q · w`
 //! exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
@@ -17,7 +20,7 @@
 use super::avx512::math::{col_mask, store_epilogue};
 use super::V4Vnni;
 use crate::arch::Sink;
-use crate::linear::{check_linear, grow, Epilogue, Scratch};
+use crate::linear::{check_linear, grow, Epilogue, LinearI8, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
@@ -27,20 +30,18 @@ const NP: usize = 3;
 /// Depth block, in inputs (bytes per column).
 const KC: usize = 1024;
 
-/// Writes i8 row `i` (`k` values) shifted to u8 into its slab; depth padding is 128 (it meets
-/// zero weights).
-fn shift_into_slab(q: &[i8], i: usize, k: usize, dst: &mut [u8]) {
-    let k4 = k4(k);
-    let slab = &mut dst[(i / MR) * MR * k4..];
-    let r = i % MR;
-    for kk in 0..k4 {
-        let v = q.get(kk).map_or(128, |&v| (v as i32 + 128) as u8);
-        slab[(kk / 4) * MR * 4 + r * 4 + kk % 4] = v;
+/// Writes i8 row `q` (`k` values) shifted to u8 into `dst` (`k4` bytes); depth padding is 128
+/// (it meets zero weights).
+fn shift_into_row(q: &[i8], dst: &mut [u8]) {
+    for (kk, d) in dst.iter_mut().enumerate() {
+        *d = q.get(kk).map_or(128, |&v| (v as i32 + 128) as u8);
     }
 }
 
-fn slab_len(m: usize, k: usize) -> usize {
-    m.div_ceil(MR) * MR * k4(k)
+/// Bytes of the u8 activations: `m` rows of `k4` (`k4` a multiple of 4, so every 4-byte
+/// broadcast is in bounds).
+fn rows_len(m: usize, k: usize) -> usize {
+    m * k4(k)
 }
 
 /// int8 linear layer (see `Kernels::linear_i8`).
@@ -53,27 +54,46 @@ pub(crate) fn linear_i8(
     out: &mut [f32],
     scratch: &mut Scratch,
 ) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
-    let slabs = grow(&mut scratch.u8s, slab_len(m, k));
-    let a_scales = grow(&mut scratch.f32s, m);
-    for (i, s) in a_scales.iter_mut().enumerate() {
-        // SAFETY: the token proves AVX-512F/BW; `slabs` holds slab_len(m, k) bytes, i < m.
-        *s = unsafe { quantize_row_into_slab(&a[i * k..(i + 1) * k], i, slabs) };
-    }
-    run(t, slabs, m, w, Sink::F32 { out, a_scales, ep });
+    linear_i8_shared(t, a, m, &mut [LinearI8 { w: *w, ep: *ep, out }], scratch);
 }
 
-/// `generic::quantize_row_i8` of row `i` fused with the u8 shift and the slab scatter; returns
-/// the row scale. Same integers as the generic twin: same `inv`, one multiply, conversion
-/// under the default round-to-nearest-even mode, clamp to [-127, 127].
+/// Several int8 linear layers of the same input (see `Kernels::linear_i8_shared`): the rows
+/// are quantized once.
+pub(crate) fn linear_i8_shared(
+    t: V4Vnni,
+    a: &[f32],
+    m: usize,
+    layers: &mut [LinearI8<'_, '_>],
+    scratch: &mut Scratch,
+) {
+    let Some(k) = layers.first().map(|l| l.w.k()) else { return };
+    for l in layers.iter() {
+        assert_eq!(l.w.k(), k, "linear_i8_shared: every weight must have the same k");
+        check_linear(a.len(), m, k, l.w.n(), l.out.len(), &l.ep);
+    }
+    let k4 = k4(k);
+    let rows = grow(&mut scratch.u8s, rows_len(m, k));
+    let a_scales = grow(&mut scratch.f32s, m);
+    for (i, s) in a_scales.iter_mut().enumerate() {
+        // SAFETY: the token proves AVX-512F/BW; the row slice holds k4(k) bytes.
+        *s = unsafe { quantize_row_u8(&a[i * k..(i + 1) * k], &mut rows[i * k4..(i + 1) * k4]) };
+    }
+    for l in layers.iter_mut() {
+        run(t, rows, m, &l.w, Sink::F32 { out: l.out, a_scales, ep: &l.ep });
+    }
+}
+
+/// `generic::quantize_row_i8` of `x` fused with the u8 shift, into `dst` (`k4(x.len())`
+/// bytes, depth padding 128); returns the row scale. Same integers as the generic twin: same
+/// `inv`, one multiply, conversion under the default round-to-nearest-even mode, clamp to
+/// [-127, 127].
 ///
 /// # Safety
-/// The CPU must support AVX-512F/BW; `slabs` must hold `slab_len(m, x.len())` bytes, `i < m`.
+/// The CPU must support AVX-512F/BW; `dst.len()` must be `k4(x.len())`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [u8]) -> f32 {
+unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> f32 {
     let (k, k4) = (x.len(), k4(x.len()));
-    let slab = slabs.as_mut_ptr().add((i / MR) * MR * k4 + (i % MR) * 4);
+    debug_assert_eq!(dst.len(), k4);
     let full = k / 16 * 16;
     let mut mx = _mm512_setzero_ps();
     for j0 in (0..full).step_by(16) {
@@ -85,33 +105,18 @@ unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [u8]) -> f32 {
     let max = _mm512_reduce_max_ps(mx);
     let inv = _mm512_set1_ps(if max == 0.0 { 0.0 } else { 127.0 / max });
     let (lo, hi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
-    // 16 inputs = 4 groups of 4 bytes, each group landing MR·4 bytes after the previous. The
-    // words are extracted explicitly: a plain copy loop gets auto-vectorized into a gather and
-    // scatter, which is slower on Zen 4 than four extracts.
     let quantize16 = |x16: __m512| {
         let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(x16, inv)), lo), hi);
-        let bytes = _mm512_cvtepi32_epi8(_mm512_add_epi32(q, shift));
-        [
-            _mm_cvtsi128_si32(bytes),
-            _mm_extract_epi32::<1>(bytes),
-            _mm_extract_epi32::<2>(bytes),
-            _mm_extract_epi32::<3>(bytes),
-        ]
+        _mm512_cvtepi32_epi8(_mm512_add_epi32(q, shift))
     };
+    let d = dst.as_mut_ptr();
     for j0 in (0..full).step_by(16) {
-        let words = quantize16(_mm512_loadu_ps(x.as_ptr().add(j0)));
-        let p = slab.add((j0 / 4) * MR * 4);
-        (p as *mut i32).write_unaligned(words[0]);
-        (p.add(MR * 4) as *mut i32).write_unaligned(words[1]);
-        (p.add(2 * MR * 4) as *mut i32).write_unaligned(words[2]);
-        (p.add(3 * MR * 4) as *mut i32).write_unaligned(words[3]);
+        _mm_storeu_si128(d.add(j0) as *mut __m128i, quantize16(_mm512_loadu_ps(x.as_ptr().add(j0))));
     }
     if full < k4 {
-        let words = quantize16(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full)));
-        let p = slab.add((full / 4) * MR * 4);
-        for (g, word) in words.iter().enumerate().take((k4 - full) / 4) {
-            (p.add(g * MR * 4) as *mut i32).write_unaligned(*word);
-        }
+        // Lanes past k load as 0 and quantize to the shift, 128: the depth padding.
+        let bytes = quantize16(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full)));
+        _mm_mask_storeu_epi8(d.add(full) as *mut i8, col_mask(full, k4), bytes);
     }
     if max == 0.0 {
         0.0
@@ -132,11 +137,12 @@ pub(crate) fn gemm_i8_i32(
     let (k, n) = (w.k(), w.n());
     assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
     assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
-    let slabs = grow(&mut scratch.u8s, slab_len(m, k));
+    let k4 = k4(k);
+    let rows = grow(&mut scratch.u8s, rows_len(m, k));
     for i in 0..m {
-        shift_into_slab(&q[i * k..(i + 1) * k], i, k, slabs);
+        shift_into_row(&q[i * k..(i + 1) * k], &mut rows[i * k4..(i + 1) * k4]);
     }
-    run(t, slabs, m, w, Sink::I32(out));
+    run(t, rows, m, w, Sink::I32(out));
 }
 
 /// Which part of the depth a tile call covers: bytes `kb..kb + kc` of `k4`.
@@ -147,9 +153,9 @@ struct Depth {
     k4: usize,
 }
 
-fn run(_t: V4Vnni, slabs: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
+fn run(_t: V4Vnni, rows: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
     let (n, k4) = (w.n(), k4(w.k()));
-    assert!(slabs.len() >= slab_len(m, w.k()));
+    assert!(rows.len() >= rows_len(m, w.k()));
     let np = panels(n);
     // Equal depth blocks, multiples of 4, at most KC.
     let kc = (k4.div_ceil(k4.div_ceil(KC).max(1))).next_multiple_of(4).max(4);
@@ -162,11 +168,11 @@ fn run(_t: V4Vnni, slabs: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, 
                     ($(($r:literal, $p:literal))*) => {
                         match ((m - i0).min(MR), pn) {
                             $(
-                                // SAFETY: the V4Vnni token proves the CPU features; `slabs`
-                                // holds ceil(m/8)·8·k4 bytes (asserted above), `PackedI8` holds
+                                // SAFETY: the V4Vnni token proves the CPU features; `rows`
+                                // holds m·k4 bytes (asserted above), `PackedI8` holds
                                 // np·16·k4 weight bytes and the sink is [m, n]: rows i0..i0+R,
                                 // panels p0..p0+P and depth kb..kb+kc are in bounds.
-                                ($r, $p) => unsafe { tile::<$r, $p>(slabs, i0, p0, d, w, &mut sink) },
+                                ($r, $p) => unsafe { tile::<$r, $p>(rows, i0, p0, d, w, &mut sink) },
                             )*
                             _ => unreachable!(),
                         }
@@ -183,11 +189,11 @@ fn run(_t: V4Vnni, slabs: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, 
 /// One R × (16·P) tile over depth block `d`: rows `i0..i0+R`, panels `p0..p0+P`.
 ///
 /// # Safety
-/// The CPU must support AVX-512F/BW/VL/VNNI; `slabs` must hold the slabs of `[m, k4]` with
+/// The CPU must support AVX-512F/BW/VL/VNNI; `rows` must hold the u8 rows `[m, k4]` with
 /// `i0 + R ≤ m`; panels `p0..p0+P` must exist in `w`; the sink must be `[m, n]`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 unsafe fn tile<const R: usize, const P: usize>(
-    slabs: &[u8],
+    rows: &[u8],
     i0: usize,
     p0: usize,
     d: Depth,
@@ -195,7 +201,7 @@ unsafe fn tile<const R: usize, const P: usize>(
     sink: &mut Sink<'_, '_>,
 ) {
     let n = w.n();
-    let a = slabs.as_ptr().add(i0 * d.k4 + d.kb * MR);
+    let a = rows.as_ptr().add(i0 * d.k4 + d.kb);
     let wp = w.data().as_ptr().add(p0 * PANEL * d.k4 + d.kb * PANEL);
     let mut acc = [[_mm512_setzero_si512(); P]; R];
     for g in 0..d.kc / 4 {
@@ -204,7 +210,7 @@ unsafe fn tile<const R: usize, const P: usize>(
             *v = _mm512_loadu_si512(wp.add(p * PANEL * d.k4 + g * 64) as *const _);
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_epi32((a.add(g * MR * 4 + r * 4) as *const i32).read_unaligned());
+            let av = _mm512_set1_epi32((a.add(r * d.k4 + g * 4) as *const i32).read_unaligned());
             for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
                 *acc_rp = _mm512_dpbusd_epi32(*acc_rp, av, *wvp);
             }

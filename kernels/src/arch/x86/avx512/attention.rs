@@ -4,8 +4,9 @@
 //! Target cores: Skylake-SP, Ice Lake, Zen 4.
 //! Per head, the keys are transposed once into 16-key panels (`kt[j / 16][t][j % 16]`, the
 //! packed f32 layout), then query rows go in blocks of [`RB`]: scores for the block (`RB × l`
-//! floats, in L1 for the usual lengths), row softmax in place, then `P · V` with V read straight
-//! from its strided rows (a head's 16 consecutive channels already form one zmm; no packing).
+//! floats, in L1 for the usual lengths), row softmax in place (the scale folded into its
+//! exponent), then `P · V` with V read straight from its strided rows (a head's 16 consecutive
+//! channels already form one zmm; no packing).
 //! Score tile: 6 rows × 64 keys (24 zmm accumulators; per channel 4 key loads and 6 broadcasts
 //! feed 24 FMAs), as the f32 GEMM. Context tile: 12 rows × 32 channels (d ≤ 32) or 6 × 64.
 //! The softmax's `1 / Σ` is applied to the context rows rather than to the probabilities.
@@ -13,7 +14,7 @@
 //! rows across threads gives bit-identical results.
 //! Tolerance: f32 relative error ≤ 1e-5 against the generic twin (vector exp, summation order).
 
-use super::math::{col_mask, exp};
+use super::math::col_mask;
 use crate::arch::x86::V4;
 use crate::attention::AttentionShape;
 use crate::linear::{grow, Scratch};
@@ -63,20 +64,18 @@ pub(crate) fn attention_f32(
         }
         for i0 in (0..m).step_by(RB) {
             let rows = (m - i0).min(RB);
-            scores(&q[i0 * ld + h * d..], rows, ld, kt, d, np, scale, s);
-            for (r, inv_r) in inv.iter_mut().enumerate().take(rows) {
-                // SAFETY: the V4 token proves AVX-512F; row r of `s` holds l16 ≥ l floats.
-                *inv_r = unsafe { softmax_row(&mut s[r * l16..(r + 1) * l16], l) };
-            }
+            scores(&q[i0 * ld + h * d..], rows, ld, kt, d, np, s);
+            // SAFETY: the V4 token proves AVX-512F; `s` holds rows · l16 floats, l ≤ l16, and
+            // `inv` has RB ≥ rows entries.
+            unsafe { softmax_block(s, rows, l16, l, scale, inv) };
             context(s, l16, rows, &inv[..rows], &v[h * d..], l, d, ld, &mut ctx[i0 * ld + h * d..]);
         }
     }
 }
 
-/// `s[r][j] = scale · q_r · k_j` for `rows` query rows (row `r` at `q[r · ld..]`, `d` values)
-/// and all `16 · np` (padded) keys of `kt`.
-#[allow(clippy::too_many_arguments)]
-fn scores(q: &[f32], rows: usize, ld: usize, kt: &[f32], d: usize, np: usize, scale: f32, s: &mut [f32]) {
+/// `s[r][j] = q_r · k_j` (unscaled: the softmax folds the scale into its exponent) for `rows`
+/// query rows (row `r` at `q[r · ld..]`, `d` values) and all `16 · np` (padded) keys of `kt`.
+fn scores(q: &[f32], rows: usize, ld: usize, kt: &[f32], d: usize, np: usize, s: &mut [f32]) {
     let l16 = np * PANEL;
     assert!(q.len() >= (rows - 1) * ld + d && kt.len() >= l16 * d && s.len() >= rows * l16);
     for r0 in (0..rows).step_by(MR) {
@@ -90,7 +89,7 @@ fn scores(q: &[f32], rows: usize, ld: usize, kt: &[f32], d: usize, np: usize, sc
                             // SAFETY: the V4 token proves AVX-512F; rows r0..r0+R of `q` hold d
                             // values each, panels p0..p0+P of `kt` exist and `s` has rows · l16
                             // floats (asserted above).
-                            ($r, $p) => unsafe { score_tile::<$r, $p>(qp, ld, kp, d, scale, sp, l16) },
+                            ($r, $p) => unsafe { score_tile::<$r, $p>(qp, ld, kp, d, sp, l16) },
                         )*
                         _ => unreachable!(),
                     }
@@ -115,7 +114,6 @@ unsafe fn score_tile<const R: usize, const P: usize>(
     ld: usize,
     kt: *const f32,
     d: usize,
-    scale: f32,
     s: *mut f32,
     l16: usize,
 ) {
@@ -132,40 +130,77 @@ unsafe fn score_tile<const R: usize, const P: usize>(
             }
         }
     }
-    let vs = _mm512_set1_ps(scale);
     for (r, acc_r) in acc.iter().enumerate() {
         for (p, acc_rp) in acc_r.iter().enumerate() {
-            _mm512_storeu_ps(s.add(r * l16 + p * PANEL), _mm512_mul_ps(*acc_rp, vs));
+            _mm512_storeu_ps(s.add(r * l16 + p * PANEL), *acc_rp);
         }
     }
 }
 
-/// Replaces the first `l` scores of `row` by `exp(x - max)`; returns `1 / Σ` (0 when the row
-/// has no finite maximum, which then contributes zeros, as `generic::softmax_f32`).
+/// Replaces the first `l` raw scores `x` of each of `rows` rows (`l16` apart) by
+/// `exp(scale · x - max_j scale · x_j)` and sets `inv[r]` to `1 / Σ` (0 when the row has no
+/// finite maximum, which then contributes zeros, as `generic::softmax_f32`).
+/// In two phases over the block, all maxima first, then all exponentials: row by row, each
+/// exponential pass waited for its row's horizontal max reduction, a latency chain that made
+/// the softmax cost as much as half a score GEMM. The scale and `log2 e` fold into one FMA per
+/// score, and the exponent is a power of two of a non-positive argument
+/// ([`exp2_nonpositive`]).
 ///
 /// # Safety
-/// AVX-512F; `row.len() ≥ l`.
+/// AVX-512F; `s.len() ≥ rows · l16`, `l ≤ l16`, `inv.len() ≥ rows`, `rows ≤ RB`.
 #[target_feature(enable = "avx512f")]
-unsafe fn softmax_row(row: &mut [f32], l: usize) -> f32 {
-    debug_assert!(row.len() >= l);
-    let p = row.as_mut_ptr();
-    let mut vmax = _mm512_set1_ps(f32::NEG_INFINITY);
-    for j0 in (0..l).step_by(PANEL) {
-        vmax = _mm512_mask_max_ps(vmax, col_mask(j0, l), vmax, _mm512_loadu_ps(p.add(j0)));
+unsafe fn softmax_block(s: &mut [f32], rows: usize, l16: usize, l: usize, scale: f32, inv: &mut [f32]) {
+    debug_assert!(s.len() >= rows * l16 && l <= l16 && inv.len() >= rows && rows <= RB);
+    let mut top = [0.0f32; RB];
+    for (r, top) in top.iter_mut().enumerate().take(rows) {
+        let p = s.as_ptr().add(r * l16);
+        let (mut vmax, mut vmin) = (_mm512_set1_ps(f32::NEG_INFINITY), _mm512_set1_ps(f32::INFINITY));
+        for j0 in (0..l).step_by(PANEL) {
+            let (mask, x) = (col_mask(j0, l), _mm512_loadu_ps(p.add(j0)));
+            vmax = _mm512_mask_max_ps(vmax, mask, vmax, x);
+            vmin = _mm512_mask_min_ps(vmin, mask, vmin, x);
+        }
+        // The largest scaled score: a negative scale flips the order.
+        *top = if scale >= 0.0 { _mm512_reduce_max_ps(vmax) } else { _mm512_reduce_min_ps(vmin) };
     }
-    let max = _mm512_reduce_max_ps(vmax);
-    if !max.is_finite() {
-        row[..l].fill(0.0);
-        return 0.0;
+    let c = scale * std::f32::consts::LOG2_E;
+    let vc = _mm512_set1_ps(c);
+    for (r, inv) in inv.iter_mut().enumerate().take(rows) {
+        if !(scale * top[r]).is_finite() {
+            s[r * l16..r * l16 + l].fill(0.0);
+            *inv = 0.0;
+            continue;
+        }
+        let p = s.as_mut_ptr().add(r * l16);
+        let (vm, mut vsum) = (_mm512_set1_ps(c * top[r]), _mm512_setzero_ps());
+        for j0 in (0..l).step_by(PANEL) {
+            let mask = col_mask(j0, l);
+            let e = exp2_nonpositive(_mm512_fmsub_ps(_mm512_loadu_ps(p.add(j0)), vc, vm));
+            _mm512_storeu_ps(p.add(j0), e);
+            vsum = _mm512_mask_add_ps(vsum, mask, vsum, e);
+        }
+        *inv = 1.0 / _mm512_reduce_add_ps(vsum);
     }
-    let (vm, mut vsum) = (_mm512_set1_ps(max), _mm512_setzero_ps());
-    for j0 in (0..l).step_by(PANEL) {
-        let mask = col_mask(j0, l);
-        let e = exp(_mm512_sub_ps(_mm512_loadu_ps(p.add(j0)), vm));
-        _mm512_storeu_ps(p.add(j0), e);
-        vsum = _mm512_mask_add_ps(vsum, mask, vsum, e);
+}
+
+/// `2^t` for `t ≤ 0` (tiny positive `t` from rounding are fine): `2^n · 2^f` with `n` the
+/// nearest integer and `f ∈ [-½, ½]`, `2^f` from Cephes' `exp2f` polynomial (relative error
+/// ~2e-7); `vscalefps` gives 0 once `n` is below the subnormals, including `t = -inf`.
+///
+/// # Safety
+/// AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn exp2_nonpositive(t: __m512) -> __m512 {
+    const P: [f32; 6] =
+        [1.535_336_2e-4, 1.339_887_4e-3, 9.618_437e-3, 5.550_332_5e-2, 2.402_264_8e-1, 6.931_472e-1];
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(t);
+    let f = _mm512_sub_ps(t, n);
+    let mut y = _mm512_set1_ps(P[0]);
+    for c in &P[1..] {
+        y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(*c));
     }
-    1.0 / _mm512_reduce_add_ps(vsum)
+    _mm512_scalef_ps(_mm512_fmadd_ps(y, f, _mm512_set1_ps(1.0)), n)
 }
 
 /// `ctx[r][t] = inv[r] · Σ_j e[r][j] · v[j][t]` for `rows` rows, `t < d`.
