@@ -112,11 +112,24 @@ fn check_model(mut c: Case) -> (f32, String) {
                 (plus - minus) / (2.0 * step)
             };
             // Richardson extrapolation cancels the O(step²) error of the central difference,
-            // which is large for LayerNorm over very few dimensions (hidden size 2 or 3).
-            let (coarse, fine) = (central(STEP), central(STEP / 2.0));
+            // which is large for LayerNorm over very few dimensions (hidden size 2 or 3). When a
+            // sharp bend of the loss lies within the step (seen: a 1e-2 step 2x off, a 3e-4 step
+            // within 1e-3 of the analytic value), smaller steps decide; a wrong gradient disagrees
+            // at every step.
+            let mut best = (f32::INFINITY, 0.0f32);
+            for step in [STEP, STEP / 10.0, STEP / 30.0] {
+                let (coarse, fine) = (central(step), central(step / 2.0));
+                let numeric = (4.0 * fine - coarse) / 3.0;
+                let ratio = (numeric - a).abs() / (ABS + REL * numeric.abs().max(a.abs()));
+                if ratio < best.0 {
+                    best = (ratio, numeric);
+                }
+                if ratio <= 1.0 {
+                    break;
+                }
+            }
             tensors_mut(&mut c.model.weights)[ti].1[i] = original;
-            let numeric = (4.0 * fine - coarse) / 3.0;
-            let ratio = (numeric - a).abs() / (ABS + REL * numeric.abs().max(a.abs()));
+            let (ratio, numeric) = best;
             if ratio > worst.0 {
                 worst = (ratio, format!("tensor {ti} index {i}: numeric {numeric}, analytic {a}"));
             }
