@@ -12,8 +12,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const F32_TOL: f64 = 1e-4;
-/// Largest pipeline-score difference accepted from the int8 blob (scores are probabilities).
+/// Largest pipeline-score differences accepted from the f16 and int8 blobs (scores are
+/// probabilities).
+const F16_TOL: f64 = 5e-3;
 const INT8_TOL: f64 = 0.05;
+
+/// The score tolerance of a path.
+fn tolerance(what: &str) -> f64 {
+    match what {
+        "int8" => INT8_TOL,
+        "f16" => F16_TOL,
+        _ => F32_TOL,
+    }
+}
 
 fn edgebert(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edgebert")).args(args).output().expect("the binary runs")
@@ -35,7 +46,7 @@ fn fails_with(args: &[&str], message: &str) {
 struct Case {
     name: &'static str,
     golden: Value,
-    /// (what, MODEL argument): the HF directory, an f32 blob, an int8 blob.
+    /// (what, MODEL argument): the HF directory, an f32, an f16 and an int8 blob.
     paths: Vec<(&'static str, PathBuf)>,
 }
 
@@ -44,7 +55,7 @@ fn case(name: &'static str, dir: &Path) -> Option<Case> {
     let fam: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let hf = asset(&format!("models/{name}"))?;
     let mut paths = vec![("reference", hf.clone())];
-    for (what, p) in [("f32", Precision::F32), ("int8", Precision::Int8)] {
+    for (what, p) in [("f32", Precision::F32), ("f16", Precision::F16), ("int8", Precision::Int8)] {
         let out = dir.join(format!("{name}-{what}.ebq"));
         convert_dir(&hf, &out, Recipe { weights: p, embeddings: p }, true, &mut |_| {}).unwrap();
         paths.push((what, out));
@@ -67,7 +78,8 @@ fn text<'a>(item: &'a Value, key: &str) -> &'a str {
 }
 
 /// Tracks the largest score difference of one path and checks it against its tolerance; counts
-/// the int8 decisions that differ from transformers' where its own margin was too thin to hold.
+/// the quantized blobs' decisions that differ from transformers' where its own margin was too
+/// thin to hold.
 struct Scores {
     what: &'static str,
     worst: f64,
@@ -79,10 +91,10 @@ impl Scores {
         Scores { what, worst: 0.0, close: 0 }
     }
 
-    /// Whether a decision may differ: only int8, only where transformers' margin between its
-    /// choice and the runner-up (as a probability) is within twice the int8 tolerance.
+    /// Whether a decision may differ: only for a quantized blob, only where transformers' margin
+    /// between its choice and the runner-up (as a probability) is within twice its tolerance.
     fn may_differ(&mut self, margin: f64) -> bool {
-        let allowed = self.what == "int8" && margin <= 2.0 * INT8_TOL;
+        let allowed = self.what != "reference" && self.what != "f32" && margin <= 2.0 * tolerance(self.what);
         self.close += allowed as usize;
         allowed
     }
@@ -90,7 +102,7 @@ impl Scores {
     fn compare(&mut self, context: &str, got: &Value, want: &Value) {
         let d = (got.as_f64().unwrap() - want.as_f64().unwrap()).abs();
         self.worst = self.worst.max(d);
-        let tol = if self.what == "int8" { INT8_TOL } else { F32_TOL };
+        let tol = tolerance(self.what);
         assert!(d <= tol, "{} {context}: score {got} vs transformers {want}", self.what);
     }
 
