@@ -26,14 +26,10 @@ pub fn open(model: &Path) -> Result<Runner> {
 
 impl Runner {
     pub fn classify(&self, texts: &[&str]) -> Result<Vec<Classification>> {
+        self.require_head(&[Head::SequenceClassification], "classify")?;
         match self {
             Runner::Reference(p) => p.classify(texts),
             Runner::Engine(m) => {
-                if !m.has_classifier() {
-                    bail!(
-                        "this model has no classification head (pooler + classifier); use `edgebert embed`"
-                    );
-                }
                 let mut session = m.session();
                 Ok(texts.chunks(BATCH).map(|c| session.classify(c)).collect::<Result<Vec<_>, _>>()?.concat())
             }
@@ -69,8 +65,15 @@ impl Runner {
         let c = self.config();
         if !heads.contains(&c.head) {
             let want: Vec<&str> = heads.iter().map(|h| h.name()).collect();
+            let fits = match c.head {
+                Head::None => "embed",
+                Head::SequenceClassification => "classify",
+                Head::TokenClassification => "tag",
+                Head::QuestionAnswering => "answer",
+                Head::MaskedLm => "fill",
+            };
             bail!(
-                "`edgebert {command}` needs a {} model; this one is {} ({})",
+                "`edgebert {command}` needs a {} model; this one is {} ({}): use `edgebert {fits}`",
                 want.join(" or "),
                 c.architecture,
                 c.head.name()

@@ -112,7 +112,12 @@ fn bad_invocations_are_clear_errors() {
     let Some(model) = asset("models/all-minilm-l6-v2") else { return };
     let o = edgebert(&["classify", path_str(&model), "x"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("no classification head"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("needs a sequence_classification model")
+            && stderr(&o).contains("use `edgebert embed`"),
+        "{}",
+        stderr(&o)
+    );
     let o = edgebert(&["embed", path_str(&model)]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no input"), "{}", stderr(&o));
