@@ -7,9 +7,11 @@ use edgebert_models::{Head, Sequence};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Answer a question from a context with an extractive question-answering model: the best span of
-/// the context, its score and character offsets. Contexts longer than the model takes are read in
-/// overlapping windows (--stride tokens shared), as transformers' question-answering pipeline.
+/// Answer a question from a context with an extractive question-answering model.
+///
+/// Prints the best span of the context, its score and character offsets. Contexts longer than the
+/// model takes are read in overlapping windows (--stride tokens shared), as transformers'
+/// question-answering pipeline.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
     edgebert answer ../shared/assets/models/tiny-bert-qa --question \"Who wrote it?\" --context \"The book was written by Jane Austen.\"\n  \

@@ -7,8 +7,10 @@ use edgebert_models::{Head, Sequence};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Fill the mask token ([MASK], or <mask> for RoBERTa) with a masked-language model: the likeliest
-/// tokens and their probabilities at each mask, as transformers' fill-mask pipeline.
+/// Fill the mask token ([MASK], or <mask> for RoBERTa) with a masked-language model.
+///
+/// Prints the likeliest tokens and their probabilities at each mask, as transformers' fill-mask
+/// pipeline.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
     edgebert fill ../shared/assets/models/tiny-bert-mlm \"The man went to the [MASK] to buy some milk.\"\n  \

@@ -5,8 +5,10 @@ use clap::Args;
 use edgebert_convert::init::init_checkpoint;
 use std::path::PathBuf;
 
-/// Write a randomly initialised Hugging Face checkpoint of any supported config (BERT, DistilBERT,
-/// RoBERTa, ALBERT; any head), to measure size and latency of shapes you have no weights for.
+/// Write a randomly initialised checkpoint of any supported config.json (to size and time shapes).
+///
+/// Any family (BERT, DistilBERT, RoBERTa, ALBERT) and head: measure size and latency of shapes you
+/// have no weights for.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
     edgebert init ../shared/assets/models/tiny-bert-base-shape-config/config.json -o bert-base \\\n    \

@@ -7,9 +7,10 @@ use edgebert_models::{Head, Sequence};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Tag entities (people, places ...) with a token-classification model: B-/I- labels merged into
-/// entities with scores and character offsets, as transformers' pipeline with
-/// aggregation_strategy="simple".
+/// Tag entities (people, places ...) with a token-classification model.
+///
+/// B-/I- labels are merged into entities with scores and character offsets, as transformers'
+/// pipeline with aggregation_strategy="simple".
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  edgebert tag ../shared/assets/models/tiny-bert-token-cls \"John Smith lives in New York.\"\n  \
