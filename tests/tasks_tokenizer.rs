@@ -9,16 +9,6 @@ use edgebert_engine::tokenizer::{char_span, Encoded, PairTruncation, TextTokeniz
 use serde_json::Value;
 use std::path::Path;
 
-const MODELS: [&str; 7] = [
-    "tiny-bert-token-cls",
-    "tiny-bert-qa",
-    "tiny-bert-mlm",
-    "tiny-bert-pair-cls",
-    "tiny-distilbert",
-    "tiny-roberta",
-    "tiny-albert",
-];
-
 fn families() -> Option<Value> {
     let path = common::asset("golden/families.json")?;
     Some(serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap())
@@ -67,7 +57,7 @@ fn assert_matches(what: &str, got: &Encoded, ids: &Value, types: Option<&Value>,
 fn every_golden_item_tokenizes_as_transformers() {
     let Some(fam) = families() else { return };
     let mut checked = 0;
-    for name in MODELS {
+    for name in common::TINY_MODELS {
         let Some(dir) = common::asset(&format!("models/{name}")) else { return };
         let model = &fam["models"][name];
         let max_len = model["max_length"].as_u64().unwrap() as usize;

@@ -4,9 +4,7 @@
 use crate::blob::TensorData;
 use crate::session::{linear, Session};
 use crate::EngineError;
-use edgebert_models::{
-    gelu_tanh, pool_rows, Activation, Classification, ModelError, PoolerActivation, Sequence,
-};
+use edgebert_models::{gelu_tanh, pool_rows, Activation, Classification, ModelError, Sequence};
 
 impl Session<'_> {
     /// Classification of each sequence: `classifier(act(dense(h_first)))` (tanh, or ReLU for
@@ -18,22 +16,15 @@ impl Session<'_> {
             return Err(EngineError::NoClassifier);
         };
         let h = model.info().config.hidden_size;
-        let hidden = self.encode(batch)?;
-        let mut cls = Vec::with_capacity(batch.len() * h);
-        let mut b_start = 0;
-        for s in batch {
-            cls.extend_from_slice(&hidden[b_start * h..(b_start + 1) * h]);
-            b_start += s.ids.len();
-        }
-        let mut scratch = Vec::new();
+        self.encode(batch)?;
+        let starts: Vec<usize> = (0..batch.len()).map(|b| self.sequence_rows(b).start).collect();
+        let (hidden, scratch) = self.hidden_and_scratch();
+        let cls: Vec<f32> = starts.iter().flat_map(|&r| &hidden[r * h..(r + 1) * h]).copied().collect();
         let mut pooled = vec![0.0f32; batch.len() * h];
-        linear(model, pooler, &cls, batch.len(), false, None, &mut pooled, &mut scratch)?;
-        match model.info().config.pooler_activation() {
-            PoolerActivation::Tanh => pooled.iter_mut().for_each(|v| *v = v.tanh()),
-            PoolerActivation::Relu => pooled.iter_mut().for_each(|v| *v = v.max(0.0)),
-        }
+        linear(model, pooler, &cls, batch.len(), false, None, &mut pooled, scratch)?;
+        model.info().config.pooler_activation().apply(&mut pooled);
         let mut logits = vec![0.0f32; batch.len() * classifier.n];
-        linear(model, classifier, &pooled, batch.len(), false, None, &mut logits, &mut scratch)?;
+        linear(model, classifier, &pooled, batch.len(), false, None, &mut logits, scratch)?;
         let labels = &model.info().config.id2label;
         Ok(logits
             .chunks_exact(classifier.n)
@@ -50,19 +41,10 @@ impl Session<'_> {
         };
         let h = model.info().config.hidden_size;
         self.encode(batch)?;
-        let tokens = self.sequence_rows(batch.len().saturating_sub(1)).end;
+        let (hidden, scratch) = self.hidden_and_scratch();
+        let tokens = hidden.len() / h;
         let mut logits = vec![0.0f32; tokens * classifier.n];
-        let mut scratch = Vec::new();
-        linear(
-            model,
-            classifier,
-            &self.last_hidden()[..tokens * h],
-            tokens,
-            false,
-            None,
-            &mut logits,
-            &mut scratch,
-        )?;
+        linear(model, classifier, hidden, tokens, false, None, &mut logits, scratch)?;
         Ok((0..batch.len())
             .map(|b| {
                 let rows = self.sequence_rows(b);
@@ -100,18 +82,20 @@ impl Session<'_> {
             }
         }
         self.encode(batch)?;
-        let mut rows = Vec::new();
-        for (b, ps) in positions.iter().enumerate() {
-            let start = self.sequence_rows(b).start;
-            for &p in ps {
-                rows.extend_from_slice(&self.last_hidden()[(start + p) * h..(start + p + 1) * h]);
-            }
-        }
+        let starts: Vec<usize> = (0..batch.len()).map(|b| self.sequence_rows(b).start).collect();
+        let (hidden, scratch) = self.hidden_and_scratch();
+        let rows: Vec<f32> = positions
+            .iter()
+            .zip(&starts)
+            .flat_map(|(ps, &start)| {
+                ps.iter().flat_map(move |&p| &hidden[(start + p) * h..(start + p + 1) * h])
+            })
+            .copied()
+            .collect();
         let m = rows.len() / h;
         let mut x = vec![0.0f32; m * e];
-        let mut scratch = Vec::new();
         let erf = c.hidden_act == Activation::GeluErf;
-        linear(model, mlm.transform, &rows, m, erf, None, &mut x, &mut scratch)?;
+        linear(model, mlm.transform, &rows, m, erf, None, &mut x, scratch)?;
         if !erf {
             x.iter_mut().for_each(|v| *v = gelu_tanh(*v));
         }

@@ -81,6 +81,13 @@ impl<'m> Session<'m> {
         &self.bufs.hidden[..tokens * self.model.info().config.hidden_size]
     }
 
+    /// The last hidden state with the session's kernel scratch, for the heads' linear layers (so
+    /// they reuse the scratch instead of allocating one per call).
+    pub(crate) fn hidden_and_scratch(&mut self) -> (&[f32], &mut Vec<Scratch>) {
+        let tokens = self.bufs.starts.last().copied().unwrap_or(0);
+        (&self.bufs.hidden[..tokens * self.model.info().config.hidden_size], &mut self.scratch)
+    }
+
     /// Row ranges of each sequence of the last batch in the stacked matrices.
     pub fn sequence_rows(&self, b: usize) -> std::ops::Range<usize> {
         self.bufs.starts[b]..self.bufs.starts[b + 1]

@@ -301,6 +301,16 @@ pub enum PoolerActivation {
     Relu,
 }
 
+impl PoolerActivation {
+    /// Applies the activation in place.
+    pub fn apply(self, x: &mut [f32]) {
+        match self {
+            PoolerActivation::Tanh => x.iter_mut().for_each(|v| *v = v.tanh()),
+            PoolerActivation::Relu => x.iter_mut().for_each(|v| *v = v.max(0.0)),
+        }
+    }
+}
+
 #[cfg(feature = "json")]
 mod json {
     use super::{

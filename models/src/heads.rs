@@ -3,7 +3,7 @@
 
 use crate::encoder::{activate, apply, BertModel, EncoderOutput};
 use crate::pooling::{EmbeddingPooling, PoolingMode};
-use crate::{Head, ModelError, PoolerActivation};
+use crate::{Head, ModelError};
 use edgebert_kernels::generic::{layer_norm_f32, linear_f32};
 
 impl BertModel {
@@ -23,10 +23,7 @@ impl BertModel {
             cls.extend_from_slice(out.token(b, 0));
         }
         let mut pooled = apply(pooler, &cls, batch);
-        match self.config.pooler_activation() {
-            PoolerActivation::Tanh => pooled.iter_mut().for_each(|v| *v = v.tanh()),
-            PoolerActivation::Relu => pooled.iter_mut().for_each(|v| *v = v.max(0.0)),
-        }
+        self.config.pooler_activation().apply(&mut pooled);
         let logits = apply(classifier, &pooled, batch);
         Ok(logits.chunks_exact(classifier.out_dim).map(<[f32]>::to_vec).collect())
     }
