@@ -5,7 +5,7 @@
 use crate::attention::AttentionShape;
 use crate::backend::{Backend, Unsupported};
 use crate::generic;
-use crate::linear::{Epilogue, LinearI8, Scratch};
+use crate::linear::{Epilogue, LinearI8, RowQuant, Scratch};
 use crate::packed::{pack_f32_with, PackedF16, PackedF32, PackedI8};
 
 #[cfg(target_arch = "x86_64")]
@@ -202,10 +202,10 @@ impl Kernels {
         }
     }
 
-    /// Quantizes each row of `a` (`[m, k]`) to i8 with its scale (see
-    /// [`generic::quantize_rows_i8`]); the int8 linear layers do this internally.
-    pub fn quantize_rows_i8(&self, a: &[f32], m: usize, k: usize, q: &mut [i8], scales: &mut [f32]) {
-        generic::quantize_rows_i8(a, m, k, q, scales)
+    /// Quantizes each row of `a` (`[m, k]`) to i8 with its [`RowQuant`] (see
+    /// [`generic::quantize_row_i8`]); the int8 linear layers do this internally.
+    pub fn quantize_rows_i8(&self, a: &[f32], m: usize, k: usize, q: &mut [i8], rows: &mut [RowQuant]) {
+        generic::quantize_rows_i8(a, m, k, q, rows)
     }
 
     /// Fused multi-head attention of `s.m` query rows against `s.l` keys (see

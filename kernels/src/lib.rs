@@ -44,7 +44,7 @@ pub mod peak;
 pub use attention::AttentionShape;
 pub use backend::{describe, Backend, Unsupported};
 pub use dispatch::Kernels;
-pub use linear::{Epilogue, LinearI8, Scratch};
+pub use linear::{Epilogue, LinearI8, RowQuant, Scratch};
 pub use packed::{
     pack_f16, pack_f32, pack_i8, pack_i8_quantized, PackedF16, PackedF32, PackedI8, PackedI8Buf,
 };

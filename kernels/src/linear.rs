@@ -2,9 +2,10 @@
 //!
 //! A linear layer is `out[i][j] = epilogue(Σ_kk a[i][kk] · W[j][kk])` with `a` `[m, k]` f32
 //! row-major, `W` a packed weight (see [`crate::packed`]) and `out` `[m, n]` f32 row-major.
-//! For int8 weights each row of `a` is quantized on the fly (see
-//! [`crate::generic::quantize_rows_i8`]), the dot product is exact in i32, and the result is
-//! dequantized as `acc · w_scale[j] · a_scale[i]` (in that order).
+//! For int8 weights each row of `a` is quantized on the fly to `x ≈ offset + scale · q` (see
+//! [`crate::generic::quantize_row_i8`]), the dot product is exact in i32, and the result is
+//! dequantized by [`RowQuant::dequantize`]: `acc · w_scale[j] · scale + offset · (w_scale[j] ·
+//! col_sum[j])`, the second term being the row offset times the sum of weight row `j`.
 
 use crate::packed::PackedI8;
 
@@ -40,6 +41,25 @@ impl<'a> Epilogue<'a> {
     }
 }
 
+/// How one activation row was quantized: `x[kk] ≈ offset + scale · q[kk]`, `q` in [-127, 127].
+/// The 255 levels span the row's range extended to include 0 (`offset` is its midpoint), so a
+/// row of GELU outputs (mostly ≥ -0.17) gets twice the resolution a symmetric `max |x|` range
+/// would give it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RowQuant {
+    pub scale: f32,
+    pub offset: f32,
+}
+
+impl RowQuant {
+    /// The f32 result of an exact i32 dot product `acc` with weight column `j` (scale `w_scale`,
+    /// integer sum `col_sum`). Every backend evaluates exactly this expression, in this order.
+    #[inline(always)]
+    pub fn dequantize(self, acc: i32, w_scale: f32, col_sum: i32) -> f32 {
+        acc as f32 * w_scale * self.scale + self.offset * (w_scale * col_sum as f32)
+    }
+}
+
 /// One of several int8 linear layers reading the same input (see `Kernels::linear_i8_shared`):
 /// `out` (`[m, w.n()]`) `= ep(dequant(quant(a) · Wᵀ))`.
 #[derive(Debug)]
@@ -49,12 +69,14 @@ pub struct LinearI8<'w, 'o> {
     pub out: &'o mut [f32],
 }
 
-/// Buffers a linear layer needs besides its output (quantized activations, row scales). They
-/// grow to the largest shape seen and are then reused: no allocation per call after warm-up.
-/// One per thread.
+/// Buffers a linear layer needs besides its output (quantized activations and their rows'
+/// [`RowQuant`]s). They grow to the largest shape seen and are then reused: no allocation per
+/// call after warm-up. One per thread.
 #[derive(Debug, Default)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub struct Scratch {
+    /// The quantization of each activation row (int8 linear layers).
+    pub(crate) rows: Vec<RowQuant>,
     pub(crate) u8s: Vec<u8>,
     pub(crate) i8s: Vec<i8>,
     pub(crate) i16s: Vec<i16>,

@@ -214,6 +214,31 @@ fn quantization_ties_match_generic(k: Kernels) {
     assert_eq!(want[0], -18.0, "ties go to even: -17.5 -> -18");
 }
 
+/// Rows whose range is far from symmetric (GELU outputs) are quantized around their midpoint:
+/// every backend produces the generic twin's integers and dequantization bit for bit, and with
+/// an identity weight each output is within half a step (plus the weight's rounding) of its
+/// input, with k not a multiple of 4 so the depth padding must stay 0.
+fn skewed_rows_match_generic(k: Kernels) {
+    let n = 37;
+    let row: Vec<f32> =
+        (0..n).map(|j| -0.17 + 0.25 * j as f32 + if j % 3 == 0 { 0.125 } else { 0.0 }).collect();
+    let a: Vec<f32> =
+        row.iter().chain(row.iter().map(|v| 3.0 - v).collect::<Vec<_>>().iter()).copied().collect();
+    let eye: Vec<f32> = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 }).collect();
+    let p = pack_i8(&eye, n, n);
+    let (mut want, mut got) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+    generic::linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut want, &mut Scratch::default());
+    k.linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut got, &mut Scratch::default());
+    assert_eq!(got, want, "{} quantizes skewed rows differently", k.backend());
+    for (i, x) in a.chunks(n).enumerate() {
+        let (lo, hi) = x.iter().fold((0.0f32, 0.0f32), |(l, h), &v| (l.min(v), h.max(v)));
+        let step = (hi - lo) / 254.0;
+        for (g, v) in got[i * n..(i + 1) * n].iter().zip(x) {
+            assert!((g - v).abs() <= 0.5 * step + 1e-5, "{} row {i}: {g} for {v} (step {step})", k.backend());
+        }
+    }
+}
+
 /// Splitting a GEMV by panel ranges (what threads do at m = 1) gives the full layer's columns.
 fn panel_ranges_split_a_gemv(k: Kernels) {
     let (kd, n) = (100, 70);
@@ -395,6 +420,7 @@ macro_rules! backend_suite {
             #[test] fn linear_i8_matches_generic() { run(super::linear_i8_matches_generic) }
             #[test] fn linear_i8_shared_matches_linear_i8() { run(super::linear_i8_shared_matches_linear_i8) }
             #[test] fn quantization_ties_match_generic() { run(super::quantization_ties_match_generic) }
+            #[test] fn skewed_rows_match_generic() { run(super::skewed_rows_match_generic) }
             #[test] fn panel_ranges_split_a_gemv() { run(super::panel_ranges_split_a_gemv) }
             #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }
             #[test] fn softmax_matches_generic() { run(super::softmax_matches_generic) }

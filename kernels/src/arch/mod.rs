@@ -8,9 +8,9 @@ pub(crate) mod aarch64;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
-use crate::linear::Epilogue;
 #[cfg(target_arch = "x86_64")]
 use crate::linear::{grow, Scratch};
+use crate::linear::{Epilogue, RowQuant};
 
 #[cfg(target_arch = "x86_64")]
 /// Repacks `[m, k]` row-major activations into slabs of `mr` rows, `slab[kk][r]` (rows past
@@ -45,8 +45,9 @@ pub(crate) fn pack_row_slabs<'s>(
 pub(crate) enum Sink<'s, 'e> {
     /// Exact i32 dot products into `[m, n]` (tests and tools).
     I32(&'s mut [i32]),
-    /// Dequantized (`acc · w_scale[j] · a_scales[i]`) and finished by the epilogue into `[m, n]`.
-    F32 { out: &'s mut [f32], a_scales: &'s [f32], ep: &'s Epilogue<'e> },
+    /// Dequantized (`rows[i].dequantize(acc, w_scale[j], col_sum[j])`) and finished by the
+    /// epilogue into `[m, n]`.
+    F32 { out: &'s mut [f32], rows: &'s [RowQuant], ep: &'s Epilogue<'e> },
 }
 
 /// Runs a peak probe; `false` when this CPU cannot.

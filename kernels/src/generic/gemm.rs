@@ -2,37 +2,47 @@
 //! (bit for bit in i32, within the tolerance table in f32).
 
 use super::math::gelu_erf_f32;
-use crate::linear::{check_linear, grow, Epilogue, Scratch};
+use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
 use crate::packed::{k4, PackedF16, PackedF32, PackedFloat, PackedI8, PANEL};
 
-/// Quantizes one activation row symmetrically to [-127, 127] and returns its scale
-/// (`max |x| / 127`; 0 for an all-zero row). Every backend uses exactly this rounding
-/// (`round_ties_even(x · (127 / max))`), so all of them feed the GEMM the same integers.
-pub fn quantize_row_i8(x: &[f32], q: &mut [i8]) -> f32 {
+/// Quantizes one activation row to `x ≈ offset + scale · q` with `q` in [-127, 127] (see
+/// [`RowQuant`]): the range `[min(x, 0), max(x, 0)]` is cut into 254 equal steps around its
+/// midpoint `offset`. Every backend uses exactly this arithmetic (`half = 0.5 · (hi - lo)`,
+/// `inv = 127 / half`, `q = round_ties_even((x - offset) · inv)`, clamped), so all of them feed
+/// the GEMM the same integers. An all-zero row gives scale 0, offset 0.
+pub fn quantize_row_i8(x: &[f32], q: &mut [i8]) -> RowQuant {
     assert_eq!(x.len(), q.len(), "quantize_row_i8: length mismatch");
-    let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    if max == 0.0 {
+    let (lo, hi) = x.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (offset, half) = row_range(lo, hi);
+    if half == 0.0 {
         q.fill(0);
-        return 0.0;
+        return RowQuant { scale: 0.0, offset };
     }
-    let inv = 127.0 / max;
+    let inv = 127.0 / half;
     for (d, v) in q.iter_mut().zip(x) {
-        *d = (v * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+        *d = ((v - offset) * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
     }
-    max / 127.0
+    RowQuant { scale: half / 127.0, offset }
 }
 
-/// [`quantize_row_i8`] on each row of `a` (`[m, k]`): `q` is `[m, k]`, `scales` is `[m]`.
-pub fn quantize_rows_i8(a: &[f32], m: usize, k: usize, q: &mut [i8], scales: &mut [f32]) {
+/// `(offset, half)` of a row whose range (0 included) is `[lo, hi]`: the midpoint and half the
+/// width. Shared by every backend so their integers agree.
+#[inline(always)]
+pub(crate) fn row_range(lo: f32, hi: f32) -> (f32, f32) {
+    (0.5 * (hi + lo), 0.5 * (hi - lo))
+}
+
+/// [`quantize_row_i8`] on each row of `a` (`[m, k]`): `q` is `[m, k]`, `rows` is `[m]`.
+pub fn quantize_rows_i8(a: &[f32], m: usize, k: usize, q: &mut [i8], rows: &mut [RowQuant]) {
     assert_eq!(a.len(), m * k, "quantize_rows_i8: a must be [m, k]");
     assert_eq!(q.len(), m * k, "quantize_rows_i8: q must be [m, k]");
-    assert_eq!(scales.len(), m, "quantize_rows_i8: scales must be [m]");
+    assert_eq!(rows.len(), m, "quantize_rows_i8: rows must be [m]");
     if k == 0 {
-        scales.fill(0.0);
+        rows.fill(RowQuant::default());
         return;
     }
-    for ((x, q), s) in a.chunks_exact(k).zip(q.chunks_exact_mut(k)).zip(scales.iter_mut()) {
-        *s = quantize_row_i8(x, q);
+    for ((x, q), r) in a.chunks_exact(k).zip(q.chunks_exact_mut(k)).zip(rows.iter_mut()) {
+        *r = quantize_row_i8(x, q);
     }
 }
 
@@ -86,13 +96,13 @@ pub fn linear_i8(
     let (k, n) = (w.k(), w.n());
     check_linear(a.len(), m, k, n, out.len(), ep);
     let q = grow(&mut scratch.i8s, m * k);
-    let a_scales = grow(&mut scratch.f32s, m);
-    quantize_rows_i8(a, m, k, q, a_scales);
+    let rows = grow(&mut scratch.rows, m);
+    quantize_rows_i8(a, m, k, q, rows);
     let mut acc = vec![0i32; n];
     for i in 0..m {
         gemm_i8_i32(&q[i * k..(i + 1) * k], 1, w, &mut acc);
         for j in 0..n {
-            let y = acc[j] as f32 * w.scales()[j] * a_scales[i];
+            let y = rows[i].dequantize(acc[j], w.scales()[j], w.col_sums()[j]);
             out[i * n + j] = epilogue_at(y, i, j, n, ep);
         }
     }
@@ -138,12 +148,41 @@ mod tests {
     use crate::packed::{pack_f16, pack_f32, pack_i8};
 
     #[test]
-    fn activation_rounding_is_ties_to_even_and_symmetric() {
+    fn activation_rounding_is_ties_to_even_around_the_row_midpoint() {
         let mut q = [0i8; 4];
-        // 127 / 254 = 0.5 per unit: 1.0 -> 0.5 -> 0, 3.0 -> 1.5 -> 2.
-        let s = quantize_row_i8(&[1.0, 3.0, -254.0, 254.0], &mut q);
+        // Range [-254, 254]: offset 0, 127 / 254 = 0.5 per unit: 1.0 -> 0.5 -> 0, 3.0 -> 1.5 -> 2.
+        let r = quantize_row_i8(&[1.0, 3.0, -254.0, 254.0], &mut q);
         assert_eq!(q, [0, 2, -127, 127]);
-        assert_eq!(s, 2.0);
+        assert_eq!(r, RowQuant { scale: 2.0, offset: 0.0 });
+        // Range [-2, 506]: offset 252, half 254, again 0.5 per unit.
+        let r = quantize_row_i8(&[-2.0, 506.0, 253.0, 255.0], &mut q);
+        assert_eq!(r, RowQuant { scale: 2.0, offset: 252.0 });
+        // (253 - 252) / 2 = 0.5 -> 0; (255 - 252) / 2 = 1.5 -> 2.
+        assert_eq!(q, [-127, 127, 0, 2]);
+    }
+
+    #[test]
+    fn activation_range_includes_zero_and_reconstructs_constant_rows() {
+        let mut q = [0i8; 3];
+        // All positive: the range is [0, 4]; a constant row comes back (to rounding).
+        let r = quantize_row_i8(&[4.0, 4.0, 4.0], &mut q);
+        assert_eq!(r, RowQuant { scale: 2.0 / 127.0, offset: 2.0 });
+        assert_eq!(q, [127, 127, 127]);
+        assert!((r.offset + r.scale * 127.0 - 4.0).abs() <= 1e-6);
+        let r = quantize_row_i8(&[0.0; 3], &mut q);
+        assert_eq!((r, q), (RowQuant::default(), [0; 3]));
+    }
+
+    #[test]
+    fn skewed_rows_get_twice_the_resolution_of_a_symmetric_range() {
+        // GELU-like row: [-0.17, 5]. A symmetric range would step by 5 / 127.
+        let x: Vec<f32> = (0..64).map(|i| -0.17 + 5.17 * i as f32 / 63.0).collect();
+        let mut q = vec![0i8; 64];
+        let r = quantize_row_i8(&x, &mut q);
+        let worst =
+            x.iter().zip(&q).map(|(v, &q)| (v - (r.offset + r.scale * q as f32)).abs()).fold(0.0, f32::max);
+        assert!(worst <= 0.5 * 5.17 / 254.0 * 1.0001, "worst error {worst}");
+        assert!(worst < 0.5 * 5.0 / 127.0 * 0.6);
     }
 
     #[test]

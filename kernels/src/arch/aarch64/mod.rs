@@ -9,7 +9,7 @@ pub(crate) mod neon_dotprod;
 
 use crate::backend::Backend;
 use crate::generic::epilogue_at;
-use crate::linear::{grow, Epilogue, Scratch};
+use crate::linear::{grow, Epilogue, RowQuant, Scratch};
 
 /// NEON (Advanced SIMD).
 #[derive(Clone, Copy, Debug)]
@@ -31,23 +31,23 @@ impl NeonDot {
     }
 }
 
-/// Quantizes `[m, k]` activations into i8 rows of `k4` bytes (zero padding) and row scales,
-/// with exactly the generic rounding.
+/// Quantizes `[m, k]` activations into i8 rows of `k4` bytes (zero padding) and their
+/// [`RowQuant`]s, with exactly the generic rounding.
 pub(crate) fn quantize_rows_padded<'s>(
     a: &[f32],
     m: usize,
     k: usize,
     scratch: &'s mut Scratch,
-) -> (&'s [i8], &'s [f32]) {
+) -> (&'s [i8], &'s [RowQuant]) {
     let k4 = crate::packed::k4(k);
     let q = grow(&mut scratch.i8s, m * k4);
-    let scales = grow(&mut scratch.f32s, m);
+    let rows = grow(&mut scratch.rows, m);
     for i in 0..m {
         let row = &mut q[i * k4..(i + 1) * k4];
-        scales[i] = crate::generic::quantize_row_i8(&a[i * k..(i + 1) * k], &mut row[..k]);
+        rows[i] = crate::generic::quantize_row_i8(&a[i * k..(i + 1) * k], &mut row[..k]);
         row[k..].fill(0);
     }
-    (q, scales)
+    (q, rows)
 }
 
 /// Pads i8 rows `[m, k]` to `k4` bytes (zeros).
@@ -82,14 +82,15 @@ pub(crate) fn finish_i32(
     j0: usize,
     n: usize,
     w_scales: &[f32],
+    col_sums: &[i32],
     sink: &mut crate::arch::Sink<'_, '_>,
 ) {
     let valid = n.saturating_sub(j0).min(16);
     match sink {
         crate::arch::Sink::I32(out) => out[i * n + j0..i * n + j0 + valid].copy_from_slice(&acc[..valid]),
-        crate::arch::Sink::F32 { out, a_scales, ep } => {
+        crate::arch::Sink::F32 { out, rows, ep } => {
             for c in 0..valid {
-                let y = acc[c] as f32 * w_scales[j0 + c] * a_scales[i];
+                let y = rows[i].dequantize(acc[c], w_scales[j0 + c], col_sums[j0 + c]);
                 out[i * n + j0 + c] = epilogue_at(y, i, j0 + c, n, ep);
             }
         }

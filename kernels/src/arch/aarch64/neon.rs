@@ -32,8 +32,8 @@ pub(crate) fn linear_i8(
     scratch: &mut Scratch,
 ) {
     check_linear(a.len(), m, w.k(), w.n(), out.len(), ep);
-    let (q, a_scales) = quantize_rows_padded(a, m, w.k(), scratch);
-    run_i8(t, q, m, w, Sink::F32 { out, a_scales, ep });
+    let (q, rows) = quantize_rows_padded(a, m, w.k(), scratch);
+    run_i8(t, q, m, w, Sink::F32 { out, rows, ep });
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
@@ -98,7 +98,7 @@ unsafe fn tile_i8<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_
         for c in 0..4 {
             vst1q_s32(vals.as_mut_ptr().add(4 * c), vpaddq_s32(acc_r[2 * c], acc_r[2 * c + 1]));
         }
-        finish_i32(&vals, i0 + r, j0, n, w.scales(), sink);
+        finish_i32(&vals, i0 + r, j0, n, w.scales(), w.col_sums(), sink);
     }
 }
 

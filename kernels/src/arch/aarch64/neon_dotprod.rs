@@ -28,8 +28,8 @@ pub(crate) fn linear_i8(
     scratch: &mut Scratch,
 ) {
     check_linear(a.len(), m, w.k(), w.n(), out.len(), ep);
-    let (q, a_scales) = quantize_rows_padded(a, m, w.k(), scratch);
-    run(t, q, m, w, Sink::F32 { out, a_scales, ep });
+    let (q, rows) = quantize_rows_padded(a, m, w.k(), scratch);
+    run(t, q, m, w, Sink::F32 { out, rows, ep });
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
@@ -113,6 +113,6 @@ unsafe fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, 
         for (c, v) in acc_r.iter().enumerate() {
             vst1q_s32(vals.as_mut_ptr().add(4 * c), *v);
         }
-        finish_i32(&vals, i0 + r, p * PANEL, n, w.scales(), sink);
+        finish_i32(&vals, i0 + r, p * PANEL, n, w.scales(), w.col_sums(), sink);
     }
 }

@@ -20,7 +20,8 @@
 use super::avx512::math::{col_mask, store_epilogue};
 use super::V4Vnni;
 use crate::arch::Sink;
-use crate::linear::{check_linear, grow, Epilogue, LinearI8, Scratch};
+use crate::generic::row_range;
+use crate::linear::{check_linear, grow, Epilogue, LinearI8, RowQuant, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
@@ -73,56 +74,58 @@ pub(crate) fn linear_i8_shared(
     }
     let k4 = k4(k);
     let rows = grow(&mut scratch.u8s, rows_len(m, k));
-    let a_scales = grow(&mut scratch.f32s, m);
-    for (i, s) in a_scales.iter_mut().enumerate() {
+    let quant = grow(&mut scratch.rows, m);
+    for (i, r) in quant.iter_mut().enumerate() {
         // SAFETY: the token proves AVX-512F/BW; the row slice holds k4(k) bytes.
-        *s = unsafe { quantize_row_u8(&a[i * k..(i + 1) * k], &mut rows[i * k4..(i + 1) * k4]) };
+        *r = unsafe { quantize_row_u8(&a[i * k..(i + 1) * k], &mut rows[i * k4..(i + 1) * k4]) };
     }
     for l in layers.iter_mut() {
-        run(t, rows, m, &l.w, Sink::F32 { out: l.out, a_scales, ep: &l.ep });
+        run(t, rows, m, &l.w, Sink::F32 { out: l.out, rows: quant, ep: &l.ep });
     }
 }
 
 /// `generic::quantize_row_i8` of `x` fused with the u8 shift, into `dst` (`k4(x.len())`
-/// bytes, depth padding 128); returns the row scale. Same integers as the generic twin: same
-/// `inv`, one multiply, conversion under the default round-to-nearest-even mode, clamp to
-/// [-127, 127].
+/// bytes, depth padding 128); returns the row's [`RowQuant`]. Same integers as the generic
+/// twin: the same range (exact min/max, 0 included), `offset`, `inv`, one subtract and one
+/// multiply, conversion under the default round-to-nearest-even mode, clamp to [-127, 127].
 ///
 /// # Safety
 /// The CPU must support AVX-512F/BW; `dst.len()` must be `k4(x.len())`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> f32 {
+unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
     let (k, k4) = (x.len(), k4(x.len()));
     debug_assert_eq!(dst.len(), k4);
     let full = k / 16 * 16;
-    let mut mx = _mm512_setzero_ps();
+    // Lanes past k load as 0, which the range includes anyway.
+    let (mut lo, mut hi) = (_mm512_setzero_ps(), _mm512_setzero_ps());
     for j0 in (0..full).step_by(16) {
-        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_loadu_ps(x.as_ptr().add(j0))));
+        let v = _mm512_loadu_ps(x.as_ptr().add(j0));
+        (lo, hi) = (_mm512_min_ps(lo, v), _mm512_max_ps(hi, v));
     }
     if full < k {
-        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full))));
+        let v = _mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full));
+        (lo, hi) = (_mm512_min_ps(lo, v), _mm512_max_ps(hi, v));
     }
-    let max = _mm512_reduce_max_ps(mx);
-    let inv = _mm512_set1_ps(if max == 0.0 { 0.0 } else { 127.0 / max });
-    let (lo, hi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
-    let quantize16 = |x16: __m512| {
-        let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(x16, inv)), lo), hi);
+    let (offset, half) = row_range(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
+    let inv = _mm512_set1_ps(if half == 0.0 { 0.0 } else { 127.0 / half });
+    let off = _mm512_set1_ps(offset);
+    let (qlo, qhi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
+    // Lanes outside `valid` become q = 0, i.e. the shift, 128: the depth padding.
+    let quantize16 = |x16: __m512, valid: __mmask16| {
+        let q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(x16, off), inv));
+        let q = _mm512_maskz_mov_epi32(valid, _mm512_min_epi32(_mm512_max_epi32(q, qlo), qhi));
         _mm512_cvtepi32_epi8(_mm512_add_epi32(q, shift))
     };
     let d = dst.as_mut_ptr();
     for j0 in (0..full).step_by(16) {
-        _mm_storeu_si128(d.add(j0) as *mut __m128i, quantize16(_mm512_loadu_ps(x.as_ptr().add(j0))));
+        _mm_storeu_si128(d.add(j0) as *mut __m128i, quantize16(_mm512_loadu_ps(x.as_ptr().add(j0)), !0));
     }
     if full < k4 {
-        // Lanes past k load as 0 and quantize to the shift, 128: the depth padding.
-        let bytes = quantize16(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full)));
+        let bytes =
+            quantize16(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full)), col_mask(full, k));
         _mm_mask_storeu_epi8(d.add(full) as *mut i8, col_mask(full, k4), bytes);
     }
-    if max == 0.0 {
-        0.0
-    } else {
-        max / 127.0
-    }
+    RowQuant { scale: if half == 0.0 { 0.0 } else { half / 127.0 }, offset }
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
@@ -234,6 +237,11 @@ unsafe fn tile<const R: usize, const P: usize>(
         let mask = col_mask(j0, n);
         let comp = _mm512_mullo_epi32(_mm512_loadu_si512(w.col_sums().as_ptr().add(j0) as *const _), shift);
         let wscale = _mm512_loadu_ps(w.scales().as_ptr().add(j0));
+        // w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
+        let wsum = _mm512_mul_ps(
+            wscale,
+            _mm512_cvtepi32_ps(_mm512_loadu_si512(w.col_sums().as_ptr().add(j0) as *const _)),
+        );
         for r in 0..R {
             let i = i0 + r;
             // Between depth blocks the partial i32 sums wait in the output buffer (as raw bits
@@ -253,10 +261,14 @@ unsafe fn tile<const R: usize, const P: usize>(
             let v = _mm512_sub_epi32(v, comp);
             match sink {
                 Sink::I32(_) => _mm512_mask_storeu_epi32(o as *mut _, mask, v),
-                Sink::F32 { out, a_scales, ep } => {
-                    let y = _mm512_mul_ps(
-                        _mm512_mul_ps(_mm512_cvtepi32_ps(v), wscale),
-                        _mm512_set1_ps(a_scales[i]),
+                Sink::F32 { out, rows, ep } => {
+                    // RowQuant::dequantize, lane by lane, in its order.
+                    let y = _mm512_add_ps(
+                        _mm512_mul_ps(
+                            _mm512_mul_ps(_mm512_cvtepi32_ps(v), wscale),
+                            _mm512_set1_ps(rows[i].scale),
+                        ),
+                        _mm512_mul_ps(_mm512_set1_ps(rows[i].offset), wsum),
                     );
                     store_epilogue(y, i, j0, n, ep, out.as_mut_ptr());
                 }

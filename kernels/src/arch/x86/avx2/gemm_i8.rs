@@ -17,7 +17,8 @@
 use super::math::{col_mask, store_epilogue};
 use crate::arch::x86::V3;
 use crate::arch::Sink;
-use crate::linear::{check_linear, grow, Epilogue, Scratch};
+use crate::generic::row_range;
+use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
@@ -46,39 +47,45 @@ pub(crate) fn linear_i8(
     let (k, n) = (w.k(), w.n());
     check_linear(a.len(), m, k, n, out.len(), ep);
     let slabs = grow(&mut scratch.i16s, slab_len(m, k));
-    let a_scales = grow(&mut scratch.f32s, m);
-    for (i, s) in a_scales.iter_mut().enumerate() {
+    let rows = grow(&mut scratch.rows, m);
+    for (i, r) in rows.iter_mut().enumerate() {
         // SAFETY: the V3 token proves AVX2; `slabs` holds slab_len(m, k) values and i < m.
-        *s = unsafe { quantize_row_into_slab(&a[i * k..(i + 1) * k], i, slabs) };
+        *r = unsafe { quantize_row_into_slab(&a[i * k..(i + 1) * k], i, slabs) };
     }
-    run(t, slabs, m, w, Sink::F32 { out, a_scales, ep });
+    run(t, slabs, m, w, Sink::F32 { out, rows, ep });
 }
 
 /// `generic::quantize_row_i8` of row `i` fused with the widening to i16 and the slab scatter;
-/// returns the row scale. Same integers as the generic twin (same `inv`, one multiply,
-/// round-to-nearest-even conversion, clamp to [-127, 127]).
+/// returns the row's [`RowQuant`]. Same integers as the generic twin (same range, `offset`
+/// and `inv`, one subtract and one multiply, round-to-nearest-even conversion, clamp to
+/// [-127, 127]).
 ///
 /// # Safety
 /// The CPU must support AVX2; `slabs` must hold `slab_len(m, x.len())` values, `i < m`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> f32 {
+unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQuant {
     let (k, k4) = (x.len(), k4(x.len()));
     let dst = slabs.as_mut_ptr().add(slab_index(i, 0, k4));
-    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(i32::MAX));
-    let mut mx = _mm256_setzero_ps();
+    // Lanes past k load as 0, which the range includes anyway.
+    let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     for j0 in (0..k).step_by(8) {
         let v = _mm256_maskload_ps(x.as_ptr().add(j0), col_mask(j0, k));
-        mx = _mm256_max_ps(mx, _mm256_and_ps(v, abs_mask));
+        (lo, hi) = (_mm256_min_ps(lo, v), _mm256_max_ps(hi, v));
     }
-    let mut lanes = [0f32; 8];
-    _mm256_storeu_ps(lanes.as_mut_ptr(), mx);
-    let max = lanes.iter().copied().fold(0.0f32, f32::max);
-    let inv = _mm256_set1_ps(if max == 0.0 { 0.0 } else { 127.0 / max });
-    let (lo, hi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
+    let (mut los, mut his) = ([0f32; 8], [0f32; 8]);
+    _mm256_storeu_ps(los.as_mut_ptr(), lo);
+    _mm256_storeu_ps(his.as_mut_ptr(), hi);
+    let (offset, half) =
+        row_range(los.iter().copied().fold(0.0, f32::min), his.iter().copied().fold(0.0, f32::max));
+    let inv = _mm256_set1_ps(if half == 0.0 { 0.0 } else { 127.0 / half });
+    let off = _mm256_set1_ps(offset);
+    let (qlo, qhi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
     // 8 inputs = 2 groups of 4 i16, each group landing MR·4 values after the previous.
     for j0 in (0..k4).step_by(8) {
-        let v = _mm256_mul_ps(_mm256_maskload_ps(x.as_ptr().add(j0), col_mask(j0, k)), inv);
-        let q = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), lo), hi);
+        let valid = col_mask(j0, k);
+        let v = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x.as_ptr().add(j0), valid), off), inv);
+        // Depth padding (lanes past k) must be 0.
+        let q = _mm256_and_si256(_mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi), valid);
         let packed = _mm256_permute4x64_epi64::<0b10_00>(_mm256_packs_epi32(q, q));
         let halves: [i64; 4] = core::mem::transmute(packed);
         (dst.add((j0 / 4) * MR * 4) as *mut i64).write_unaligned(halves[0]);
@@ -86,11 +93,7 @@ unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> f32 
             (dst.add((j0 / 4 + 1) * MR * 4) as *mut i64).write_unaligned(halves[1]);
         }
     }
-    if max == 0.0 {
-        0.0
-    } else {
-        max / 127.0
-    }
+    RowQuant { scale: if half == 0.0 { 0.0 } else { half / 127.0 }, offset }
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
@@ -162,6 +165,11 @@ unsafe fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'
     }
     let j0 = half * 8;
     let wscale = _mm256_loadu_ps(w.scales().as_ptr().add(j0));
+    // w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
+    let wsum = _mm256_mul_ps(
+        wscale,
+        _mm256_cvtepi32_ps(_mm256_loadu_si256(w.col_sums().as_ptr().add(j0) as *const __m256i)),
+    );
     let mask = col_mask(j0, n);
     for (r, acc_r) in acc.iter().enumerate() {
         // Lanes of acc_r[0]: (c0,k01) (c0,k23) (c1,k01) (c1,k23) | (c2,..) (c3,..); acc_r[1]
@@ -170,10 +178,12 @@ unsafe fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'
         let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(acc_r[0], acc_r[1]));
         match sink {
             Sink::I32(out) => _mm256_maskstore_epi32(out.as_mut_ptr().add((i0 + r) * n + j0), mask, v),
-            Sink::F32 { out, a_scales, ep } => {
-                let y = _mm256_mul_ps(
-                    _mm256_mul_ps(_mm256_cvtepi32_ps(v), wscale),
-                    _mm256_set1_ps(a_scales[i0 + r]),
+            Sink::F32 { out, rows, ep } => {
+                // RowQuant::dequantize, lane by lane, in its order.
+                let q = rows[i0 + r];
+                let y = _mm256_add_ps(
+                    _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), wscale), _mm256_set1_ps(q.scale)),
+                    _mm256_mul_ps(_mm256_set1_ps(q.offset), wsum),
                 );
                 store_epilogue(y, i0 + r, j0, n, ep, out.as_mut_ptr());
             }
