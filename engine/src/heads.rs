@@ -16,8 +16,9 @@ impl Session<'_> {
             return Err(EngineError::NoClassifier);
         };
         let h = model.info().config.hidden_size;
-        self.encode(batch)?;
-        let starts: Vec<usize> = (0..batch.len()).map(|b| self.sequence_rows(b).start).collect();
+        // Only each sequence's first row is read: the last layer runs on those rows alone.
+        let starts = first_rows(batch);
+        self.encode_rows(batch, Some(&starts))?;
         let (hidden, scratch) = self.hidden_and_scratch();
         let cls: Vec<f32> = starts.iter().flat_map(|&r| &hidden[r * h..(r + 1) * h]).copied().collect();
         let mut pooled = vec![0.0f32; batch.len() * h];
@@ -81,8 +82,16 @@ impl Session<'_> {
                 }));
             }
         }
-        self.encode(batch)?;
-        let starts: Vec<usize> = (0..batch.len()).map(|b| self.sequence_rows(b).start).collect();
+        // Only the masked positions are read: the last layer runs on those rows alone.
+        let starts = first_rows(batch);
+        let mut needed: Vec<usize> = positions
+            .iter()
+            .zip(&starts)
+            .flat_map(|(ps, &start)| ps.iter().map(move |&p| start + p))
+            .collect();
+        needed.sort_unstable();
+        needed.dedup();
+        self.encode_rows(batch, Some(&needed))?;
         let (hidden, scratch) = self.hidden_and_scratch();
         let rows: Vec<f32> = positions
             .iter()
@@ -184,4 +193,16 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + tail
+}
+
+/// The stacked row where each sequence of `batch` starts (its first token).
+fn first_rows(batch: &[Sequence]) -> Vec<usize> {
+    batch
+        .iter()
+        .scan(0, |next, s| {
+            let start = *next;
+            *next += s.ids.len();
+            Some(start)
+        })
+        .collect()
 }

@@ -38,6 +38,10 @@ pub struct Session<'m> {
     /// Hidden states after the embeddings and after each layer, when asked for (eval).
     keep_layers: bool,
     layers_out: Vec<Vec<f32>>,
+    /// Let heads that read only some rows of the last hidden state (classification: each
+    /// sequence's first token; fill-mask: the masked positions) run the last layer on those rows
+    /// alone. On by default; the rows they read are bit-identical either way.
+    last_layer_rows: bool,
 }
 
 /// `v[..len]`, growing `v` first when it is shorter: scratch buffers only ever grow.
@@ -56,7 +60,14 @@ impl<'m> Session<'m> {
             scratch: Vec::new(),
             keep_layers: false,
             layers_out: Vec::new(),
+            last_layer_rows: true,
         }
+    }
+
+    /// Whether classification and fill-mask run the last layer only on the rows they read
+    /// (default on; see [`Session::encode_rows`]). Off, every row is computed, as for embeddings.
+    pub fn set_last_layer_rows(&mut self, on: bool) {
+        self.last_layer_rows = on;
     }
 
     pub fn model(&self) -> &'m Model {
@@ -96,6 +107,20 @@ impl<'m> Session<'m> {
     /// Runs the encoder; returns the stacked last hidden state `[tokens, hidden]` (sequence `b` is
     /// rows [`Session::sequence_rows`]`(b)`).
     pub fn encode(&mut self, batch: &[Sequence]) -> Result<&[f32], EngineError> {
+        self.encode_rows(batch, None)
+    }
+
+    /// [`Session::encode`] for a caller that reads only the stacked rows `needed` (ascending, in
+    /// range) of the last hidden state: the last layer's attention, linears and LayerNorms run on
+    /// those rows alone (its keys and values still come from every row), unless per-layer
+    /// states are kept or [`Session::set_last_layer_rows`] is off. Those rows are bit-identical
+    /// to a full run (every kernel treats rows independently); the others hold stale values.
+    /// For a classifier at 128 tokens this skips most of one layer in six.
+    pub(crate) fn encode_rows(
+        &mut self,
+        batch: &[Sequence],
+        needed: Option<&[usize]>,
+    ) -> Result<&[f32], EngineError> {
         let model = self.model;
         let c = &model.info().config;
         model.check_input(batch)?;
@@ -133,8 +158,14 @@ impl<'m> Session<'m> {
         if self.keep_layers {
             self.layers_out.push(bufs.hidden[..tokens * h].to_vec());
         }
-        for layer in &plan.layers {
-            run_layer(model, layer, bufs, &mut self.scratch, tokens)?;
+        let needed = needed.filter(|_| self.last_layer_rows && !self.keep_layers);
+        for (i, layer) in plan.layers.iter().enumerate() {
+            match needed {
+                Some(rows) if i + 1 == plan.layers.len() => {
+                    run_layer_rows(model, layer, bufs, &mut self.scratch, tokens, rows)?
+                }
+                _ => run_layer(model, layer, bufs, &mut self.scratch, tokens)?,
+            }
             if self.keep_layers {
                 self.layers_out.push(bufs.hidden[..tokens * h].to_vec());
             }
@@ -200,6 +231,72 @@ fn run_layer(
         );
         kernels.layer_norm(hidden, g2, b2, eps);
     });
+    Ok(())
+}
+
+/// [`run_layer`] with everything after the key and value projections restricted to the stacked
+/// rows `rows` (ascending): attention of those query rows, then the row-local rest of the layer
+/// on a compact `[rows, h]` block, written back into `hidden` at the same rows.
+fn run_layer_rows(
+    model: &Model,
+    layer: &LayerPlan,
+    bufs: &mut Buffers,
+    scratch: &mut Vec<Scratch>,
+    tokens: usize,
+    rows: &[usize],
+) -> Result<(), EngineError> {
+    let c = &model.info().config;
+    let (h, f, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
+    if let Some(&r) = rows.iter().find(|&&r| r >= tokens) {
+        return Err(EngineError::Input(edgebert_models::ModelError::PositionOutOfRange {
+            position: r,
+            len: tokens,
+        }));
+    }
+    let m = rows.len();
+    let hidden = &bufs.hidden[..tokens * h];
+    let qkv = [grow(&mut bufs.q, tokens * h), grow(&mut bufs.k, tokens * h), grow(&mut bufs.v, tokens * h)];
+    query_key_value(model, layer, hidden, tokens, qkv, scratch)?;
+    if scratch.is_empty() {
+        scratch.push(Scratch::default());
+    }
+    let kernels = model.kernels();
+    let ctx = grow(&mut bufs.context, m * h);
+    for (i, &r) in rows.iter().enumerate() {
+        let (q, k, v) = (&bufs.q[..tokens * h], &bufs.k[..tokens * h], &bufs.v[..tokens * h]);
+        attend(kernels, c, q, k, v, &bufs.starts, r..r + 1, &mut ctx[i * h..(i + 1) * h], &mut scratch[0]);
+    }
+    // The query buffer is free now: it holds the rows' residual input, then their output.
+    let resid = grow(&mut bufs.q, m * h);
+    for (i, &r) in rows.iter().enumerate() {
+        resid[i * h..(i + 1) * h].copy_from_slice(&bufs.hidden[r * h..(r + 1) * h]);
+    }
+    let attn = grow(&mut bufs.attn, m * h);
+    linear(
+        model,
+        layer.attention_output,
+        &bufs.context[..m * h],
+        m,
+        false,
+        Some(&bufs.q[..m * h]),
+        attn,
+        scratch,
+    )?;
+    let norm = |n: NormRef| -> Result<_, EngineError> { Ok((model.f32(n.gamma)?, model.f32(n.beta)?)) };
+    let ((g1, b1), (g2, b2)) = (norm(layer.attention_norm)?, norm(layer.output_norm)?);
+    kernels.layer_norm(attn, g1, b1, eps);
+    let erf = c.hidden_act == Activation::GeluErf;
+    let inter = grow(&mut bufs.inter, m * f);
+    linear(model, layer.intermediate, &bufs.attn[..m * h], m, erf, None, inter, scratch)?;
+    if !erf {
+        inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
+    }
+    let out = grow(&mut bufs.q, m * h);
+    linear(model, layer.output, &bufs.inter[..m * f], m, false, Some(&bufs.attn[..m * h]), out, scratch)?;
+    kernels.layer_norm(out, g2, b2, eps);
+    for (i, &r) in rows.iter().enumerate() {
+        bufs.hidden[r * h..(r + 1) * h].copy_from_slice(&bufs.q[i * h..(i + 1) * h]);
+    }
     Ok(())
 }
 
