@@ -10,7 +10,7 @@ cd "$root"
 
 echo "== building edgebert (release)"
 cargo build --release --quiet
-bin=$root/target/release/edgebert
+bin=${CARGO_TARGET_DIR:-$root/target}/release/edgebert
 
 echo "== fetching all-MiniLM-L6-v2"
 model=$(scripts/fetch-model.sh)
