@@ -197,12 +197,5 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// The stacked row where each sequence of `batch` starts (its first token).
 fn first_rows(batch: &[Sequence]) -> Vec<usize> {
-    batch
-        .iter()
-        .scan(0, |next, s| {
-            let start = *next;
-            *next += s.ids.len();
-            Some(start)
-        })
-        .collect()
+    crate::session::sequence_starts(batch).take(batch.len()).collect()
 }

@@ -44,6 +44,14 @@ pub struct Session<'m> {
     last_layer_rows: bool,
 }
 
+/// Where each sequence of `batch` starts in the stacked matrices, then the total row count.
+pub(crate) fn sequence_starts(batch: &[Sequence]) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(batch.iter().scan(0, |end, s| {
+        *end += s.ids.len();
+        Some(*end)
+    }))
+}
+
 /// `v[..len]`, growing `v` first when it is shorter: scratch buffers only ever grow.
 pub(crate) fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     if v.len() < len {
@@ -127,11 +135,7 @@ impl<'m> Session<'m> {
         let h = c.hidden_size;
         let bufs = &mut self.bufs;
         bufs.starts.clear();
-        bufs.starts.push(0);
-        for s in batch {
-            let last = bufs.starts.last().copied().unwrap_or(0);
-            bufs.starts.push(last + s.ids.len());
-        }
+        bufs.starts.extend(sequence_starts(batch));
         let tokens = bufs.starts.last().copied().unwrap_or(0);
         self.layers_out.clear();
         let plan = model.plan();
@@ -160,12 +164,8 @@ impl<'m> Session<'m> {
         }
         let needed = needed.filter(|_| self.last_layer_rows && !self.keep_layers);
         for (i, layer) in plan.layers.iter().enumerate() {
-            match needed {
-                Some(rows) if i + 1 == plan.layers.len() => {
-                    run_layer_rows(model, layer, bufs, &mut self.scratch, tokens, rows)?
-                }
-                _ => run_layer(model, layer, bufs, &mut self.scratch, tokens)?,
-            }
+            let only = needed.filter(|_| i + 1 == plan.layers.len());
+            run_layer(model, layer, bufs, &mut self.scratch, tokens, only)?;
             if self.keep_layers {
                 self.layers_out.push(bufs.hidden[..tokens * h].to_vec());
             }
@@ -174,15 +174,25 @@ impl<'m> Session<'m> {
     }
 }
 
+/// One encoder layer. With `only` (ascending stacked rows), everything after the key and value
+/// projections runs on those rows alone: their attention, then the row-local rest of the layer
+/// on a compact `[rows, h]` block, written back into `hidden` at those rows.
 fn run_layer(
     model: &Model,
     layer: &LayerPlan,
     bufs: &mut Buffers,
     scratch: &mut Vec<Scratch>,
     tokens: usize,
+    only: Option<&[usize]>,
 ) -> Result<(), EngineError> {
     let c = &model.info().config;
-    let (h, f, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
+    let (h, f) = (c.hidden_size, c.intermediate_size);
+    if let Some(&r) = only.and_then(|rows| rows.iter().find(|&&r| r >= tokens)) {
+        return Err(EngineError::Input(edgebert_models::ModelError::PositionOutOfRange {
+            position: r,
+            len: tokens,
+        }));
+    }
     let hidden = &bufs.hidden[..tokens * h];
     let qkv = [grow(&mut bufs.q, tokens * h), grow(&mut bufs.k, tokens * h), grow(&mut bufs.v, tokens * h)];
     query_key_value(model, layer, hidden, tokens, qkv, scratch)?;
@@ -192,112 +202,121 @@ fn run_layer(
     // five, each thread's rows staying in its own cache, and results that do not depend on
     // the split.
     let kernels = model.kernels();
-    let weight = |l: LinearRef| -> Result<_, EngineError> { Ok((Weight::of(model, l)?, model.f32(l.bias)?)) };
-    let norm = |n: NormRef| -> Result<_, EngineError> { Ok((model.f32(n.gamma)?, model.f32(n.beta)?)) };
-    let ((wo, bo), (wi, bi), (wf, bf)) =
-        (weight(layer.attention_output)?, weight(layer.intermediate)?, weight(layer.output)?);
-    let ((g1, b1), (g2, b2)) = (norm(layer.attention_norm)?, norm(layer.output_norm)?);
-    let erf = c.hidden_act == Activation::GeluErf;
-    let block = crate::parallel::block_rows(tokens, crate::parallel::threads(), MIN_ROWS_PER_THREAD);
-    if scratch.len() < tokens.div_ceil(block).max(1) {
-        scratch.resize_with(tokens.div_ceil(block).max(1), Scratch::default);
-    }
-    let (q, k, v, starts) =
-        (&bufs.q[..tokens * h], &bufs.k[..tokens * h], &bufs.v[..tokens * h], &bufs.starts);
-    let blocks = [
-        (grow(&mut bufs.hidden, tokens * h), block * h),
-        (grow(&mut bufs.context, tokens * h), block * h),
-        (grow(&mut bufs.attn, tokens * h), block * h),
-        (grow(&mut bufs.inter, tokens * f), block * f),
-    ];
-    crate::parallel::for_each_block4(blocks, scratch, |i, [hidden, ctx, attn, inter], scratch| {
-        let (r0, rows) = (i * block, hidden.len() / h);
-        attend(kernels, c, q, k, v, starts, r0..r0 + rows, ctx, scratch);
-        let ep = Epilogue { bias: Some(bo), gelu: false, residual: Some(hidden) };
-        wo.run(kernels, ctx, rows, &ep, attn, scratch);
-        kernels.layer_norm(attn, g1, b1, eps);
-        wi.run(kernels, attn, rows, &Epilogue { bias: Some(bi), gelu: erf, residual: None }, inter, scratch);
-        if !erf {
-            // gelu_new (ALBERT): the kernels' epilogue only has the erf form.
-            inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
-        }
-        wf.run(
-            kernels,
-            inter,
-            rows,
-            &Epilogue { bias: Some(bf), gelu: false, residual: Some(attn) },
-            hidden,
+    let tail = LayerTail::of(model, layer)?;
+    let (k, v, starts) = (&bufs.k[..tokens * h], &bufs.v[..tokens * h], &bufs.starts);
+    let Some(rows) = only else {
+        let q = &bufs.q[..tokens * h];
+        let (blocks, block) = row_blocks(
+            [(&mut bufs.hidden, h), (&mut bufs.context, h), (&mut bufs.attn, h), (&mut bufs.inter, f)],
+            tokens,
             scratch,
         );
-        kernels.layer_norm(hidden, g2, b2, eps);
-    });
-    Ok(())
-}
-
-/// [`run_layer`] with everything after the key and value projections restricted to the stacked
-/// rows `rows` (ascending): attention of those query rows, then the row-local rest of the layer
-/// on a compact `[rows, h]` block, written back into `hidden` at the same rows.
-fn run_layer_rows(
-    model: &Model,
-    layer: &LayerPlan,
-    bufs: &mut Buffers,
-    scratch: &mut Vec<Scratch>,
-    tokens: usize,
-    rows: &[usize],
-) -> Result<(), EngineError> {
-    let c = &model.info().config;
-    let (h, f, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
-    if let Some(&r) = rows.iter().find(|&&r| r >= tokens) {
-        return Err(EngineError::Input(edgebert_models::ModelError::PositionOutOfRange {
-            position: r,
-            len: tokens,
-        }));
-    }
+        crate::parallel::for_each_block4(blocks, scratch, |i, [hidden, ctx, attn, inter], scratch| {
+            let (r0, rows) = (i * block, hidden.len() / h);
+            attend(kernels, c, q, k, v, starts, r0..r0 + rows, ctx, scratch);
+            tail.run(kernels, ctx, rows, hidden, attn, inter, scratch);
+        });
+        return Ok(());
+    };
     let m = rows.len();
-    let hidden = &bufs.hidden[..tokens * h];
-    let qkv = [grow(&mut bufs.q, tokens * h), grow(&mut bufs.k, tokens * h), grow(&mut bufs.v, tokens * h)];
-    query_key_value(model, layer, hidden, tokens, qkv, scratch)?;
+    let ctx = grow(&mut bufs.context, m * h);
+    let q = &bufs.q[..tokens * h];
     if scratch.is_empty() {
         scratch.push(Scratch::default());
     }
-    let kernels = model.kernels();
-    let ctx = grow(&mut bufs.context, m * h);
     for (i, &r) in rows.iter().enumerate() {
-        let (q, k, v) = (&bufs.q[..tokens * h], &bufs.k[..tokens * h], &bufs.v[..tokens * h]);
-        attend(kernels, c, q, k, v, &bufs.starts, r..r + 1, &mut ctx[i * h..(i + 1) * h], &mut scratch[0]);
+        attend(kernels, c, q, k, v, starts, r..r + 1, &mut ctx[i * h..(i + 1) * h], &mut scratch[0]);
     }
-    // The query buffer is free now: it holds the rows' residual input, then their output.
-    let resid = grow(&mut bufs.q, m * h);
+    // The query buffer is free now: it holds the rows' hidden states, in and out.
+    let compact = grow(&mut bufs.q, m * h);
     for (i, &r) in rows.iter().enumerate() {
-        resid[i * h..(i + 1) * h].copy_from_slice(&bufs.hidden[r * h..(r + 1) * h]);
+        compact[i * h..(i + 1) * h].copy_from_slice(&bufs.hidden[r * h..(r + 1) * h]);
     }
-    let attn = grow(&mut bufs.attn, m * h);
-    linear(
-        model,
-        layer.attention_output,
-        &bufs.context[..m * h],
+    let (blocks, _) = row_blocks(
+        [(&mut bufs.q, h), (&mut bufs.context, h), (&mut bufs.attn, h), (&mut bufs.inter, f)],
         m,
-        false,
-        Some(&bufs.q[..m * h]),
-        attn,
         scratch,
-    )?;
-    let norm = |n: NormRef| -> Result<_, EngineError> { Ok((model.f32(n.gamma)?, model.f32(n.beta)?)) };
-    let ((g1, b1), (g2, b2)) = (norm(layer.attention_norm)?, norm(layer.output_norm)?);
-    kernels.layer_norm(attn, g1, b1, eps);
-    let erf = c.hidden_act == Activation::GeluErf;
-    let inter = grow(&mut bufs.inter, m * f);
-    linear(model, layer.intermediate, &bufs.attn[..m * h], m, erf, None, inter, scratch)?;
-    if !erf {
-        inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
-    }
-    let out = grow(&mut bufs.q, m * h);
-    linear(model, layer.output, &bufs.inter[..m * f], m, false, Some(&bufs.attn[..m * h]), out, scratch)?;
-    kernels.layer_norm(out, g2, b2, eps);
+    );
+    crate::parallel::for_each_block4(blocks, scratch, |_, [hidden, ctx, attn, inter], scratch| {
+        tail.run(kernels, ctx, hidden.len() / h, hidden, attn, inter, scratch);
+    });
     for (i, &r) in rows.iter().enumerate() {
         bufs.hidden[r * h..(r + 1) * h].copy_from_slice(&bufs.q[i * h..(i + 1) * h]);
     }
     Ok(())
+}
+
+/// The first `rows` rows of four buffers (`(buffer, row width)`), to be cut into one block of
+/// rows per thread; returns them with the block length in elements, and the rows per block.
+/// Grows the buffers and the per-block scratch as needed.
+#[allow(clippy::type_complexity)]
+fn row_blocks<'a>(
+    bufs: [(&'a mut Vec<f32>, usize); 4],
+    rows: usize,
+    scratch: &mut Vec<Scratch>,
+) -> ([(&'a mut [f32], usize); 4], usize) {
+    let block = crate::parallel::block_rows(rows, crate::parallel::threads(), MIN_ROWS_PER_THREAD);
+    if scratch.len() < rows.div_ceil(block).max(1) {
+        scratch.resize_with(rows.div_ceil(block).max(1), Scratch::default);
+    }
+    (bufs.map(|(buf, width)| (grow(buf, rows * width), block * width)), block)
+}
+
+/// Everything of a layer after attention, all row-local: output projection + residual,
+/// LayerNorm, intermediate + GELU, output projection + residual, LayerNorm.
+struct LayerTail<'a> {
+    wo: (Weight<'a>, &'a [f32]),
+    wi: (Weight<'a>, &'a [f32]),
+    wf: (Weight<'a>, &'a [f32]),
+    norm1: (&'a [f32], &'a [f32]),
+    norm2: (&'a [f32], &'a [f32]),
+    erf: bool,
+    eps: f32,
+}
+
+impl<'a> LayerTail<'a> {
+    fn of(model: &'a Model, layer: &LayerPlan) -> Result<LayerTail<'a>, EngineError> {
+        let weight =
+            |l: LinearRef| -> Result<_, EngineError> { Ok((Weight::of(model, l)?, model.f32(l.bias)?)) };
+        let norm = |n: NormRef| -> Result<_, EngineError> { Ok((model.f32(n.gamma)?, model.f32(n.beta)?)) };
+        let c = &model.info().config;
+        Ok(LayerTail {
+            wo: weight(layer.attention_output)?,
+            wi: weight(layer.intermediate)?,
+            wf: weight(layer.output)?,
+            norm1: norm(layer.attention_norm)?,
+            norm2: norm(layer.output_norm)?,
+            erf: c.hidden_act == Activation::GeluErf,
+            eps: c.layer_norm_eps,
+        })
+    }
+
+    /// `rows` rows: `ctx` (attention output) in, `hidden` (the layer's input) in and out.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        kernels: Kernels,
+        ctx: &[f32],
+        rows: usize,
+        hidden: &mut [f32],
+        attn: &mut [f32],
+        inter: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        let ((wo, bo), (wi, bi), (wf, bf)) = (&self.wo, &self.wi, &self.wf);
+        let ep = Epilogue { bias: Some(bo), gelu: false, residual: Some(hidden) };
+        wo.run(kernels, ctx, rows, &ep, attn, scratch);
+        kernels.layer_norm(attn, self.norm1.0, self.norm1.1, self.eps);
+        let ep = Epilogue { bias: Some(bi), gelu: self.erf, residual: None };
+        wi.run(kernels, attn, rows, &ep, inter, scratch);
+        if !self.erf {
+            // gelu_new (ALBERT): the kernels' epilogue only has the erf form.
+            inter.iter_mut().for_each(|v| *v = gelu_tanh(*v));
+        }
+        let ep = Epilogue { bias: Some(bf), gelu: false, residual: Some(attn) };
+        wf.run(kernels, inter, rows, &ep, hidden, scratch);
+        kernels.layer_norm(hidden, self.norm2.0, self.norm2.1, self.eps);
+    }
 }
 
 /// The query, key and value projections of `a` (`[m, h]`) into `out`. With int8 weights the

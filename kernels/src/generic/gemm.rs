@@ -13,23 +13,20 @@ use crate::packed::{k4, PackedF16, PackedF32, PackedFloat, PackedI8, PANEL};
 pub fn quantize_row_i8(x: &[f32], q: &mut [i8]) -> RowQuant {
     assert_eq!(x.len(), q.len(), "quantize_row_i8: length mismatch");
     let (lo, hi) = x.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let (offset, half) = row_range(lo, hi);
-    if half == 0.0 {
-        q.fill(0);
-        return RowQuant { scale: 0.0, offset };
-    }
-    let inv = 127.0 / half;
+    let (row, inv) = row_quant(lo, hi);
     for (d, v) in q.iter_mut().zip(x) {
-        *d = ((v - offset) * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+        *d = ((v - row.offset) * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
     }
-    RowQuant { scale: half / 127.0, offset }
+    row
 }
 
-/// `(offset, half)` of a row whose range (0 included) is `[lo, hi]`: the midpoint and half the
-/// width. Shared by every backend so their integers agree.
+/// The [`RowQuant`] of a row whose range (0 included) is `[lo, hi]` (offset the midpoint, scale
+/// half the width over 127) and `inv`, the factor from `x - offset` to `q` (0 for an all-zero
+/// row, so it quantizes to zeros). Shared by every backend so their integers agree.
 #[inline(always)]
-pub(crate) fn row_range(lo: f32, hi: f32) -> (f32, f32) {
-    (0.5 * (hi + lo), 0.5 * (hi - lo))
+pub(crate) fn row_quant(lo: f32, hi: f32) -> (RowQuant, f32) {
+    let (offset, half) = (0.5 * (hi + lo), 0.5 * (hi - lo));
+    (RowQuant { scale: half / 127.0, offset }, if half == 0.0 { 0.0 } else { 127.0 / half })
 }
 
 /// [`quantize_row_i8`] on each row of `a` (`[m, k]`): `q` is `[m, k]`, `rows` is `[m]`.

@@ -20,7 +20,7 @@
 use super::avx512::math::{col_mask, store_epilogue};
 use super::V4Vnni;
 use crate::arch::Sink;
-use crate::generic::row_range;
+use crate::generic::row_quant;
 use crate::linear::{check_linear, grow, Epilogue, LinearI8, RowQuant, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
@@ -106,9 +106,8 @@ unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
         let v = _mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full));
         (lo, hi) = (_mm512_min_ps(lo, v), _mm512_max_ps(hi, v));
     }
-    let (offset, half) = row_range(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
-    let inv = _mm512_set1_ps(if half == 0.0 { 0.0 } else { 127.0 / half });
-    let off = _mm512_set1_ps(offset);
+    let (row, inv) = row_quant(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
+    let (inv, off) = (_mm512_set1_ps(inv), _mm512_set1_ps(row.offset));
     let (qlo, qhi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
     // Lanes outside `valid` become q = 0, i.e. the shift, 128: the depth padding.
     let quantize16 = |x16: __m512, valid: __mmask16| {
@@ -125,7 +124,7 @@ unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
             quantize16(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full)), col_mask(full, k));
         _mm_mask_storeu_epi8(d.add(full) as *mut i8, col_mask(full, k4), bytes);
     }
-    RowQuant { scale: if half == 0.0 { 0.0 } else { half / 127.0 }, offset }
+    row
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.

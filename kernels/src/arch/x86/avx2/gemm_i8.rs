@@ -17,7 +17,7 @@
 use super::math::{col_mask, store_epilogue};
 use crate::arch::x86::V3;
 use crate::arch::Sink;
-use crate::generic::row_range;
+use crate::generic::row_quant;
 use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
 use crate::packed::{k4, panels, PackedI8, PANEL};
 use core::arch::x86_64::*;
@@ -75,10 +75,9 @@ unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQ
     let (mut los, mut his) = ([0f32; 8], [0f32; 8]);
     _mm256_storeu_ps(los.as_mut_ptr(), lo);
     _mm256_storeu_ps(his.as_mut_ptr(), hi);
-    let (offset, half) =
-        row_range(los.iter().copied().fold(0.0, f32::min), his.iter().copied().fold(0.0, f32::max));
-    let inv = _mm256_set1_ps(if half == 0.0 { 0.0 } else { 127.0 / half });
-    let off = _mm256_set1_ps(offset);
+    let (row, inv) =
+        row_quant(los.iter().copied().fold(0.0, f32::min), his.iter().copied().fold(0.0, f32::max));
+    let (inv, off) = (_mm256_set1_ps(inv), _mm256_set1_ps(row.offset));
     let (qlo, qhi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
     // 8 inputs = 2 groups of 4 i16, each group landing MR·4 values after the previous.
     for j0 in (0..k4).step_by(8) {
@@ -93,7 +92,7 @@ unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQ
             (dst.add((j0 / 4 + 1) * MR * 4) as *mut i64).write_unaligned(halves[1]);
         }
     }
-    RowQuant { scale: if half == 0.0 { 0.0 } else { half / 127.0 }, offset }
+    row
 }
 
 /// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
