@@ -12,7 +12,7 @@ use std::ops::Range;
 /// Attention for the query rows `rows` of the stacked batch: `q`, `k`, `v` are `[tokens,
 /// hidden]` (sequence `b` owns rows `starts[b]..starts[b + 1]`), `context` is `[rows, hidden]`.
 /// Each row attends to all keys of its own sequence, so any split of the rows gives the same
-/// bits.
+/// bits. `int8`: int8 products (`Kernels::attention_i8`), else f32.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn attend(
     kernels: Kernels,
@@ -24,6 +24,7 @@ pub(crate) fn attend(
     rows: Range<usize>,
     context: &mut [f32],
     scratch: &mut Scratch,
+    int8: bool,
 ) {
     let (h, d, heads) = (c.hidden_size, c.head_dim(), c.num_attention_heads);
     let scale = 1.0 / (d as f32).sqrt();
@@ -36,6 +37,10 @@ pub(crate) fn attend(
         let shape = AttentionShape { m: r1 - r0, l: end - start, heads, d, ld: h, scale };
         let (keys, own) = (start * h..end * h, r0 * h..r1 * h);
         let ctx = &mut context[(r0 - rows.start) * h..(r1 - rows.start) * h];
-        kernels.attention_f32(&q[own], &k[keys.clone()], &v[keys], &shape, ctx, scratch);
+        if int8 {
+            kernels.attention_i8(&q[own], &k[keys.clone()], &v[keys], &shape, ctx, scratch);
+        } else {
+            kernels.attention_f32(&q[own], &k[keys.clone()], &v[keys], &shape, ctx, scratch);
+        }
     }
 }

@@ -203,6 +203,10 @@ fn run_layer(
     // the split.
     let kernels = model.kernels();
     let tail = LayerTail::of(model, layer)?;
+    // int8 layers get int8 attention where the backend has a kernel for it: it costs a third of
+    // f32 attention, and its error is small beside the int8 linears' around it (docs/DESIGN.md).
+    // f32 and f16 blobs keep f32 attention: they must match the reference closely.
+    let int8 = kernels.has_fast_attention_i8() && matches!(Weight::of(model, layer.query)?, Weight::I8(_));
     let (k, v, starts) = (&bufs.k[..tokens * h], &bufs.v[..tokens * h], &bufs.starts);
     let Some(rows) = only else {
         let q = &bufs.q[..tokens * h];
@@ -213,7 +217,7 @@ fn run_layer(
         );
         crate::parallel::for_each_block4(blocks, scratch, |i, [hidden, ctx, attn, inter], scratch| {
             let (r0, rows) = (i * block, hidden.len() / h);
-            attend(kernels, c, q, k, v, starts, r0..r0 + rows, ctx, scratch);
+            attend(kernels, c, q, k, v, starts, r0..r0 + rows, ctx, scratch, int8);
             tail.run(kernels, ctx, rows, hidden, attn, inter, scratch);
         });
         return Ok(());
@@ -225,7 +229,7 @@ fn run_layer(
         scratch.push(Scratch::default());
     }
     for (i, &r) in rows.iter().enumerate() {
-        attend(kernels, c, q, k, v, starts, r..r + 1, &mut ctx[i * h..(i + 1) * h], &mut scratch[0]);
+        attend(kernels, c, q, k, v, starts, r..r + 1, &mut ctx[i * h..(i + 1) * h], &mut scratch[0], int8);
     }
     // The query buffer is free now: it holds the rows' hidden states, in and out.
     let compact = grow(&mut bufs.q, m * h);

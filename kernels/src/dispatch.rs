@@ -234,6 +234,39 @@ impl Kernels {
         }
     }
 
+    /// Multi-head attention with int8 products (see [`generic::attention_i8`]): the same layout,
+    /// row independence and thread-split guarantee as [`Kernels::attention_f32`]. AVX-512 VNNI
+    /// runs a fused `vpdpbusd` kernel; every other backend the scalar twin, which is slow:
+    /// callers choose f32 attention there ([`Kernels::has_fast_attention_i8`]).
+    pub fn attention_i8(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        s: &AttentionShape,
+        ctx: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        s.check(q.len(), k.len(), v.len(), ctx.len());
+        match self.backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512Vnni => {
+                avx512::attention_i8::attention_i8(token!(V4Vnni), q, k, v, s, ctx, scratch)
+            }
+            _ => generic::attention_i8(q, k, v, s, ctx),
+        }
+    }
+
+    /// Whether [`Kernels::attention_i8`] has a SIMD kernel on this backend (else it runs the
+    /// scalar twin).
+    pub fn has_fast_attention_i8(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self.backend == Backend::Avx512Vnni {
+            return true;
+        }
+        false
+    }
+
     /// [`Kernels::attention_f32`] as two f32 GEMMs per head around a row softmax.
     fn attention_by_gemm(
         &self,

@@ -23,6 +23,11 @@ mod tol {
     pub const LAYER_NORM_REL: f32 = 1e-5;
     /// Fused attention context (weighted means of values in [-1, 1]): absolute.
     pub const ATTENTION_ABS: f32 = 1e-5;
+    /// int8 attention (integer sums exact): an exponential a few ulps apart can move one
+    /// quantized probability by a step, moving a context value by at most about
+    /// `2 · max |v| / 255` (values in [-3, 3] here); most elements must match to 1e-5.
+    pub const ATTENTION_I8_ABS: f32 = 0.025;
+    pub const ATTENTION_I8_EXACT_SHARE: f32 = 0.99;
     /// int8 linear after an exact i32 core: relative to the output plus the GELU error.
     pub const I8_OUT_REL: f32 = 1e-6;
 
@@ -366,22 +371,25 @@ fn attention_matches_generic(k: Kernels) {
     }
 }
 
+/// (m, l, heads, d, ld, off): m query rows (the last m of the l keys' rows), tiles ± 1 (6/12
+/// rows, 16/64 keys, 16/32/64 channels), d not a multiple of 4 or 16, fused QKV strides (values
+/// `off` columns after the keys).
+const ATTENTION_SHAPES: &[(usize, usize, usize, usize, usize, usize)] = &[
+    (1, 1, 1, 4, 4, 0),
+    (7, 7, 2, 8, 48, 16),
+    (13, 33, 3, 32, 96, 0),
+    (17, 17, 2, 5, 30, 10),
+    (12, 65, 2, 64, 128, 0),
+    (25, 128, 4, 32, 128, 0),
+    (6, 63, 1, 48, 48, 0),
+    (5, 130, 3, 17, 60, 3),
+    (0, 9, 2, 8, 16, 0),
+];
+
 fn fused_attention_matches_generic(k: Kernels) {
     let mut rng = Rng(29);
     let mut scratch = Scratch::default();
-    // (m, l, heads, d, ld, off): m query rows (the last m of the l keys' rows), tiles ± 1
-    // (6/12 rows, 16/64 keys, 16/32/64 channels), d not a multiple of 16, fused QKV strides.
-    for &(m, l, heads, d, ld, off) in &[
-        (1, 1, 1, 4, 4, 0),
-        (7, 7, 2, 8, 48, 16),
-        (13, 33, 3, 32, 96, 0),
-        (17, 17, 2, 5, 30, 10),
-        (12, 65, 2, 64, 128, 0),
-        (25, 128, 4, 32, 128, 0),
-        (6, 63, 1, 48, 48, 0),
-        (5, 130, 3, 17, 60, 3),
-        (0, 9, 2, 8, 16, 0),
-    ] {
+    for &(m, l, heads, d, ld, off) in ATTENTION_SHAPES {
         let qkv: Vec<f32> = rng.f32s(l * ld + off).iter().map(|x| x * 3.0).collect();
         let (kk, v) = (&qkv[..], &qkv[off..]);
         let q = &qkv[(l - m) * ld..];
@@ -406,6 +414,41 @@ fn fused_attention_matches_generic(k: Kernels) {
     }
 }
 
+fn int8_attention_matches_generic(k: Kernels) {
+    let mut rng = Rng(31);
+    let mut scratch = Scratch::default();
+    for &(m, l, heads, d, ld, off) in ATTENTION_SHAPES {
+        let qkv: Vec<f32> = rng.f32s(l * ld + off).iter().map(|x| x * 3.0).collect();
+        let (kk, v) = (&qkv[..], &qkv[off..]);
+        let q = &qkv[(l - m) * ld..];
+        let shape = AttentionShape { m, l, heads, d, ld, scale: 0.4 };
+        let (mut want, mut got) = (vec![9.0; m * ld], vec![9.0; m * ld]);
+        generic::attention_i8(q, kk, v, &shape, &mut want);
+        k.attention_i8(q, kk, v, &shape, &mut got, &mut scratch);
+        let mut exact = 0;
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g - w).abs() <= tol::ATTENTION_I8_ABS,
+                "{} int8 attention m={m} l={l} d={d}: {g} vs {w}",
+                k.backend()
+            );
+            exact += usize::from((g - w).abs() <= 1e-5);
+        }
+        let share = exact as f32 / got.len().max(1) as f32;
+        assert!(
+            got.is_empty() || share >= tol::ATTENTION_I8_EXACT_SHARE,
+            "{} int8 attention m={m} l={l} d={d}: only {share} of the outputs match",
+            k.backend()
+        );
+        let split = m / 3;
+        let mut parts = vec![9.0; m * ld];
+        let (a, b) = parts.split_at_mut(split * ld);
+        k.attention_i8(&q[..split * ld], kk, v, &shape.with_rows(split), a, &mut scratch);
+        k.attention_i8(&q[split * ld..], kk, v, &shape.with_rows(m - split), b, &mut scratch);
+        assert_eq!(parts, got, "{} int8 attention m={m} l={l}: split rows differ", k.backend());
+    }
+}
+
 macro_rules! backend_suite {
     ($($module:ident => $backend:expr;)*) => {$(
         mod $module {
@@ -427,6 +470,7 @@ macro_rules! backend_suite {
             #[test] fn layer_norm_matches_generic() { run(super::layer_norm_matches_generic) }
             #[test] fn attention_matches_generic() { run(super::attention_matches_generic) }
             #[test] fn fused_attention_matches_generic() { run(super::fused_attention_matches_generic) }
+            #[test] fn int8_attention_matches_generic() { run(super::int8_attention_matches_generic) }
             #[test] fn gelu_matches_generic() { run(super::gelu_matches_generic) }
             proptest! {
                 #![proptest_config(ProptestConfig::with_cases(32))]

@@ -2,12 +2,16 @@
 //! the float reference path when it acts as the oracle.
 
 mod attention;
+mod attention_i8;
 mod gemm;
 mod linear;
 mod math;
 
 pub(crate) use attention::check_heads;
 pub use attention::{attention_context_f32, attention_f32, attention_scores_f32, softmax_rows_f32};
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_imports))]
+pub(crate) use attention_i8::exponent_factor;
+pub use attention_i8::{attention_i8, quantize_sym_i8, ATT_P_MAX, ATT_Q_MAX};
 #[cfg_attr(not(target_arch = "aarch64"), allow(unused_imports))]
 pub(crate) use gemm::epilogue_at;
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_imports))]

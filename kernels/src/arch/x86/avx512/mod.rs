@@ -2,6 +2,7 @@
 //! the vector math (GELU, exp, epilogue) the VNNI int8 kernel shares, softmax and LayerNorm.
 
 pub(crate) mod attention;
+pub(crate) mod attention_i8;
 pub(crate) mod gemm_f32;
 pub(crate) mod math;
 pub(crate) mod rows;
