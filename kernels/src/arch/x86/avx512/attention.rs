@@ -82,24 +82,11 @@ fn scores(q: &[f32], rows: usize, ld: usize, kt: &[f32], d: usize, np: usize, s:
         for p0 in (0..np).step_by(NP) {
             let (qp, kp) = (q[r0 * ld..].as_ptr(), kt[p0 * PANEL * d..].as_ptr());
             let sp = s[r0 * l16 + p0 * PANEL..].as_mut_ptr();
-            macro_rules! call {
-                ($(($r:literal, $p:literal))*) => {
-                    match ((rows - r0).min(MR), (np - p0).min(NP)) {
-                        $(
-                            // SAFETY: the V4 token proves AVX-512F; rows r0..r0+R of `q` hold d
-                            // values each, panels p0..p0+P of `kt` exist and `s` has rows · l16
-                            // floats (asserted above).
-                            ($r, $p) => unsafe { score_tile::<$r, $p>(qp, ld, kp, d, sp, l16) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            call!(
-                (1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)(4, 1)(4, 2)(4, 3)(
-                    4, 4
-                )(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4)
-            );
+            // SAFETY: the V4 token proves AVX-512F; rows r0..r0+R of `q` hold d values each, panels
+            // p0..p0+P of `kt` exist and `s` has rows · l16 floats (asserted above).
+            unsafe {
+                score_tiles!(((rows - r0).min(MR), (np - p0).min(NP)), score_tile(qp, ld, kp, d, sp, l16))
+            };
         }
     }
 }
@@ -228,24 +215,12 @@ fn context(
             let op = ctx[r0 * ld + p0 * PANEL..].as_mut_ptr();
             let inv = &inv[r0..];
             let dn = d - p0 * PANEL;
-            macro_rules! call {
-                ($(($r:literal, $p:literal))*) => {
-                    match ((rows - r0).min(mr), pn) {
-                        $(
-                            // SAFETY: the V4 token proves AVX-512F; rows r0..r0+R of `e` hold l
-                            // values, v rows 0..l hold the dn ≥ channels of panels p0..p0+P
-                            // (masked past d), and ctx rows r0..r0+R hold them too (asserted).
-                            ($r, $p) => unsafe { context_tile::<$r, $p>(ep, l16, inv, vp, l, dn, ld, op) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            call!((1, 1)(2, 1)(3, 1)(4, 1)(5, 1)(6, 1)(7, 1)(8, 1)(9, 1)(10, 1)(11, 1)(12, 1)(1, 2)(2, 2)(
-                3, 2
-            )(4, 2)(5, 2)(6, 2)(7, 2)(8, 2)(9, 2)(10, 2)(11, 2)(12, 2)(1, 3)(2, 3)(3, 3)(
-                4, 3
-            )(5, 3)(6, 3)(1, 4)(2, 4)(3, 4)(4, 4)(5, 4)(6, 4));
+            // SAFETY: the V4 token proves AVX-512F; rows r0..r0+R of `e` hold l values, v rows 0..l
+            // hold the dn ≥ channels of panels p0..p0+P (masked past d), and ctx rows r0..r0+R hold
+            // them too (asserted).
+            unsafe {
+                context_tiles!(((rows - r0).min(mr), pn), context_tile(ep, l16, inv, vp, l, dn, ld, op))
+            };
         }
     }
 }

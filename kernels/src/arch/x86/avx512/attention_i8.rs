@@ -271,24 +271,11 @@ fn scores(qq: &[u8], rows: usize, kq: &[i32], kcomp: &[i32], sk: &[f32], z: Dims
             let (qp, kp) = (qq[r0 * dq..].as_ptr(), kq[p0 * z.dg * PANEL..].as_ptr());
             let (cp, skp) = (kcomp[p0 * PANEL..].as_ptr(), sk[p0 * PANEL..].as_ptr());
             let sp = s[r0 * z.l16 + p0 * PANEL..].as_mut_ptr();
-            macro_rules! call {
-                ($(($r:literal, $p:literal))*) => {
-                    match ((rows - r0).min(MR), (np - p0).min(NP)) {
-                        $(
-                            // SAFETY: AVX-512 VNNI (token); rows r0..r0+R of `qq` hold dq bytes,
-                            // panels p0..p0+P of `kq`/`kcomp`/`sk` exist, `s` holds the rows
-                            // (asserted above).
-                            ($r, $p) => unsafe { score_tile::<$r, $p>(qp, kp, cp, skp, z, sp) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            call!(
-                (1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)(4, 1)(4, 2)(4, 3)(
-                    4, 4
-                )(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4)
-            );
+            // SAFETY: AVX-512 VNNI (token); rows r0..r0+R of `qq` hold dq bytes, panels p0..p0+P of
+            // `kq`/`kcomp`/`sk` exist, `s` holds the rows (asserted above).
+            unsafe {
+                score_tiles!(((rows - r0).min(MR), (np - p0).min(NP)), score_tile(qp, kp, cp, skp, z, sp))
+            };
         }
     }
 }
@@ -351,13 +338,14 @@ unsafe fn softmax_block(s: &[f32], rows: usize, z: Dims, cq: &[f32], pq: &mut [u
     for (r, top) in top.iter_mut().enumerate().take(rows) {
         let p = s.as_ptr().add(r * l16);
         // The largest scaled score: a negative factor flips the order (min = -max(-x)).
-        let sign = _mm512_set1_ps(if cq[r] >= 0.0 { 1.0 } else { -1.0 });
+        let sign = _mm512_set1_epi32(if cq[r] >= 0.0 { 0 } else { i32::MIN });
+        let signed = |x: __m512| _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), sign));
         let mut vmax = _mm512_set1_ps(f32::NEG_INFINITY);
         for j0 in (0..full).step_by(PANEL) {
-            vmax = _mm512_max_ps(vmax, _mm512_mul_ps(sign, _mm512_loadu_ps(p.add(j0))));
+            vmax = _mm512_max_ps(vmax, signed(_mm512_loadu_ps(p.add(j0))));
         }
         if full < l {
-            let x = _mm512_mul_ps(sign, _mm512_loadu_ps(p.add(full)));
+            let x = signed(_mm512_loadu_ps(p.add(full)));
             vmax = _mm512_mask_max_ps(vmax, col_mask(full, l), vmax, x);
         }
         *top = _mm512_reduce_max_ps(vmax) * if cq[r] >= 0.0 { 1.0 } else { -1.0 };
@@ -405,24 +393,10 @@ fn context(pq: &[u8], inv: &[f32], rows: usize, vq: &[i32], sv: &[f32], z: Dims,
                 (pq[r0 * lb..].as_ptr(), vq[p0 * z.lg * PANEL..].as_ptr(), sv[p0 * PANEL..].as_ptr());
             let (invr, op) = (&inv[r0..], ctx[r0 * z.ld + p0 * PANEL..].as_mut_ptr());
             let dn = z.d - p0 * PANEL;
-            macro_rules! call {
-                ($(($r:literal, $p:literal))*) => {
-                    match ((rows - r0).min(mr), pn) {
-                        $(
-                            // SAFETY: AVX-512 VNNI (token); rows r0..r0+R of `pq` hold 4·lg
-                            // bytes, panels p0..p0+P of `vq`/`sv` exist, ctx rows r0..r0+R
-                            // hold the panels' channels (masked past d; asserted above).
-                            ($r, $p) => unsafe { context_tile::<$r, $p>(pp, invr, vp, svp, z, dn, op) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            call!((1, 1)(2, 1)(3, 1)(4, 1)(5, 1)(6, 1)(7, 1)(8, 1)(9, 1)(10, 1)(11, 1)(12, 1)(1, 2)(2, 2)(
-                3, 2
-            )(4, 2)(5, 2)(6, 2)(7, 2)(8, 2)(9, 2)(10, 2)(11, 2)(12, 2)(1, 3)(2, 3)(3, 3)(
-                4, 3
-            )(5, 3)(6, 3)(1, 4)(2, 4)(3, 4)(4, 4)(5, 4)(6, 4));
+            // SAFETY: AVX-512 VNNI (token); rows r0..r0+R of `pq` hold 4·lg bytes, panels p0..p0+P
+            // of `vq`/`sv` exist, ctx rows r0..r0+R hold the panels' channels (masked past d;
+            // asserted above).
+            unsafe { context_tiles!(((rows - r0).min(mr), pn), context_tile(pp, invr, vp, svp, z, dn, op)) };
         }
     }
 }

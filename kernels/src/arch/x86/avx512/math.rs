@@ -1,8 +1,8 @@
-//! zmm vector math: erf/GELU (rational approximation), exp, and the fused GEMM epilogue.
+//! zmm vector math: exp, the fused GEMM epilogue, and the erf fit the AVX2 GELU uses (the zmm
+//! GELU is table-based, `avx512::gelu`).
 //!
 //! Target cores: any AVX-512F x86-64 (Skylake-SP, Ice Lake, Zen 4).
-//! Tolerance: erf within 2e-7 absolute of `generic::erf_f32` (measured in the test suite by
-//! `erf_fast_error_is_bounded`), exp within 2 ulp over [-87, 88].
+//! Tolerance: exp within 2 ulp over [-87, 88].
 
 use crate::linear::Epilogue;
 use core::arch::x86_64::*;
@@ -21,42 +21,7 @@ pub(crate) const ERF_P: [f32; 7] = [
 pub(crate) const ERF_Q: [f32; 5] =
     [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
 
-/// erf on 16 lanes.
-///
-/// # Safety
-/// The CPU must support AVX-512F.
-#[inline]
-#[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn erf(x: __m512) -> __m512 {
-    let x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(4.0)), _mm512_set1_ps(-4.0));
-    let x2 = _mm512_mul_ps(x, x);
-    let mut p = _mm512_set1_ps(ERF_P[0]);
-    for c in &ERF_P[1..] {
-        p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(*c));
-    }
-    let mut q = _mm512_set1_ps(ERF_Q[0]);
-    for c in &ERF_Q[1..] {
-        q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(*c));
-    }
-    // Past |x| = 3.9 erf rounds to ±1 in f32; the fit's last ulp there would leave GELU a
-    // spurious -1e-6 tail for very negative inputs.
-    let saturated = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(x), _mm512_set1_ps(3.9));
-    let sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(i32::MIN));
-    let one = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(_mm512_set1_ps(1.0)), sign));
-    _mm512_mask_blend_ps(saturated, _mm512_div_ps(_mm512_mul_ps(x, p), q), one)
-}
-
-/// GELU (erf form) on 16 lanes: `x · ½ · (1 + erf(x / √2))`.
-///
-/// # Safety
-/// The CPU must support AVX-512F.
-#[inline]
-#[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn gelu(x: __m512) -> __m512 {
-    let e = erf(_mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2)));
-    let half_x = _mm512_mul_ps(x, _mm512_set1_ps(0.5));
-    _mm512_fmadd_ps(half_x, e, half_x)
-}
+pub(crate) use super::gelu::gelu;
 
 /// exp on 16 lanes; inputs below -104 (including -inf) give 0.
 ///
