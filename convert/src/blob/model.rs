@@ -182,6 +182,14 @@ pub fn tensors_with(
                 let precision = if keep { Precision::F16 } else { recipe.weights };
                 linear_weight(&name, &l.weight, l.out_dim, l.in_dim, precision)?
             }
+            // The token-type table stays f32 (a few rows): its row 0 is added to every token of
+            // every single-sentence input, so its int8 rounding error is one fixed vector in all
+            // of them, a bias rather than noise. In a numpy model of the int8 sentiment engine
+            // it shifted the logit difference by -0.046 on average (standard deviation of the
+            // error 0.065 for int8 tables, 0.017 with this one in f32), for 2.3 kB.
+            Job::Table(t, rows) if name == Part::TOKEN_TYPE => {
+                f32_tensor(&name, t, &[rows, t.len() / rows.max(1)])?
+            }
             Job::Table(t, rows) => embedding_table(&name, t, rows, t.len() / rows.max(1), recipe.embeddings)?,
             Job::Vector(v) => f32_tensor(&name, v, &[v.len()])?,
             Job::Bytes(b) => byte_tensor(&name, b)?,
