@@ -12,9 +12,9 @@
 //! depth blocks. (An earlier slab layout, `slab[group][row][4]`, gave one broadcast stream but
 //! needed four 4-byte scattered stores per 16 inputs: the quantization pass then cost ~6% of
 //! the encoder.)
-//! Activations are shifted to u8 (`q + 128`) since `vpdpbusd` wants one unsigned operand;
-//! `128 · col_sums[j]` is subtracted after the last block, so the i32 result equals `Σ q · w`
-//! exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
+//! Activations are shifted to u8 (`q + 128`) since `vpdpbusd` wants one unsigned operand; the
+//! accumulators of the first depth block start from `-128 · col_sums[j]`, so the i32 result
+//! equals `Σ q · w` exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin (GELU: 1e-6 abs).
 
 use super::avx512::math::{col_mask, store_epilogue};
@@ -205,7 +205,17 @@ unsafe fn tile<const R: usize, const P: usize>(
     let n = w.n();
     let a = rows.as_ptr().add(i0 * d.k4 + d.kb);
     let wp = w.data().as_ptr().add(p0 * PANEL * d.k4 + d.kb * PANEL);
-    let mut acc = [[_mm512_setzero_si512(); P]; R];
+    // The first depth block starts from -128 · col_sums (the u8 shift's compensation, exact in
+    // i32), so the epilogue has nothing to subtract; later blocks start from zero and add the
+    // partial sums waiting in the output.
+    let mut start = [_mm512_setzero_si512(); P];
+    if d.kb == 0 {
+        for (p, s) in start.iter_mut().enumerate() {
+            let sums = _mm512_loadu_si512(w.col_sums().as_ptr().add((p0 + p) * PANEL) as *const _);
+            *s = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32::<7>(sums));
+        }
+    }
+    let mut acc = [start; R];
     for g in 0..d.kc / 4 {
         let mut wv = [_mm512_setzero_si512(); P];
         for (p, v) in wv.iter_mut().enumerate() {
@@ -227,14 +237,12 @@ unsafe fn tile<const R: usize, const P: usize>(
         }
     }
     let last = d.kb + d.kc >= d.k4;
-    let shift = _mm512_set1_epi32(128);
     for p in 0..P {
         let j0 = (p0 + p) * PANEL;
         if j0 >= n {
             break;
         }
         let mask = col_mask(j0, n);
-        let comp = _mm512_mullo_epi32(_mm512_loadu_si512(w.col_sums().as_ptr().add(j0) as *const _), shift);
         let wscale = _mm512_loadu_ps(w.scales().as_ptr().add(j0));
         // w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
         let wsum = _mm512_mul_ps(
@@ -257,7 +265,6 @@ unsafe fn tile<const R: usize, const P: usize>(
                 _mm512_mask_storeu_epi32(o as *mut _, mask, v);
                 continue;
             }
-            let v = _mm512_sub_epi32(v, comp);
             match sink {
                 Sink::I32(_) => _mm512_mask_storeu_epi32(o as *mut _, mask, v),
                 Sink::F32 { out, rows, ep } => {
