@@ -68,17 +68,24 @@ pub(crate) unsafe fn store_epilogue(
     out: *mut f32,
 ) {
     debug_assert!(j0 < n);
+    // Whole panels (all but a ragged last one) use plain loads and stores: no mask to build.
+    let full = j0 + 16 <= n;
     let mask = col_mask(j0, n);
+    let load = |p: *const f32| if full { _mm512_loadu_ps(p) } else { _mm512_maskz_loadu_ps(mask, p) };
     if let Some(b) = ep.bias {
-        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, b.as_ptr().add(j0)));
+        y = _mm512_add_ps(y, load(b.as_ptr().add(j0)));
     }
     if ep.gelu {
         y = gelu(y);
     }
     if let Some(r) = ep.residual {
-        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, r.as_ptr().add(i * n + j0)));
+        y = _mm512_add_ps(y, load(r.as_ptr().add(i * n + j0)));
     }
-    _mm512_mask_storeu_ps(out.add(i * n + j0), mask, y);
+    if full {
+        _mm512_storeu_ps(out.add(i * n + j0), y);
+    } else {
+        _mm512_mask_storeu_ps(out.add(i * n + j0), mask, y);
+    }
 }
 
 /// GELU (erf form) in place over a slice.
