@@ -15,7 +15,7 @@ use proptest::prelude::*;
 mod tol {
     /// f32 GEMM: |got - want| ≤ F32_REL · √k · (1 + |want| + √k) for inputs in [-1, 1].
     pub const F32_REL: f32 = 1e-6;
-    /// Elementwise math (GELU from the rational erf fit, exp): absolute.
+    /// Elementwise math (GELU from a table or a rational erf fit, exp): absolute.
     pub const GELU_ABS: f32 = 1e-6;
     /// Softmax (vector exp): absolute, on probabilities in [0, 1].
     pub const SOFTMAX_ABS: f32 = 1e-6;

@@ -1,5 +1,5 @@
-//! ymm vector math: erf/GELU (same rational fit as the AVX-512 path), exp, fused epilogue,
-//! masked softmax and LayerNorm.
+//! ymm vector math: erf/GELU (the rational erf fit whose coefficients `avx512::math` keeps), exp,
+//! fused epilogue, masked softmax and LayerNorm.
 //!
 //! Target cores: any AVX2 + FMA x86-64.
 //! Tolerance: erf within 2e-7 absolute of `generic::erf_f32`; exp within 2 ulp on [-87, 88],
