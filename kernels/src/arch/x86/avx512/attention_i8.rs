@@ -93,9 +93,10 @@ unsafe fn attention_i8_with_features(
     // Query rows: 4·dg bytes each (padding 128: it meets zero key bytes); probability rows:
     // 4·lg bytes (padding 0); one row of 16·⌈d/16⌉ bytes for a key being quantized.
     let dq = 4 * z.dg;
-    let bytes = grow(&mut scratch.u8s, RB * dq + RB * 4 * z.lg + vpanels * PANEL);
+    let bytes = grow(&mut scratch.u8s, RB * dq + RB * 4 * z.lg + vpanels * PANEL + PANEL * 32);
     let (qq, rest) = bytes.split_at_mut(RB * dq);
-    let (pq, tmp) = rest.split_at_mut(RB * 4 * z.lg);
+    let (pq, rest) = rest.split_at_mut(RB * 4 * z.lg);
+    let (tmp, stage) = rest.split_at_mut(vpanels * PANEL);
     let floats = grow(&mut scratch.attn_o, RB * z.l16 + 2 * RB + z.l16 + vpanels * PANEL);
     let (s, rest) = floats.split_at_mut(RB * z.l16);
     let (inv, rest) = rest.split_at_mut(RB);
@@ -105,14 +106,32 @@ unsafe fn attention_i8_with_features(
     kq[(np - 1) * z.dg * PANEL..].fill(0);
     sk[l..].fill(0.0);
     for h in 0..heads {
-        for j in 0..l {
-            let row = &k[j * ld + h * d..j * ld + h * d + d];
-            // SAFETY: the token proves AVX-512F/BW/VL; `row` holds d floats and `tmp` holds
-            // 16·⌈d/16⌉ ≥ 4·dg bytes.
-            sk[j] = unsafe { quantize_row(row, tmp, 0) };
-            let panel = &mut kq[(j / PANEL) * z.dg * PANEL..];
-            for (g, w) in tmp[..dq].chunks_exact(4).enumerate() {
-                panel[g * PANEL + j % PANEL] = i32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        if z.dg == 8 {
+            // 32 channels: 16 keys' quantized rows are staged row-major, then transposed into
+            // the panel by permutes.
+            for p in 0..np {
+                for r in 0..PANEL {
+                    let (j, row) = (p * PANEL + r, &mut stage[r * 32..(r + 1) * 32]);
+                    if j < l {
+                        // SAFETY: the token proves AVX-512F/BW/VL; key row j holds d floats.
+                        sk[j] = unsafe { quantize_row(&k[j * ld + h * d..j * ld + h * d + d], row, 0) };
+                    } else {
+                        row.fill(0);
+                    }
+                }
+                // SAFETY: AVX-512F (token); `stage` holds 512 bytes, panel p of `kq` 128 words.
+                unsafe { transpose_16x8(stage, &mut kq[p * 8 * PANEL..(p + 1) * 8 * PANEL]) };
+            }
+        } else {
+            for j in 0..l {
+                let row = &k[j * ld + h * d..j * ld + h * d + d];
+                // SAFETY: the token proves AVX-512F/BW/VL; `row` holds d floats and `tmp` holds
+                // 16·⌈d/16⌉ ≥ 4·dg bytes.
+                sk[j] = unsafe { quantize_row(row, tmp, 0) };
+                let panel = &mut kq[(j / PANEL) * z.dg * PANEL..];
+                for (g, w) in tmp[..dq].chunks_exact(4).enumerate() {
+                    panel[g * PANEL + j % PANEL] = i32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                }
             }
         }
         // SAFETY: AVX-512 VNNI (token); `kq` and `kcomp` hold np panels.
@@ -222,6 +241,60 @@ unsafe fn exp2_times_255(t: __m512) -> __m512 {
         y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(*c));
     }
     _mm512_scalef_ps(y, n)
+}
+
+/// Transposes 16 keys' rows of 8 words (`stage`, row-major: key r's channel group g at word
+/// `8r + g`) into a key panel (`out[g][r]`), in three rounds of 8 two-source permutes: rows 4
+/// at a time by half of the groups, then 8 at a time by quarter, then all 16 by group.
+///
+/// # Safety
+/// AVX-512F; `stage.len() ≥ 512`, `out.len() ≥ 128`.
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_16x8(stage: &[u8], out: &mut [i32]) {
+    debug_assert!(stage.len() >= 512 && out.len() >= 128);
+    let mut z = [_mm512_setzero_si512(); 8];
+    for (i, v) in z.iter_mut().enumerate() {
+        *v = _mm512_loadu_si512(stage.as_ptr().add(64 * i) as *const _);
+    }
+    // Round 1: zmm i holds keys 2i, 2i+1; out lane 4g + r = key r of the pair of zmms, group g
+    // (groups 0-3, then 4-7).
+    let idx1 = [
+        _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27),
+        _mm512_setr_epi32(4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31),
+    ];
+    // Round 2: lane 8g + r, r < 4 from the first source (4g + r), else from the second.
+    let idx2 = [
+        _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23),
+        _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31),
+    ];
+    // Round 3: keys 0-7 from the first source, 8-15 from the second.
+    let idx3 = [
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+        _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31),
+    ];
+    let mut a = [[_mm512_setzero_si512(); 2]; 4];
+    for (i, ai) in a.iter_mut().enumerate() {
+        for (half, v) in ai.iter_mut().enumerate() {
+            *v = _mm512_permutex2var_epi32(z[2 * i], idx1[half], z[2 * i + 1]);
+        }
+    }
+    let mut b = [[[_mm512_setzero_si512(); 2]; 2]; 2];
+    for (i, bi) in b.iter_mut().enumerate() {
+        for (half, bh) in bi.iter_mut().enumerate() {
+            for (quarter, v) in bh.iter_mut().enumerate() {
+                *v = _mm512_permutex2var_epi32(a[2 * i][half], idx2[quarter], a[2 * i + 1][half]);
+            }
+        }
+    }
+    for (half, (low, high)) in b[0].iter().zip(&b[1]).enumerate() {
+        for (quarter, (x, y)) in low.iter().zip(high).enumerate() {
+            for (pair, idx) in idx3.iter().enumerate() {
+                let g = 4 * half + 2 * quarter + pair;
+                let w = _mm512_permutex2var_epi32(*x, *idx, *y);
+                _mm512_storeu_si512(out.as_mut_ptr().add(g * PANEL) as *mut _, w);
+            }
+        }
+    }
 }
 
 /// Quantizes channel panel `p` of the values (`l` rows of `v`, `ld` apart) per channel into
