@@ -19,6 +19,23 @@ impl AttentionShape {
         AttentionShape { m, ..self }
     }
 
+    /// Finishes the calls with nothing to compute, for the fused kernels: no query rows, heads or
+    /// channels (nothing is written), or no keys (every head's context is zero). Returns whether
+    /// it did.
+    pub(crate) fn finish_if_empty(&self, ctx: &mut [f32]) -> bool {
+        let AttentionShape { m, l, heads, d, ld, .. } = *self;
+        if m == 0 || heads == 0 || d == 0 {
+            return true;
+        }
+        if l == 0 {
+            for i in 0..m {
+                ctx[i * ld..i * ld + heads * d].fill(0.0);
+            }
+            return true;
+        }
+        false
+    }
+
     /// Asserts that `q`, `ctx` hold `m` rows and `k`, `v` hold `l` rows of this layout.
     pub(crate) fn check(&self, q: usize, k: usize, v: usize, ctx: usize) {
         let check =

@@ -386,8 +386,21 @@ const ATTENTION_SHAPES: &[(usize, usize, usize, usize, usize, usize)] = &[
     (0, 9, 2, 8, 16, 0),
 ];
 
-fn fused_attention_matches_generic(k: Kernels) {
-    let mut rng = Rng(29);
+/// The signatures the fused attentions share: a backend's kernel and its scalar twin.
+type AttentionKernel = fn(&Kernels, &[f32], &[f32], &[f32], &AttentionShape, &mut [f32], &mut Scratch);
+type AttentionTwin = fn(&[f32], &[f32], &[f32], &AttentionShape, &mut [f32]);
+
+/// Runs `kernel` and its `twin` on every shape of [`ATTENTION_SHAPES`] (inputs in [-3, 3]),
+/// hands both outputs to `check` with `(m, l, d)`, and asserts that query rows split in two
+/// calls give the same bits as one call.
+fn attention_cases(
+    k: Kernels,
+    mut rng: Rng,
+    name: &str,
+    kernel: AttentionKernel,
+    twin: AttentionTwin,
+    mut check: impl FnMut(&[f32], &[f32], (usize, usize, usize)),
+) {
     let mut scratch = Scratch::default();
     for &(m, l, heads, d, ld, off) in ATTENTION_SHAPES {
         let qkv: Vec<f32> = rng.f32s(l * ld + off).iter().map(|x| x * 3.0).collect();
@@ -395,58 +408,62 @@ fn fused_attention_matches_generic(k: Kernels) {
         let q = &qkv[(l - m) * ld..];
         let shape = AttentionShape { m, l, heads, d, ld, scale: 0.4 };
         let (mut want, mut got) = (vec![9.0; m * ld], vec![9.0; m * ld]);
-        generic::attention_f32(q, kk, v, &shape, &mut want);
-        k.attention_f32(q, kk, v, &shape, &mut got, &mut scratch);
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                (g - w).abs() <= tol::ATTENTION_ABS,
-                "{} attention m={m} l={l} d={d}: {g} vs {w}",
-                k.backend()
-            );
-        }
-        // Query rows split in two calls give the same bits as one call.
+        twin(q, kk, v, &shape, &mut want);
+        kernel(&k, q, kk, v, &shape, &mut got, &mut scratch);
+        check(&got, &want, (m, l, d));
         let split = m / 3;
         let mut parts = vec![9.0; m * ld];
         let (a, b) = parts.split_at_mut(split * ld);
-        k.attention_f32(&q[..split * ld], kk, v, &shape.with_rows(split), a, &mut scratch);
-        k.attention_f32(&q[split * ld..], kk, v, &shape.with_rows(m - split), b, &mut scratch);
-        assert_eq!(parts, got, "{} attention m={m} l={l}: split rows differ", k.backend());
+        kernel(&k, &q[..split * ld], kk, v, &shape.with_rows(split), a, &mut scratch);
+        kernel(&k, &q[split * ld..], kk, v, &shape.with_rows(m - split), b, &mut scratch);
+        assert_eq!(parts, got, "{} {name} m={m} l={l}: split rows differ", k.backend());
     }
 }
 
+fn fused_attention_matches_generic(k: Kernels) {
+    attention_cases(
+        k,
+        Rng(29),
+        "attention",
+        Kernels::attention_f32,
+        generic::attention_f32,
+        |got, want, (m, l, d)| {
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= tol::ATTENTION_ABS,
+                    "{} attention m={m} l={l} d={d}: {g} vs {w}",
+                    k.backend()
+                );
+            }
+        },
+    );
+}
+
 fn int8_attention_matches_generic(k: Kernels) {
-    let mut rng = Rng(31);
-    let mut scratch = Scratch::default();
-    for &(m, l, heads, d, ld, off) in ATTENTION_SHAPES {
-        let qkv: Vec<f32> = rng.f32s(l * ld + off).iter().map(|x| x * 3.0).collect();
-        let (kk, v) = (&qkv[..], &qkv[off..]);
-        let q = &qkv[(l - m) * ld..];
-        let shape = AttentionShape { m, l, heads, d, ld, scale: 0.4 };
-        let (mut want, mut got) = (vec![9.0; m * ld], vec![9.0; m * ld]);
-        generic::attention_i8(q, kk, v, &shape, &mut want);
-        k.attention_i8(q, kk, v, &shape, &mut got, &mut scratch);
-        let mut exact = 0;
-        for (g, w) in got.iter().zip(&want) {
+    attention_cases(
+        k,
+        Rng(31),
+        "int8 attention",
+        Kernels::attention_i8,
+        generic::attention_i8,
+        |got, want, (m, l, d)| {
+            let mut exact = 0;
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= tol::ATTENTION_I8_ABS,
+                    "{} int8 attention m={m} l={l} d={d}: {g} vs {w}",
+                    k.backend()
+                );
+                exact += usize::from((g - w).abs() <= 1e-5);
+            }
+            let share = exact as f32 / got.len().max(1) as f32;
             assert!(
-                (g - w).abs() <= tol::ATTENTION_I8_ABS,
-                "{} int8 attention m={m} l={l} d={d}: {g} vs {w}",
+                got.is_empty() || share >= tol::ATTENTION_I8_EXACT_SHARE,
+                "{} int8 attention m={m} l={l} d={d}: only {share} of the outputs match",
                 k.backend()
             );
-            exact += usize::from((g - w).abs() <= 1e-5);
-        }
-        let share = exact as f32 / got.len().max(1) as f32;
-        assert!(
-            got.is_empty() || share >= tol::ATTENTION_I8_EXACT_SHARE,
-            "{} int8 attention m={m} l={l} d={d}: only {share} of the outputs match",
-            k.backend()
-        );
-        let split = m / 3;
-        let mut parts = vec![9.0; m * ld];
-        let (a, b) = parts.split_at_mut(split * ld);
-        k.attention_i8(&q[..split * ld], kk, v, &shape.with_rows(split), a, &mut scratch);
-        k.attention_i8(&q[split * ld..], kk, v, &shape.with_rows(m - split), b, &mut scratch);
-        assert_eq!(parts, got, "{} int8 attention m={m} l={l}: split rows differ", k.backend());
-    }
+        },
+    );
 }
 
 macro_rules! backend_suite {

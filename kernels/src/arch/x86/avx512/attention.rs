@@ -39,13 +39,7 @@ pub(crate) fn attention_f32(
     scratch: &mut Scratch,
 ) {
     let AttentionShape { m, l, heads, d, ld, scale } = *shape;
-    if m == 0 || heads == 0 || d == 0 {
-        return;
-    }
-    if l == 0 {
-        for i in 0..m {
-            ctx[i * ld..i * ld + heads * d].fill(0.0);
-        }
+    if shape.finish_if_empty(ctx) {
         return;
     }
     let np = l.div_ceil(PANEL);

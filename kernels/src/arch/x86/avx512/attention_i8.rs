@@ -75,13 +75,7 @@ unsafe fn attention_i8_with_features(
     scratch: &mut Scratch,
 ) {
     let AttentionShape { m, l, heads, d, ld, scale } = *shape;
-    if m == 0 || heads == 0 || d == 0 {
-        return;
-    }
-    if l == 0 {
-        for i in 0..m {
-            ctx[i * ld..i * ld + heads * d].fill(0.0);
-        }
+    if shape.finish_if_empty(ctx) {
         return;
     }
     let np = l.div_ceil(PANEL);
@@ -353,6 +347,36 @@ fn scores(qq: &[u8], rows: usize, kq: &[i32], kcomp: &[i32], sk: &[f32], z: Dims
     }
 }
 
+/// The product both tiles share: `acc[r][p] += Σ_g` row `r`'s u8 word `g` (rows `stride` bytes
+/// apart, broadcast) times panel `p`'s i8 words of group `g` (panels `groups · 16` words apart),
+/// by `vpdpbusd`.
+///
+/// # Safety
+/// AVX-512F/VNNI; `rows` readable for R rows of `4 · groups` bytes, `stride` apart; `panels` for
+/// P panels of `groups · 16` words.
+#[inline]
+#[target_feature(enable = "avx512f,avx512vnni")]
+unsafe fn dot_tile<const R: usize, const P: usize>(
+    acc: &mut [[__m512i; P]; R],
+    rows: *const u8,
+    stride: usize,
+    panels: *const i32,
+    groups: usize,
+) {
+    for g in 0..groups {
+        let mut wv = [_mm512_setzero_si512(); P];
+        for (p, w) in wv.iter_mut().enumerate() {
+            *w = _mm512_loadu_si512(panels.add((p * groups + g) * PANEL) as *const _);
+        }
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let a = _mm512_set1_epi32((rows.add(r * stride + 4 * g) as *const i32).read_unaligned());
+            for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
+                *acc_rp = _mm512_dpbusd_epi32(*acc_rp, a, *w);
+            }
+        }
+    }
+}
+
 /// # Safety
 /// AVX-512F/VNNI; `q` at R rows of `4·dg` bytes, `kq` at P panels of `dg · 16` words, `kcomp`
 /// and `sk` at `16·P` values, `s` at R rows of `16·P` floats `l16` apart.
@@ -366,24 +390,12 @@ unsafe fn score_tile<const R: usize, const P: usize>(
     z: Dims,
     s: *mut f32,
 ) {
-    let dq = 4 * z.dg;
     let mut start = [_mm512_setzero_si512(); P];
     for (p, c) in start.iter_mut().enumerate() {
         *c = _mm512_loadu_si512(kcomp.add(p * PANEL) as *const _);
     }
     let mut acc = [start; R];
-    for g in 0..z.dg {
-        let mut wv = [_mm512_setzero_si512(); P];
-        for (p, w) in wv.iter_mut().enumerate() {
-            *w = _mm512_loadu_si512(kq.add((p * z.dg + g) * PANEL) as *const _);
-        }
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let a = _mm512_set1_epi32((q.add(r * dq + 4 * g) as *const i32).read_unaligned());
-            for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
-                *acc_rp = _mm512_dpbusd_epi32(*acc_rp, a, *w);
-            }
-        }
-    }
+    dot_tile(&mut acc, q, 4 * z.dg, kq, z.dg);
     for (r, acc_r) in acc.iter().enumerate() {
         for (p, acc_rp) in acc_r.iter().enumerate() {
             let y = _mm512_mul_ps(_mm512_cvtepi32_ps(*acc_rp), _mm512_loadu_ps(sk.add(p * PANEL)));
@@ -489,20 +501,8 @@ unsafe fn context_tile<const R: usize, const P: usize>(
     dn: usize,
     out: *mut f32,
 ) {
-    let lb = 4 * z.lg;
     let mut acc = [[_mm512_setzero_si512(); P]; R];
-    for g in 0..z.lg {
-        let mut wv = [_mm512_setzero_si512(); P];
-        for (p, w) in wv.iter_mut().enumerate() {
-            *w = _mm512_loadu_si512(vq.add((p * z.lg + g) * PANEL) as *const _);
-        }
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let a = _mm512_set1_epi32((pq.add(r * lb + 4 * g) as *const i32).read_unaligned());
-            for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
-                *acc_rp = _mm512_dpbusd_epi32(*acc_rp, a, *w);
-            }
-        }
-    }
+    dot_tile(&mut acc, pq, 4 * z.lg, vq, z.lg);
     for (r, acc_r) in acc.iter().enumerate() {
         let s = _mm512_set1_ps(inv[r]);
         for (p, acc_rp) in acc_r.iter().enumerate() {
