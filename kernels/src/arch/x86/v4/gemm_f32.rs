@@ -88,6 +88,7 @@ impl<T: Widen> MicroKernel for Tiles<'_, '_, T> {
 /// activations with `i0 + R ≤ m`; `out` must be `[m, n]`; panels `p0..p0+P` must exist in `w`;
 /// the epilogue slices must match.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,fma,f16c")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn tile<T: Widen, const R: usize, const P: usize>(
     t: V4,
     slabs: &[f32],
