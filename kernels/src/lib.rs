@@ -35,7 +35,6 @@
 //! ```
 
 #![deny(unsafe_code)]
-#![allow(unsafe_op_in_unsafe_fn)] // TEMP: step A
 
 #[macro_use]
 mod frame;

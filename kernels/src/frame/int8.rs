@@ -55,6 +55,17 @@ pub(crate) enum Sink<'s, 'e> {
     F32 { out: &'s mut [f32], rows: &'s [RowQuant], ep: &'s Epilogue<'e> },
 }
 
+impl Sink<'_, '_> {
+    /// Elements of the output (the x86 tiles check their bounds against it).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Sink::I32(out) => out.len(),
+            Sink::F32 { out, .. } => out.len(),
+        }
+    }
+}
+
 /// A backend's int8 GEMM: the activation layout its micro-kernel reads, and the kernel.
 pub(crate) trait Int8Gemm: Copy {
     /// One element of the quantized activations (`i8`, `u8` after the x86 shift, or `i16`).

@@ -57,47 +57,44 @@ impl MicroKernel for Tiles<'_, '_, '_, '_> {
 
     #[inline(always)]
     fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
-        // SAFETY: a `NeonDot` token exists (this is its GEMM), so NEON and dotprod are present;
-        // `run` checked that `q` is [m, k4], `PackedI8` holds np·16·k4 bytes, and the driver
-        // keeps rows i0..i0+R and panel p in bounds.
+        // SAFETY: a `NeonDot` token exists (this is its GEMM), so NEON and dotprod are present.
         unsafe { tiles!(rows rows, tile (self.q, i0, p, self.w, &mut self.sink); 1 2 3 4) }
     }
 }
 
 /// `acc += sdot(w, a)` lane-wise (four i8 products per i32 lane).
-///
-/// # Safety
-/// The CPU must support the dot-product extension.
 #[inline]
 #[target_feature(enable = "neon,dotprod")]
-unsafe fn sdot(acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t {
+fn sdot(acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t {
     let mut acc = acc;
-    asm!(
-        "sdot {acc:v}.4s, {w:v}.16b, {a:v}.16b",
-        acc = inout(vreg) acc, w = in(vreg) w, a = in(vreg) a,
-        options(pure, nomem, nostack),
-    );
+    // SAFETY: `sdot` only reads and writes the declared vector registers; dotprod is enabled.
+    unsafe {
+        asm!(
+            "sdot {acc:v}.4s, {w:v}.16b, {a:v}.16b",
+            acc = inout(vreg) acc, w = in(vreg) w, a = in(vreg) a,
+            options(pure, nomem, nostack),
+        );
+    }
     acc
 }
 
 /// One R × 16 tile.
-///
-/// # Safety
-/// NEON and dotprod must be present; `q` must be `[m, k4]` with `i0 + R ≤ m`; panel `p` must
-/// exist in `w`; the sink must be `[m, n]`.
 #[target_feature(enable = "neon,dotprod")]
-unsafe fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
+fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
     let k4 = k4(w.k());
-    let ap = q.as_ptr().add(i0 * k4);
-    let wp = w.data().as_ptr().add(p * PANEL * k4);
+    assert!(q.len() >= (i0 + R) * k4 && p * PANEL < w.n());
+    let ap = q[i0 * k4..].as_ptr();
+    let wp = w.data()[p * PANEL * k4..].as_ptr();
     let mut acc = [[vdupq_n_s32(0); 4]; R];
     for g in 0..k4 / 4 {
         let mut wv = [vdupq_n_s8(0); 4];
         for (c, v) in wv.iter_mut().enumerate() {
-            *v = vld1q_s8(wp.add(g * 64 + c * 16));
+            // SAFETY: panel p holds k4 / 4 groups of 64 bytes (asserted; PackedI8's lengths).
+            *v = unsafe { vld1q_s8(wp.add(g * 64 + c * 16)) };
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let word = (ap.add(r * k4 + g * 4) as *const u32).read_unaligned();
+            // SAFETY: rows i0..i0+R of `q` hold k4 bytes each (asserted).
+            let word = unsafe { (ap.add(r * k4 + g * 4) as *const u32).read_unaligned() };
             let av = vreinterpretq_s8_u32(vdupq_n_u32(word));
             for (acc_rc, wc) in acc_r.iter_mut().zip(&wv) {
                 *acc_rc = sdot(*acc_rc, *wc, av);
@@ -106,8 +103,9 @@ unsafe fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, 
     }
     for (r, acc_r) in acc.iter().enumerate() {
         let mut vals = [0i32; 16];
-        for (c, v) in acc_r.iter().enumerate() {
-            vst1q_s32(vals.as_mut_ptr().add(4 * c), *v);
+        for (v, out) in acc_r.iter().zip(vals.chunks_exact_mut(4)) {
+            // SAFETY: `out` holds the 4 i32 written.
+            unsafe { vst1q_s32(out.as_mut_ptr(), *v) };
         }
         finish_i32(&vals, i0 + r, p * PANEL, w, sink);
     }

@@ -61,30 +61,28 @@ impl MicroKernel for I8Tiles<'_, '_, '_, '_> {
 
     #[inline(always)]
     fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
-        // SAFETY: a `Neon` token exists (this is its GEMM), so NEON is present; `run` checked
-        // that `q` is [m, k4], `PackedI8` holds np·16·k4 bytes, and the driver keeps rows
-        // i0..i0+R and panel p in bounds.
+        // SAFETY: a `Neon` token exists (this is its GEMM), so NEON is present.
         unsafe { tiles!(rows rows, tile_i8 (self.q, i0, p, self.w, &mut self.sink); 1 2) }
     }
 }
 
 /// One R × 16 int8 tile.
-///
-/// # Safety
-/// NEON must be present; `q` must be `[m, k4]` with `i0 + R ≤ m`; panel `p` must exist.
 #[target_feature(enable = "neon")]
-unsafe fn tile_i8<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
+fn tile_i8<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
     let k4 = k4(w.k());
-    let ap = q.as_ptr().add(i0 * k4);
-    let wp = w.data().as_ptr().add(p * PANEL * k4);
+    assert!(q.len() >= (i0 + R) * k4 && p * PANEL < w.n());
+    let ap = q[i0 * k4..].as_ptr();
+    let wp = w.data()[p * PANEL * k4..].as_ptr();
     let mut acc = [[vdupq_n_s32(0); 8]; R];
     for g in 0..k4 / 4 {
         let mut wv = [vdupq_n_s8(0); 4];
         for (c, v) in wv.iter_mut().enumerate() {
-            *v = vld1q_s8(wp.add(g * 64 + c * 16));
+            // SAFETY: panel p holds k4 / 4 groups of 64 bytes (asserted; PackedI8's lengths).
+            *v = unsafe { vld1q_s8(wp.add(g * 64 + c * 16)) };
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let word = (ap.add(r * k4 + g * 4) as *const u32).read_unaligned();
+            // SAFETY: rows i0..i0+R of `q` hold k4 bytes each (asserted).
+            let word = unsafe { (ap.add(r * k4 + g * 4) as *const u32).read_unaligned() };
             let av = vreinterpretq_s8_u32(vdupq_n_u32(word));
             for (c, wc) in wv.iter().enumerate() {
                 acc_r[2 * c] = vpadalq_s16(acc_r[2 * c], vmull_s8(vget_low_s8(*wc), vget_low_s8(av)));
@@ -95,33 +93,39 @@ unsafe fn tile_i8<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_
     let j0 = p * PANEL;
     for (r, acc_r) in acc.iter().enumerate() {
         let mut vals = [0i32; 16];
-        for c in 0..4 {
-            vst1q_s32(vals.as_mut_ptr().add(4 * c), vpaddq_s32(acc_r[2 * c], acc_r[2 * c + 1]));
+        for (c, out) in vals.chunks_exact_mut(4).enumerate() {
+            // SAFETY: `out` holds the 4 i32 written.
+            unsafe { vst1q_s32(out.as_mut_ptr(), vpaddq_s32(acc_r[2 * c], acc_r[2 * c + 1])) };
         }
         finish_i32(&vals, i0 + r, j0, w, sink);
     }
 }
 
-/// Loads 16 consecutive weights widened to f32.
+/// Packed weights the f32 GEMM reads: f32 as is, f16 widened by `fcvtl`.
 pub(crate) trait Widen: Copy {
-    /// # Safety
-    /// `p` must point at 16 readable elements; NEON must be present.
-    unsafe fn load16(p: *const Self) -> [float32x4_t; 4];
+    /// 16 consecutive weights as f32; the token proves NEON.
+    fn load16(t: Neon, w: &[Self; 16]) -> [float32x4_t; 4];
 }
 
 impl Widen for f32 {
     #[inline(always)]
-    unsafe fn load16(p: *const f32) -> [float32x4_t; 4] {
-        [vld1q_f32(p), vld1q_f32(p.add(4)), vld1q_f32(p.add(8)), vld1q_f32(p.add(12))]
+    fn load16(_: Neon, w: &[f32; 16]) -> [float32x4_t; 4] {
+        let p = w.as_ptr();
+        // SAFETY: `w` holds the 64 bytes read; the token proves NEON.
+        unsafe { [vld1q_f32(p), vld1q_f32(p.add(4)), vld1q_f32(p.add(8)), vld1q_f32(p.add(12))] }
     }
 }
 
 impl Widen for f16 {
     #[inline(always)]
-    unsafe fn load16(p: *const f16) -> [float32x4_t; 4] {
-        let (h0, h1) = (vld1q_u16(p as *const u16), vld1q_u16((p as *const u16).add(8)));
+    fn load16(_: Neon, w: &[f16; 16]) -> [float32x4_t; 4] {
+        let p = w.as_ptr() as *const u16;
+        // SAFETY: `w` holds the 32 bytes read; the token proves NEON.
+        let (h0, h1) = unsafe { (vld1q_u16(p), vld1q_u16(p.add(8))) };
         let (a, b, c, d): (float32x4_t, float32x4_t, float32x4_t, float32x4_t);
-        asm!(
+        // SAFETY: `fcvtl`/`fcvtl2` only read and write the declared vector registers.
+        unsafe {
+            asm!(
             "fcvtl {a:v}.4s, {h0:v}.4h",
             "fcvtl2 {b:v}.4s, {h0:v}.8h",
             "fcvtl {c:v}.4s, {h1:v}.4h",
@@ -129,7 +133,8 @@ impl Widen for f16 {
             h0 = in(vreg) h0, h1 = in(vreg) h1,
             a = out(vreg) a, b = out(vreg) b, c = out(vreg) c, d = out(vreg) d,
             options(pure, nomem, nostack),
-        );
+            );
+        }
         [a, b, c, d]
     }
 }
@@ -161,21 +166,15 @@ impl<T: Widen> MicroKernel for F32Gemm<'_, '_, T> {
     #[inline(always)]
     fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
         let Self { t, a, w, ep, .. } = *self;
-        let _ = t;
-        // SAFETY: the Neon token proves NEON; `run` checked that `a` is [m, k] and `out` [m, n];
-        // `PackedFloat` holds np·16·k weights; the driver keeps rows i0..i0+R and panel p in
-        // bounds.
-        unsafe { tiles!(rows rows, tile_float[T] (a, i0, p, w, ep, self.out); 1 2 3 4) }
+        // SAFETY: the Neon token proves NEON.
+        unsafe { tiles!(rows rows, tile_float[T] (t, a, i0, p, w, ep, self.out); 1 2 3 4) }
     }
 }
 
 /// One R × 16 f32 tile.
-///
-/// # Safety
-/// NEON must be present; `a` must be `[m, k]`, `out` `[m, n]` with `i0 + R ≤ m`; panel `p`
-/// must exist in `w`; the epilogue slices must match.
 #[target_feature(enable = "neon")]
-unsafe fn tile_float<T: Widen, const R: usize>(
+fn tile_float<T: Widen, const R: usize>(
+    t: Neon,
     a: &[f32],
     i0: usize,
     p: usize,
@@ -184,13 +183,16 @@ unsafe fn tile_float<T: Widen, const R: usize>(
     out: &mut [f32],
 ) {
     let (n, k) = (w.n(), w.k());
-    let ap = a.as_ptr().add(i0 * k);
-    let wp = w.data().as_ptr().add(p * PANEL * k);
+    assert!((i0 + R) * k <= a.len() && p * PANEL < n);
+    let ap = a[i0 * k..].as_ptr();
+    let wp = w.data()[p * PANEL * k..].as_ptr();
     let mut acc = [[vdupq_n_f32(0.0); 4]; R];
     for kk in 0..k {
-        let wv = T::load16(wp.add(kk * PANEL));
+        // SAFETY: panel p holds 16 · k weights (asserted; PackedFloat's length).
+        let wv = T::load16(t, unsafe { &*(wp.add(kk * PANEL) as *const [T; 16]) });
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = *ap.add(r * k + kk);
+            // SAFETY: rows i0..i0+R of `a` hold k values each (asserted).
+            let av = unsafe { *ap.add(r * k + kk) };
             for (acc_rc, wc) in acc_r.iter_mut().zip(&wv) {
                 *acc_rc = vfmaq_n_f32(*acc_rc, *wc, av);
             }
@@ -198,8 +200,9 @@ unsafe fn tile_float<T: Widen, const R: usize>(
     }
     for (r, acc_r) in acc.iter().enumerate() {
         let mut vals = [0f32; 16];
-        for (c, v) in acc_r.iter().enumerate() {
-            vst1q_f32(vals.as_mut_ptr().add(4 * c), *v);
+        for (v, out) in acc_r.iter().zip(vals.chunks_exact_mut(4)) {
+            // SAFETY: `out` holds the 4 floats written.
+            unsafe { vst1q_f32(out.as_mut_ptr(), *v) };
         }
         finish_f32(&vals, i0 + r, p * PANEL, n, ep, out);
     }

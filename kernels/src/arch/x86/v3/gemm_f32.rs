@@ -39,20 +39,14 @@ impl<T: Widen> MicroKernel for F32Gemm<'_, '_, T> {
     #[inline(always)]
     fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
         let Self { t, a, w, ep, .. } = *self;
-        // SAFETY: the V3 token proves AVX2/FMA/F16C; `run` checked that `a` is [m, k] and
-        // `out` [m, n], `PackedFloat` holds np·16·k weights, and the driver's tiles keep rows
-        // i0..i0+rows and panel p in bounds.
+        // SAFETY: the V3 token proves AVX2/FMA/F16C.
         unsafe { tiles!(rows rows, tile[T] (t, a, i0, p, w, ep, self.out); 1 2 3 4 5 6) }
     }
 }
 
 /// One R × 16 tile: rows `i0..i0+R`, panel `p`.
-///
-/// # Safety
-/// The CPU must support AVX2, FMA and F16C; `a` must be `[m, k]` and `out` `[m, n]` with
-/// `i0 + R ≤ m`; panel `p` must exist in `w`; the epilogue slices must match.
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn tile<T: Widen, const R: usize>(
+fn tile<T: Widen, const R: usize>(
     t: V3,
     a: &[f32],
     i0: usize,
@@ -62,16 +56,21 @@ unsafe fn tile<T: Widen, const R: usize>(
     out: &mut [f32],
 ) {
     let (n, k) = (w.n(), w.k());
-    let ap = a.as_ptr().add(i0 * k);
-    let wp = w.data().as_ptr().add(p * PANEL * k);
+    assert!((i0 + R) * k <= a.len() && p * PANEL < n && (i0 + R) * n <= out.len());
+    let ap = a[i0 * k..].as_ptr();
+    let wp = w.data()[p * PANEL * k..].as_ptr();
     let mut acc = [[_mm256_setzero_ps(); 2]; R];
-    for kk in 0..k {
-        let w0 = T::widen8(t, &*(wp.add(kk * PANEL) as *const [T; 8]));
-        let w1 = T::widen8(t, &*(wp.add(kk * PANEL + 8) as *const [T; 8]));
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm256_set1_ps(*ap.add(r * k + kk));
-            acc_r[0] = _mm256_fmadd_ps(w0, av, acc_r[0]);
-            acc_r[1] = _mm256_fmadd_ps(w1, av, acc_r[1]);
+    // SAFETY: rows i0..i0+R of `a` hold k values each and panel p holds 16 · k weights
+    // (asserted; PackedFloat's length is panels(n) · 16 · k).
+    unsafe {
+        for kk in 0..k {
+            let w0 = T::widen8(t, &*(wp.add(kk * PANEL) as *const [T; 8]));
+            let w1 = T::widen8(t, &*(wp.add(kk * PANEL + 8) as *const [T; 8]));
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let av = _mm256_set1_ps(*ap.add(r * k + kk));
+                acc_r[0] = _mm256_fmadd_ps(w0, av, acc_r[0]);
+                acc_r[1] = _mm256_fmadd_ps(w1, av, acc_r[1]);
+            }
         }
     }
     for h in 0..2 {
@@ -80,7 +79,7 @@ unsafe fn tile<T: Widen, const R: usize>(
             break;
         }
         for (r, acc_r) in acc.iter().enumerate() {
-            store_epilogue(acc_r[h], i0 + r, j0, n, ep, out.as_mut_ptr());
+            store_epilogue(acc_r[h], i0 + r, j0, n, ep, out);
         }
     }
 }

@@ -14,7 +14,7 @@
 //! `vpmaddwd` into 12 accumulators holding (column, input-pair) sums, folded by `vphaddd`.
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin.
 
-use super::math::{col_mask, store_epilogue};
+use super::math::{col_mask, lanes, load8, store_epilogue};
 use crate::arch::x86::V3;
 use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::frame::int8::{Int8Gemm, Sink};
@@ -47,8 +47,7 @@ impl Int8Gemm for V3 {
     }
 
     fn quantize_row(self, x: &[f32], i: usize, act: &mut [i16]) -> RowQuant {
-        assert!(act.len() >= slab_len(i + 1, x.len()), "quantize_row: slabs too short");
-        // SAFETY: the V3 token proves AVX2/FMA; `act` holds row i's slab (asserted).
+        // SAFETY: the V3 token proves AVX2/FMA.
         unsafe { quantize_row_into_slab(x, i, act) }
     }
 
@@ -81,9 +80,7 @@ impl MicroKernel for I8Gemm<'_, '_, '_, '_> {
     #[inline(always)]
     fn tile(&mut self, rows: usize, _units: usize, i0: usize, half: usize, _d: Depth) {
         let _ = self.t;
-        // SAFETY: the V3 token proves AVX2; `run` checked the slabs hold ceil(m/6)·6·k4 values
-        // and `PackedI8` holds np·16·k4 weight bytes, so rows i0..i0+rows and half-panel
-        // `half` are in bounds.
+        // SAFETY: the V3 token proves AVX2/FMA.
         unsafe { tiles!(rows rows, tile (self.a, i0, half, self.w, &mut self.sink); 1 2 3 4 5 6) }
     }
 }
@@ -92,69 +89,72 @@ impl MicroKernel for I8Gemm<'_, '_, '_, '_> {
 /// returns the row's [`RowQuant`]. Same integers as the generic twin (same range, `offset`
 /// and `inv`, one subtract and one multiply, round-to-nearest-even conversion, clamp to
 /// [-127, 127]).
-///
-/// # Safety
-/// The CPU must support AVX2; `slabs` must hold `slab_len(m, x.len())` values, `i < m`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQuant {
+fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQuant {
     let (k, k4) = (x.len(), k4(x.len()));
-    let dst = slabs.as_mut_ptr().add(slab_index(i, 0, k4));
+    assert!(slabs.len() >= slab_len(i + 1, k), "quantize_row_into_slab: slabs too short");
+    let dst = slabs[slab_index(i, 0, k4)..].as_mut_ptr();
     // Lanes past k load as 0, which the range includes anyway.
     let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     for j0 in (0..k).step_by(8) {
-        let v = _mm256_maskload_ps(x.as_ptr().add(j0), col_mask(j0, k));
+        let v = load8(x, j0);
         (lo, hi) = (_mm256_min_ps(lo, v), _mm256_max_ps(hi, v));
     }
-    let (mut los, mut his) = ([0f32; 8], [0f32; 8]);
-    _mm256_storeu_ps(los.as_mut_ptr(), lo);
-    _mm256_storeu_ps(his.as_mut_ptr(), hi);
     let (row, inv) =
-        row_quant(los.iter().copied().fold(0.0, f32::min), his.iter().copied().fold(0.0, f32::max));
+        row_quant(lanes(lo).into_iter().fold(0.0, f32::min), lanes(hi).into_iter().fold(0.0, f32::max));
     let (inv, off) = (_mm256_set1_ps(inv), _mm256_set1_ps(row.offset));
     let (qlo, qhi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
     // 8 inputs = 2 groups of 4 i16, each group landing MR·4 values after the previous.
     for j0 in (0..k4).step_by(8) {
         let valid = col_mask(j0, k);
-        let v = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x.as_ptr().add(j0), valid), off), inv);
+        let v = _mm256_mul_ps(_mm256_sub_ps(load8(x, j0), off), inv);
         // Depth padding (lanes past k) must be 0.
         let q = _mm256_and_si256(_mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi), valid);
         let packed = _mm256_permute4x64_epi64::<0b10_00>(_mm256_packs_epi32(q, q));
-        let halves: [i64; 4] = core::mem::transmute(packed);
-        (dst.add((j0 / 4) * MR * 4) as *mut i64).write_unaligned(halves[0]);
-        if j0 + 4 < k4 {
-            (dst.add((j0 / 4 + 1) * MR * 4) as *mut i64).write_unaligned(halves[1]);
+        let halves: [i64; 4] = bytemuck::cast(packed);
+        // SAFETY: group g of row i lies at slab_index(i, 4g, k4) < slab_len(i + 1, k) ≤
+        // slabs.len() (asserted) for every g < k4 / 4, and each write is 4 i16.
+        unsafe {
+            (dst.add((j0 / 4) * MR * 4) as *mut i64).write_unaligned(halves[0]);
+            if j0 + 4 < k4 {
+                (dst.add((j0 / 4 + 1) * MR * 4) as *mut i64).write_unaligned(halves[1]);
+            }
         }
     }
     row
 }
 
 /// One R × 8 tile: rows `i0..i0+R`, columns `8·half..8·half+8`.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; `a` must be `[m, k4]` i16 with `i0 + R ≤ m`; the
-/// half-panel must exist in `w`; the sink must be `[m, n]`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
+fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
     let (n, k4) = (w.n(), k4(w.k()));
-    let ap = a.as_ptr().add(slab_index(i0, 0, k4));
-    let wp = w.data().as_ptr().add((half / 2) * PANEL * k4 + (half % 2) * 32);
+    assert!(a.len() >= slab_len(i0 + R, w.k()) && half * 8 < n && sink.len() >= (i0 + R) * n);
+    let ap = a[slab_index(i0, 0, k4)..].as_ptr();
+    let wp = w.data()[(half / 2) * PANEL * k4..].as_ptr().wrapping_add((half % 2) * 32);
     let mut acc = [[_mm256_setzero_si256(); 2]; R];
-    for g in 0..k4 / 4 {
-        let w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64) as *const __m128i));
-        let w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64 + 16) as *const __m128i));
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm256_set1_epi64x((ap.add(g * MR * 4 + r * 4) as *const i64).read_unaligned());
-            acc_r[0] = _mm256_add_epi32(acc_r[0], _mm256_madd_epi16(w0, av));
-            acc_r[1] = _mm256_add_epi32(acc_r[1], _mm256_madd_epi16(w1, av));
+    // SAFETY: rows i0..i0+R of the slabs hold k4 values each (asserted), read 4 at a time;
+    // the half-panel's k4 / 4 groups of 64 bytes exist since half · 8 < n (PackedI8's lengths).
+    unsafe {
+        for g in 0..k4 / 4 {
+            let w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64) as *const __m128i));
+            let w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64 + 16) as *const __m128i));
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let av = _mm256_set1_epi64x((ap.add(g * MR * 4 + r * 4) as *const i64).read_unaligned());
+                acc_r[0] = _mm256_add_epi32(acc_r[0], _mm256_madd_epi16(w0, av));
+                acc_r[1] = _mm256_add_epi32(acc_r[1], _mm256_madd_epi16(w1, av));
+            }
         }
     }
     let j0 = half * 8;
-    let wscale = _mm256_loadu_ps(w.scales().as_ptr().add(j0));
-    // w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
-    let wsum = _mm256_mul_ps(
-        wscale,
-        _mm256_cvtepi32_ps(_mm256_loadu_si256(w.col_sums().as_ptr().add(j0) as *const __m256i)),
+    let (scales, sums): (&[f32; 8], &[i32; 8]) = (
+        w.scales()[j0..j0 + 8].try_into().expect("8 scales"),
+        w.col_sums()[j0..j0 + 8].try_into().expect("8 column sums"),
     );
+    // SAFETY: the arrays hold the 32 bytes read.
+    let (wscale, sums) =
+        unsafe { (_mm256_loadu_ps(scales.as_ptr()), _mm256_loadu_si256(sums.as_ptr() as *const __m256i)) };
+    // w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
+    let wsum = _mm256_mul_ps(wscale, _mm256_cvtepi32_ps(sums));
     let mask = col_mask(j0, n);
     for (r, acc_r) in acc.iter().enumerate() {
         // Lanes of acc_r[0]: (c0,k01) (c0,k23) (c1,k01) (c1,k23) | (c2,..) (c3,..); acc_r[1]
@@ -162,7 +162,12 @@ unsafe fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'
         // column order.
         let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(acc_r[0], acc_r[1]));
         match sink {
-            Sink::I32(out) => _mm256_maskstore_epi32(out.as_mut_ptr().add((i0 + r) * n + j0), mask, v),
+            Sink::I32(out) => {
+                let o = out[(i0 + r) * n..].as_mut_ptr().wrapping_add(j0);
+                // SAFETY: the mask enables the columns j0.. < n of row i0 + r, inside `out`
+                // ([m, n], asserted to hold row i0 + R - 1).
+                unsafe { _mm256_maskstore_epi32(o, mask, v) }
+            }
             Sink::F32 { out, rows, ep } => {
                 // RowQuant::dequantize, lane by lane, in its order.
                 let q = rows[i0 + r];
@@ -170,7 +175,7 @@ unsafe fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'
                     _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), wscale), _mm256_set1_ps(q.scale)),
                     _mm256_mul_ps(_mm256_set1_ps(q.offset), wsum),
                 );
-                store_epilogue(y, i0 + r, j0, n, ep, out.as_mut_ptr());
+                store_epilogue(y, i0 + r, j0, n, ep, out);
             }
         }
     }

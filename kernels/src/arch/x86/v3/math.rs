@@ -24,12 +24,10 @@ pub(crate) const ERF_Q: [f32; 5] =
     [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
 
 /// erf on 8 lanes.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
+/// Compiled for (and callable from code compiled for) its target features.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn erf(x: __m256) -> __m256 {
+pub(crate) fn erf(x: __m256) -> __m256 {
     let x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(4.0)), _mm256_set1_ps(-4.0));
     let x2 = _mm256_mul_ps(x, x);
     let mut p = _mm256_set1_ps(ERF_P[0]);
@@ -48,24 +46,20 @@ pub(crate) unsafe fn erf(x: __m256) -> __m256 {
 }
 
 /// GELU (erf form) on 8 lanes.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
+/// Compiled for (and callable from code compiled for) its target features.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn gelu(x: __m256) -> __m256 {
+pub(crate) fn gelu(x: __m256) -> __m256 {
     let e = erf(_mm256_mul_ps(x, _mm256_set1_ps(std::f32::consts::FRAC_1_SQRT_2)));
     let half_x = _mm256_mul_ps(x, _mm256_set1_ps(0.5));
     _mm256_fmadd_ps(half_x, e, half_x)
 }
 
 /// exp on 8 lanes; inputs below -87.3 (including -inf) give exactly 0.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
+/// Compiled for (and callable from code compiled for) its target features.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn exp(x: __m256) -> __m256 {
+pub(crate) fn exp(x: __m256) -> __m256 {
     let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(x, _mm256_set1_ps(-87.3));
     let x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3)), _mm256_set1_ps(-87.3));
     let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
@@ -83,58 +77,66 @@ pub(crate) unsafe fn exp(x: __m256) -> __m256 {
 }
 
 /// Lane mask (all-ones lanes) for the columns `j0..min(j0 + 8, n)`.
-///
-/// # Safety
-/// The CPU must support AVX2.
+/// Compiled for (and callable from code compiled for) its target features.
 #[inline]
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn col_mask(j0: usize, n: usize) -> __m256i {
+pub(crate) fn col_mask(j0: usize, n: usize) -> __m256i {
     let valid = n.saturating_sub(j0).min(8) as i32;
     _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 }
 
-/// Finishes 8 outputs `y` of row `i`, columns `j0..j0 + 8` (masked to `n`): bias, GELU,
+/// Lanes `j0..j0 + 8` of `s`; lanes past its end read as 0.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) fn load8(s: &[f32], j0: usize) -> __m256 {
+    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not read.
+    unsafe { _mm256_maskload_ps(s.as_ptr().wrapping_add(j0), col_mask(j0, s.len())) }
+}
+
+/// Stores the lanes of `v` that fall inside `s`, at `s[j0..]`.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) fn store8(s: &mut [f32], j0: usize, v: __m256) {
+    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not written.
+    unsafe { _mm256_maskstore_ps(s.as_mut_ptr().wrapping_add(j0), col_mask(j0, s.len()), v) }
+}
+
+/// Finishes 8 outputs `y` of row `i`, columns `j0..j0 + 8` (clipped to `n`): bias, GELU,
 /// residual, store into `out` (`[m, n]` row-major).
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; `out` (and `ep.residual`) must hold row `i` of an
-/// `n`-wide matrix, `ep.bias` must have `n` elements, and `j0 < n`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn store_epilogue(
+pub(crate) fn store_epilogue(
     mut y: __m256,
     i: usize,
     j0: usize,
     n: usize,
     ep: &Epilogue<'_>,
-    out: *mut f32,
+    out: &mut [f32],
 ) {
     debug_assert!(j0 < n);
-    let mask = col_mask(j0, n);
     if let Some(b) = ep.bias {
-        y = _mm256_add_ps(y, _mm256_maskload_ps(b.as_ptr().add(j0), mask));
+        y = _mm256_add_ps(y, load8(b, j0));
     }
     if ep.gelu {
         y = gelu(y);
     }
     if let Some(r) = ep.residual {
-        y = _mm256_add_ps(y, _mm256_maskload_ps(r.as_ptr().add(i * n + j0), mask));
+        y = _mm256_add_ps(y, load8(&r[i * n..(i + 1) * n], j0));
     }
-    _mm256_maskstore_ps(out.add(i * n + j0), mask, y);
+    store8(&mut out[i * n..(i + 1) * n], j0, y);
 }
 
 /// GELU (erf form) in place over a slice.
 pub(crate) fn gelu_slice(_t: crate::arch::x86::V3, x: &mut [f32]) {
-    // SAFETY: the V3 token proves AVX2/FMA; every access is masked to `x`.
+    // SAFETY: the V3 token proves AVX2/FMA.
     unsafe { gelu_slice_impl(x) }
 }
 
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gelu_slice_impl(x: &mut [f32]) {
+fn gelu_slice_impl(x: &mut [f32]) {
     for j0 in (0..x.len()).step_by(8) {
-        let mask = col_mask(j0, x.len());
-        let p = x.as_mut_ptr().add(j0);
-        _mm256_maskstore_ps(p, mask, gelu(_mm256_maskload_ps(p, mask)));
+        let v = gelu(load8(x, j0));
+        store8(x, j0, v);
     }
 }
 
@@ -146,29 +148,26 @@ pub(crate) fn softmax_rows(
     scale: f32,
     bias: Option<&[f32]>,
 ) {
-    // SAFETY: the V3 token proves AVX2/FMA; accesses are masked to `row` and `bias` (checked
-    // to have `cols` elements).
+    // SAFETY: the V3 token proves AVX2/FMA.
     crate::frame::rows::softmax_rows(x, cols, bias, |row| unsafe { softmax_row(row, scale, bias) });
 }
 
 #[target_feature(enable = "avx2,fma")]
-unsafe fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
-    let (n, p) = (row.len(), row.as_mut_ptr());
+fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
+    let n = row.len();
     let vscale = _mm256_set1_ps(scale);
     let neg_inf = _mm256_set1_ps(f32::NEG_INFINITY);
     let mut vmax = neg_inf;
     for j0 in (0..n).step_by(8) {
         let mask = col_mask(j0, n);
-        let mut y = _mm256_mul_ps(_mm256_maskload_ps(p.add(j0), mask), vscale);
+        let mut y = _mm256_mul_ps(load8(row, j0), vscale);
         if let Some(b) = bias {
-            y = _mm256_add_ps(y, _mm256_maskload_ps(b.as_ptr().add(j0), mask));
+            y = _mm256_add_ps(y, load8(b, j0));
         }
-        _mm256_maskstore_ps(p.add(j0), mask, y);
+        store8(row, j0, y);
         vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(neg_inf, y, _mm256_castsi256_ps(mask)));
     }
-    let mut lanes = [0f32; 8];
-    _mm256_storeu_ps(lanes.as_mut_ptr(), vmax);
-    let max = lanes.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let max = lanes(vmax).into_iter().fold(f32::NEG_INFINITY, f32::max);
     if !max.is_finite() {
         row.fill(0.0);
         return;
@@ -176,26 +175,33 @@ unsafe fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     let (vm, mut vsum) = (_mm256_set1_ps(max), _mm256_setzero_ps());
     for j0 in (0..n).step_by(8) {
         let mask = col_mask(j0, n);
-        let e = exp(_mm256_sub_ps(_mm256_maskload_ps(p.add(j0), mask), vm));
+        let e = exp(_mm256_sub_ps(load8(row, j0), vm));
         let e = _mm256_and_ps(e, _mm256_castsi256_ps(mask));
-        _mm256_maskstore_ps(p.add(j0), mask, e);
+        store8(row, j0, e);
         vsum = _mm256_add_ps(vsum, e);
     }
-    _mm256_storeu_ps(lanes.as_mut_ptr(), vsum);
-    let inv = _mm256_set1_ps(1.0 / lanes.iter().sum::<f32>());
+    let inv = _mm256_set1_ps(1.0 / lanes(vsum).iter().sum::<f32>());
     for j0 in (0..n).step_by(8) {
-        let mask = col_mask(j0, n);
-        _mm256_maskstore_ps(p.add(j0), mask, _mm256_mul_ps(_mm256_maskload_ps(p.add(j0), mask), inv));
+        let v = _mm256_mul_ps(load8(row, j0), inv);
+        store8(row, j0, v);
     }
 }
 
-/// Horizontal sum of 8 lanes.
-///
-/// # Safety
-/// The CPU must support AVX.
+/// The 8 lanes of `v`.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn hsum(v: __m256) -> f32 {
+pub(crate) fn lanes(v: __m256) -> [f32; 8] {
+    let mut out = [0f32; 8];
+    // SAFETY: `out` holds the 32 bytes written.
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) };
+    out
+}
+
+/// Horizontal sum of 8 lanes.
+/// Compiled for (and callable from code compiled for) its target features.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn hsum(v: __m256) -> f32 {
     let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
@@ -203,36 +209,30 @@ unsafe fn hsum(v: __m256) -> f32 {
 
 /// See `generic::layer_norm_f32`.
 pub(crate) fn layer_norm(_t: crate::arch::x86::V3, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    // SAFETY: the V3 token proves AVX2/FMA; accesses are masked to the `h` elements of `row`,
-    // `gamma` and `beta` (all checked to have `h`).
+    // SAFETY: the V3 token proves AVX2/FMA.
     crate::frame::rows::layer_norm_rows(x, gamma, beta, |row| unsafe {
         layer_norm_row(row, gamma, beta, eps)
     });
 }
 
 #[target_feature(enable = "avx2,fma")]
-unsafe fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    let (h, p) = (row.len(), row.as_mut_ptr());
+fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let h = row.len();
     let mut vsum = _mm256_setzero_ps();
     for j0 in (0..h).step_by(8) {
-        vsum = _mm256_add_ps(vsum, _mm256_maskload_ps(p.add(j0), col_mask(j0, h)));
+        vsum = _mm256_add_ps(vsum, load8(row, j0));
     }
     let mean = _mm256_set1_ps(hsum(vsum) / h as f32);
     let mut vvar = _mm256_setzero_ps();
     for j0 in (0..h).step_by(8) {
         let mask = col_mask(j0, h);
-        let dlt = _mm256_and_ps(
-            _mm256_sub_ps(_mm256_maskload_ps(p.add(j0), mask), mean),
-            _mm256_castsi256_ps(mask),
-        );
+        let dlt = _mm256_and_ps(_mm256_sub_ps(load8(row, j0), mean), _mm256_castsi256_ps(mask));
         vvar = _mm256_fmadd_ps(dlt, dlt, vvar);
     }
     let inv = _mm256_set1_ps(1.0 / (hsum(vvar) / h as f32 + eps).sqrt());
     for j0 in (0..h).step_by(8) {
-        let mask = col_mask(j0, h);
-        let v = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(p.add(j0), mask), mean), inv);
-        let g = _mm256_maskload_ps(gamma.as_ptr().add(j0), mask);
-        let b = _mm256_maskload_ps(beta.as_ptr().add(j0), mask);
-        _mm256_maskstore_ps(p.add(j0), mask, _mm256_fmadd_ps(v, g, b));
+        let v = _mm256_mul_ps(_mm256_sub_ps(load8(row, j0), mean), inv);
+        let y = _mm256_fmadd_ps(v, load8(gamma, j0), load8(beta, j0));
+        store8(row, j0, y);
     }
 }

@@ -59,8 +59,7 @@ pub(crate) fn attention_f32(
         for i0 in (0..m).step_by(RB) {
             let rows = (m - i0).min(RB);
             scores(&q[i0 * ld + h * d..], rows, ld, kt, d, np, s);
-            // SAFETY: the V4 token proves AVX-512F; `s` holds rows · l16 floats, l ≤ l16, and
-            // `inv` has RB ≥ rows entries.
+            // SAFETY: the V4 token proves AVX-512F.
             unsafe { softmax_block(s, rows, l16, l, scale, inv) };
             context(s, l16, rows, &inv[..rows], &v[h * d..], l, d, ld, &mut ctx[i0 * ld + h * d..]);
         }
@@ -98,22 +97,25 @@ unsafe fn score_tile<const R: usize, const P: usize>(
     s: *mut f32,
     l16: usize,
 ) {
-    let mut acc = [[_mm512_setzero_ps(); P]; R];
-    for t in 0..d {
-        let mut wv = [_mm512_setzero_ps(); P];
-        for (p, w) in wv.iter_mut().enumerate() {
-            *w = _mm512_loadu_ps(kt.add(p * PANEL * d + t * PANEL));
-        }
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let a = _mm512_set1_ps(*q.add(r * ld + t));
-            for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
-                *acc_rp = _mm512_fmadd_ps(*w, a, *acc_rp);
+    // SAFETY: the caller upholds the pointer contract above; AVX-512F is enabled.
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); P]; R];
+        for t in 0..d {
+            let mut wv = [_mm512_setzero_ps(); P];
+            for (p, w) in wv.iter_mut().enumerate() {
+                *w = _mm512_loadu_ps(kt.add(p * PANEL * d + t * PANEL));
+            }
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let a = _mm512_set1_ps(*q.add(r * ld + t));
+                for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
+                    *acc_rp = _mm512_fmadd_ps(*w, a, *acc_rp);
+                }
             }
         }
-    }
-    for (r, acc_r) in acc.iter().enumerate() {
-        for (p, acc_rp) in acc_r.iter().enumerate() {
-            _mm512_storeu_ps(s.add(r * l16 + p * PANEL), *acc_rp);
+        for (r, acc_r) in acc.iter().enumerate() {
+            for (p, acc_rp) in acc_r.iter().enumerate() {
+                _mm512_storeu_ps(s.add(r * l16 + p * PANEL), *acc_rp);
+            }
         }
     }
 }
@@ -125,19 +127,19 @@ unsafe fn score_tile<const R: usize, const P: usize>(
 /// exponential pass waited for its row's horizontal max reduction, a latency chain that made
 /// the softmax cost as much as half a score GEMM. The scale and `log2 e` fold into one FMA per
 /// score, and the exponent is a power of two of a non-positive argument
-/// ([`exp2_nonpositive`]).
-///
-/// # Safety
-/// AVX-512F; `s.len() ≥ rows · l16`, `l ≤ l16`, `inv.len() ≥ rows`, `rows ≤ RB`.
+/// ([`exp2_nonpositive`]). Rows of `s` are `l16` apart (`l ≤ l16`, a multiple of 16).
 #[target_feature(enable = "avx512f")]
-unsafe fn softmax_block(s: &mut [f32], rows: usize, l16: usize, l: usize, scale: f32, inv: &mut [f32]) {
-    debug_assert!(s.len() >= rows * l16 && l <= l16 && inv.len() >= rows && rows <= RB);
+fn softmax_block(s: &mut [f32], rows: usize, l16: usize, l: usize, scale: f32, inv: &mut [f32]) {
+    assert!(
+        s.len() >= rows * l16 && l <= l16 && l16.is_multiple_of(PANEL) && inv.len() >= rows && rows <= RB
+    );
     let mut top = [0.0f32; RB];
     for (r, top) in top.iter_mut().enumerate().take(rows) {
-        let p = s.as_ptr().add(r * l16);
+        let p = s[r * l16..(r + 1) * l16].as_ptr();
         let (mut vmax, mut vmin) = (_mm512_set1_ps(f32::NEG_INFINITY), _mm512_set1_ps(f32::INFINITY));
         for j0 in (0..l).step_by(PANEL) {
-            let (mask, x) = (col_mask(j0, l), _mm512_loadu_ps(p.add(j0)));
+            // SAFETY: j0 + 16 ≤ l16 (l ≤ l16, a multiple of 16): inside the row.
+            let (mask, x) = (col_mask(j0, l), unsafe { _mm512_loadu_ps(p.add(j0)) });
             vmax = _mm512_mask_max_ps(vmax, mask, vmax, x);
             vmin = _mm512_mask_min_ps(vmin, mask, vmin, x);
         }
@@ -152,12 +154,15 @@ unsafe fn softmax_block(s: &mut [f32], rows: usize, l16: usize, l: usize, scale:
             *inv = 0.0;
             continue;
         }
-        let p = s.as_mut_ptr().add(r * l16);
+        let p = s[r * l16..(r + 1) * l16].as_mut_ptr();
         let (vm, mut vsum) = (_mm512_set1_ps(c * top[r]), _mm512_setzero_ps());
         for j0 in (0..l).step_by(PANEL) {
             let mask = col_mask(j0, l);
-            let e = exp2_nonpositive(_mm512_fmsub_ps(_mm512_loadu_ps(p.add(j0)), vc, vm));
-            _mm512_storeu_ps(p.add(j0), e);
+            // SAFETY: j0 + 16 ≤ l16 (l ≤ l16, a multiple of 16): inside the row.
+            let x = unsafe { _mm512_loadu_ps(p.add(j0)) };
+            let e = exp2_nonpositive(_mm512_fmsub_ps(x, vc, vm));
+            // SAFETY: as the load.
+            unsafe { _mm512_storeu_ps(p.add(j0), e) };
             vsum = _mm512_mask_add_ps(vsum, mask, vsum, e);
         }
         *inv = 1.0 / _mm512_reduce_add_ps(vsum);
@@ -167,12 +172,9 @@ unsafe fn softmax_block(s: &mut [f32], rows: usize, l16: usize, l: usize, scale:
 /// `2^t` for `t ≤ 0` (tiny positive `t` from rounding are fine): `2^n · 2^f` with `n` the
 /// nearest integer and `f ∈ [-½, ½]`, `2^f` from Cephes' `exp2f` polynomial (relative error
 /// ~2e-7); `vscalefps` gives 0 once `n` is below the subnormals, including `t = -inf`.
-///
-/// # Safety
-/// AVX-512F.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn exp2_nonpositive(t: __m512) -> __m512 {
+fn exp2_nonpositive(t: __m512) -> __m512 {
     const P: [f32; 6] =
         [1.535_336_2e-4, 1.339_887_4e-3, 9.618_437e-3, 5.550_332_5e-2, 2.402_264_8e-1, 6.931_472e-1];
     let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(t);
@@ -235,27 +237,30 @@ unsafe fn context_tile<const R: usize, const P: usize>(
     ld: usize,
     out: *mut f32,
 ) {
-    let mut masks = [0 as __mmask16; P];
-    for (p, m) in masks.iter_mut().enumerate() {
-        *m = col_mask(p * PANEL, dn);
-    }
-    let mut acc = [[_mm512_setzero_ps(); P]; R];
-    for j in 0..l {
-        let mut wv = [_mm512_setzero_ps(); P];
-        for (p, w) in wv.iter_mut().enumerate() {
-            *w = _mm512_maskz_loadu_ps(masks[p], v.add(j * ld + p * PANEL));
+    // SAFETY: the caller upholds the pointer contract above; AVX-512F is enabled.
+    unsafe {
+        let mut masks = [0 as __mmask16; P];
+        for (p, m) in masks.iter_mut().enumerate() {
+            *m = col_mask(p * PANEL, dn);
         }
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let a = _mm512_set1_ps(*e.add(r * l16 + j));
-            for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
-                *acc_rp = _mm512_fmadd_ps(*w, a, *acc_rp);
+        let mut acc = [[_mm512_setzero_ps(); P]; R];
+        for j in 0..l {
+            let mut wv = [_mm512_setzero_ps(); P];
+            for (p, w) in wv.iter_mut().enumerate() {
+                *w = _mm512_maskz_loadu_ps(masks[p], v.add(j * ld + p * PANEL));
+            }
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let a = _mm512_set1_ps(*e.add(r * l16 + j));
+                for (acc_rp, w) in acc_r.iter_mut().zip(&wv) {
+                    *acc_rp = _mm512_fmadd_ps(*w, a, *acc_rp);
+                }
             }
         }
-    }
-    for (r, acc_r) in acc.iter().enumerate() {
-        let s = _mm512_set1_ps(inv[r]);
-        for (p, acc_rp) in acc_r.iter().enumerate() {
-            _mm512_mask_storeu_ps(out.add(r * ld + p * PANEL), masks[p], _mm512_mul_ps(*acc_rp, s));
+        for (r, acc_r) in acc.iter().enumerate() {
+            let s = _mm512_set1_ps(inv[r]);
+            for (p, acc_rp) in acc_r.iter().enumerate() {
+                _mm512_mask_storeu_ps(out.add(r * ld + p * PANEL), masks[p], _mm512_mul_ps(*acc_rp, s));
+            }
         }
     }
 }

@@ -194,11 +194,10 @@ const GELU_TABLE: [[f32; 32]; 5] = [
 /// GELU (erf form) on 16 lanes; NaN stays NaN, +inf gives +inf and -inf NaN (as
 /// `generic::gelu_erf_f32`: -inf · 0).
 ///
-/// # Safety
-/// The CPU must support AVX-512F.
+/// Compiled for (and callable from code compiled for) AVX-512F.
 #[inline]
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn gelu(x: __m512) -> __m512 {
+pub(crate) fn gelu(x: __m512) -> __m512 {
     // The cell, clamped to [-1, 30]: past either end it selects a constant Φ (entry 30: 1; entry
     // 31, which -1 wraps to in the 5-bit index: 0), so no blend is needed.
     let u = _mm512_fmadd_ps(x, _mm512_set1_ps(PER_UNIT), _mm512_set1_ps(-LO * PER_UNIT));
@@ -206,8 +205,10 @@ pub(crate) unsafe fn gelu(x: __m512) -> __m512 {
     let cell = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(u);
     let (t, idx) = (_mm512_sub_ps(u, cell), _mm512_cvttps_epi32(cell));
     let coef = |k: usize| {
-        let row = GELU_TABLE[k].as_ptr();
-        _mm512_permutex2var_ps(_mm512_loadu_ps(row), idx, _mm512_loadu_ps(row.add(16)))
+        let row = &GELU_TABLE[k];
+        // SAFETY: each table row holds 32 floats, the two 16-float halves read.
+        let (lo, hi) = unsafe { (_mm512_loadu_ps(row.as_ptr()), _mm512_loadu_ps(row[16..].as_ptr())) };
+        _mm512_permutex2var_ps(lo, idx, hi)
     };
     let mut p = coef(4);
     for k in (0..4).rev() {

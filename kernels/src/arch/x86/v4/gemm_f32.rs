@@ -11,7 +11,7 @@
 //! them); the epilogue runs after the last.
 //! Tolerance: f32 relative error ≤ 1e-6 · √k against the generic twin.
 
-use super::math::store_epilogue;
+use super::math::{load16, store16, store_epilogue};
 use crate::arch::x86::{Widen, V4};
 use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::linear::{check_linear, Epilogue, Scratch};
@@ -70,9 +70,7 @@ impl<T: Widen> MicroKernel for Tiles<'_, '_, T> {
     #[inline(always)]
     fn tile(&mut self, rows: usize, panels: usize, i0: usize, p0: usize, d: Depth) {
         let Self { t, slabs, w, ep, .. } = *self;
-        // SAFETY: the V4 token proves AVX-512F/F16C; `slabs` holds ceil(m/MR)·MR·k values,
-        // `check_linear` proved `out` is [m, n], `PackedFloat` holds np·16·k weights, and the
-        // driver keeps rows i0..i0+R, panels p0..p0+P and depth kb..kb+kc in bounds.
+        // SAFETY: the V4 token proves AVX-512F/F16C.
         unsafe {
             tiles!((rows, panels), tile[T] (t, slabs, i0, p0, d, w, ep, self.out);
                 (1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)
@@ -82,14 +80,9 @@ impl<T: Widen> MicroKernel for Tiles<'_, '_, T> {
 }
 
 /// One R × (16·P) tile over depth block `d`: rows `i0..i0+R`, panels `p0..p0+P`.
-///
-/// # Safety
-/// The CPU must support AVX-512F and F16C; `slabs` must be the 8-row repacking of `[m, k]`
-/// activations with `i0 + R ≤ m`; `out` must be `[m, n]`; panels `p0..p0+P` must exist in `w`;
-/// the epilogue slices must match.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,fma,f16c")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile<T: Widen, const R: usize, const P: usize>(
+fn tile<T: Widen, const R: usize, const P: usize>(
     t: V4,
     slabs: &[f32],
     i0: usize,
@@ -100,18 +93,25 @@ unsafe fn tile<T: Widen, const R: usize, const P: usize>(
     out: &mut [f32],
 ) {
     let n = w.n();
-    let ap = slabs.as_ptr().add(i0 * d.len + d.kb * MR);
-    let wp = w.data().as_ptr().add(p0 * PANEL * d.len + d.kb * PANEL);
+    assert!(i0.is_multiple_of(MR) && slabs.len() >= (i0 + MR) * d.len && d.kb + d.kc <= d.len);
+    assert!((p0 + P - 1) * PANEL < n && (i0 + R) * n <= out.len());
+    let ap = slabs[i0 * d.len + d.kb * MR..].as_ptr();
+    let wp = w.data()[p0 * PANEL * d.len + d.kb * PANEL..].as_ptr();
     let mut acc = [[_mm512_setzero_ps(); P]; R];
-    for kk in 0..d.kc {
-        let mut wv = [_mm512_setzero_ps(); P];
-        for (p, v) in wv.iter_mut().enumerate() {
-            *v = T::widen16(t, &*(wp.add(p * PANEL * d.len + kk * PANEL) as *const [T; 16]));
-        }
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_ps(*ap.add(kk * MR + r));
-            for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
-                *acc_rp = _mm512_fmadd_ps(*wvp, av, *acc_rp);
+    // SAFETY: the slab of rows i0..i0+MR holds MR · len values, read at kk · MR + r for
+    // kk < kc ≤ len - kb; panels p0..p0+P hold 16 · len weights each (asserted; PackedFloat's
+    // length is panels(n) · 16 · len).
+    unsafe {
+        for kk in 0..d.kc {
+            let mut wv = [_mm512_setzero_ps(); P];
+            for (p, v) in wv.iter_mut().enumerate() {
+                *v = T::widen16(t, &*(wp.add(p * PANEL * d.len + kk * PANEL) as *const [T; 16]));
+            }
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*ap.add(kk * MR + r));
+                for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
+                    *acc_rp = _mm512_fmadd_ps(*wvp, av, *acc_rp);
+                }
             }
         }
     }
@@ -120,7 +120,8 @@ unsafe fn tile<T: Widen, const R: usize, const P: usize>(
     let mut fin = [[0f32; PANEL]; NP * MR];
     for (r, acc_r) in acc.iter().enumerate() {
         for (p, v) in acc_r.iter().enumerate() {
-            _mm512_storeu_ps(fin[r * NP + p].as_mut_ptr(), *v);
+            // SAFETY: each `fin` row holds 16 floats.
+            unsafe { _mm512_storeu_ps(fin[r * NP + p].as_mut_ptr(), *v) };
         }
     }
     let last = d.last();
@@ -129,16 +130,16 @@ unsafe fn tile<T: Widen, const R: usize, const P: usize>(
         if j0 >= n {
             break;
         }
-        let mask = super::math::col_mask(j0, n);
         for r in 0..R {
-            let o = out.as_mut_ptr().add((i0 + r) * n + j0);
-            let acc_rp = _mm512_loadu_ps(fin[r * NP + p].as_ptr());
+            // SAFETY: each `fin` row holds 16 floats.
+            let acc_rp = unsafe { _mm512_loadu_ps(fin[r * NP + p].as_ptr()) };
+            let row = &mut out[(i0 + r) * n..(i0 + r + 1) * n];
             // Earlier depth blocks left their partial sums in `out`.
-            let y = if d.kb > 0 { _mm512_add_ps(acc_rp, _mm512_maskz_loadu_ps(mask, o)) } else { acc_rp };
+            let y = if d.kb > 0 { _mm512_add_ps(acc_rp, load16(row, j0)) } else { acc_rp };
             if last {
-                store_epilogue(y, i0 + r, j0, n, ep, out.as_mut_ptr());
+                store_epilogue(y, i0 + r, j0, n, ep, out);
             } else {
-                _mm512_mask_storeu_ps(o, mask, y);
+                store16(row, j0, y);
             }
         }
     }

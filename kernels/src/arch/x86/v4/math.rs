@@ -9,12 +9,10 @@ use core::arch::x86_64::*;
 pub(crate) use super::gelu::gelu;
 
 /// exp on 16 lanes; inputs below -104 (including -inf) give 0.
-///
-/// # Safety
-/// The CPU must support AVX-512F.
+/// Compiled for (and callable from code compiled for) its target features.
 #[inline]
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn exp(x: __m512) -> __m512 {
+pub(crate) fn exp(x: __m512) -> __m512 {
     let x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7)), _mm512_set1_ps(-104.0));
     let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_mul_ps(
         x,
@@ -36,54 +34,73 @@ pub(crate) fn col_mask(j0: usize, n: usize) -> __mmask16 {
     ((1u32 << valid) - 1) as __mmask16
 }
 
-/// Finishes 16 outputs `y` of row `i`, columns `j0..j0 + 16` (masked to `n`): bias, GELU,
-/// residual, store into `out` (`[m, n]` row-major).
-///
-/// # Safety
-/// The CPU must support AVX-512F; `out` (and `ep.residual`) must hold row `i` of an `n`-wide
-/// matrix, `ep.bias` must have `n` elements, and `j0 < n`.
+/// Lanes `j0..j0 + 16` of `s` (zero past its end), by a masked load.
 #[inline]
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn store_epilogue(
+pub(crate) fn load16(s: &[f32], j0: usize) -> __m512 {
+    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not read.
+    unsafe { _mm512_maskz_loadu_ps(col_mask(j0, s.len()), s.as_ptr().wrapping_add(j0)) }
+}
+
+/// Stores the lanes of `v` that fall inside `s`, at `s[j0..]`, by a masked store.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) fn store16(s: &mut [f32], j0: usize, v: __m512) {
+    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not written.
+    unsafe { _mm512_mask_storeu_ps(s.as_mut_ptr().wrapping_add(j0), col_mask(j0, s.len()), v) }
+}
+
+/// Finishes 16 outputs `y` of row `i`, columns `j0..j0 + 16` (clipped to `n`): bias, GELU,
+/// residual, store into `out` (`[m, n]` row-major).
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) fn store_epilogue(
     mut y: __m512,
     i: usize,
     j0: usize,
     n: usize,
     ep: &Epilogue<'_>,
-    out: *mut f32,
+    out: &mut [f32],
 ) {
     debug_assert!(j0 < n);
     // Whole panels (all but a ragged last one) use plain loads and stores: no mask to build.
     let full = j0 + 16 <= n;
-    let mask = col_mask(j0, n);
-    let load = |p: *const f32| if full { _mm512_loadu_ps(p) } else { _mm512_maskz_loadu_ps(mask, p) };
+    let row = &mut out[i * n..(i + 1) * n];
+    let load = |s: &[f32]| {
+        if full {
+            // SAFETY: `full`: s[j0..j0 + 16] is inside `s` (its length is n).
+            unsafe { _mm512_loadu_ps(s[j0..j0 + 16].as_ptr()) }
+        } else {
+            load16(s, j0)
+        }
+    };
     if let Some(b) = ep.bias {
-        y = _mm512_add_ps(y, load(b.as_ptr().add(j0)));
+        y = _mm512_add_ps(y, load(&b[..n]));
     }
     if ep.gelu {
         y = gelu(y);
     }
     if let Some(r) = ep.residual {
-        y = _mm512_add_ps(y, load(r.as_ptr().add(i * n + j0)));
+        y = _mm512_add_ps(y, load(&r[i * n..(i + 1) * n]));
     }
     if full {
-        _mm512_storeu_ps(out.add(i * n + j0), y);
+        // SAFETY: `full`: row[j0..j0 + 16] is inside the row.
+        unsafe { _mm512_storeu_ps(row[j0..j0 + 16].as_mut_ptr(), y) }
     } else {
-        _mm512_mask_storeu_ps(out.add(i * n + j0), mask, y);
+        store16(row, j0, y);
     }
 }
 
 /// GELU (erf form) in place over a slice.
 pub(crate) fn gelu_slice(_t: crate::arch::x86::V4, x: &mut [f32]) {
-    // SAFETY: the V4 token proves AVX-512F; every access is masked to `x`.
+    // SAFETY: the V4 token proves AVX-512F.
     unsafe { gelu_slice_impl(x) }
 }
 
 #[target_feature(enable = "avx512f")]
-unsafe fn gelu_slice_impl(x: &mut [f32]) {
+fn gelu_slice_impl(x: &mut [f32]) {
     for j0 in (0..x.len()).step_by(16) {
-        let mask = col_mask(j0, x.len());
-        let p = x.as_mut_ptr().add(j0);
-        _mm512_mask_storeu_ps(p, mask, gelu(_mm512_maskz_loadu_ps(mask, p)));
+        let v = gelu(load16(x, j0));
+        store16(x, j0, v);
     }
 }

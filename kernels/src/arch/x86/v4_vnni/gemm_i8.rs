@@ -17,7 +17,7 @@
 //! equals `Σ q · w` exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin (GELU: 1e-6 abs).
 
-use crate::arch::x86::v4::math::{col_mask, store_epilogue};
+use crate::arch::x86::v4::math::{col_mask, load16, store_epilogue};
 use crate::arch::x86::V4Vnni;
 use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::frame::int8::{Int8Gemm, Sink};
@@ -60,7 +60,7 @@ impl Int8Gemm for V4Vnni {
 
     fn quantize_row(self, x: &[f32], i: usize, act: &mut [u8]) -> RowQuant {
         let k4 = k4(x.len());
-        // SAFETY: the token proves AVX-512F/BW/VL; the row slice holds k4(k) bytes.
+        // SAFETY: the token proves AVX-512F/BW/VL.
         unsafe { quantize_row_u8(x, &mut act[i * k4..(i + 1) * k4]) }
     }
 
@@ -94,9 +94,7 @@ impl MicroKernel for Tiles<'_, '_, '_, '_> {
     #[inline(always)]
     fn tile(&mut self, rows: usize, panels: usize, i0: usize, p0: usize, d: Depth) {
         let _ = self.t;
-        // SAFETY: the V4Vnni token proves the CPU features; `rows` holds m·k4 bytes (asserted
-        // in `run`), `PackedI8` holds np·16·k4 weight bytes and the sink is [m, n]: the driver
-        // keeps rows i0..i0+R, panels p0..p0+P and depth kb..kb+kc in bounds.
+        // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
         unsafe {
             tiles!((rows, panels), tile (self.rows, i0, p0, d, self.w, &mut self.sink);
                 (1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3)
@@ -109,22 +107,25 @@ impl MicroKernel for Tiles<'_, '_, '_, '_> {
 /// bytes, depth padding 128); returns the row's [`RowQuant`]. Same integers as the generic
 /// twin: the same range (exact min/max, 0 included), `offset`, `inv`, one subtract and one
 /// multiply, conversion under the default round-to-nearest-even mode, clamp to [-127, 127].
-///
-/// # Safety
-/// The CPU must support AVX-512F/BW; `dst.len()` must be `k4(x.len())`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
+fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
     let (k, k4) = (x.len(), k4(x.len()));
-    debug_assert_eq!(dst.len(), k4);
+    assert_eq!(dst.len(), k4, "quantize_row_u8: dst must hold k4 bytes");
     let full = k / 16 * 16;
     // Lanes past k load as 0, which the range includes anyway.
     let (mut lo, mut hi) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+    // Whole 16-value chunks (j0 + 16 ≤ full ≤ k) unmasked; the tail by a masked load.
+    let whole = |j0: usize| {
+        let chunk = &x[j0..j0 + 16];
+        // SAFETY: `chunk` holds the 64 bytes read.
+        unsafe { _mm512_loadu_ps(chunk.as_ptr()) }
+    };
     for j0 in (0..full).step_by(16) {
-        let v = _mm512_loadu_ps(x.as_ptr().add(j0));
+        let v = whole(j0);
         (lo, hi) = (_mm512_min_ps(lo, v), _mm512_max_ps(hi, v));
     }
     if full < k {
-        let v = _mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full));
+        let v = load16(x, full);
         (lo, hi) = (_mm512_min_ps(lo, v), _mm512_max_ps(hi, v));
     }
     let (row, inv) = row_quant(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
@@ -136,25 +137,22 @@ unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
         let q = _mm512_maskz_mov_epi32(valid, _mm512_min_epi32(_mm512_max_epi32(q, qlo), qhi));
         _mm512_cvtepi32_epi8(_mm512_add_epi32(q, shift))
     };
-    let d = dst.as_mut_ptr();
     for j0 in (0..full).step_by(16) {
-        _mm_storeu_si128(d.add(j0) as *mut __m128i, quantize16(_mm512_loadu_ps(x.as_ptr().add(j0)), !0));
+        let bytes = quantize16(whole(j0), !0);
+        // SAFETY: dst[j0..j0 + 16] is inside dst (j0 + 16 ≤ full ≤ k4 = dst.len()).
+        unsafe { _mm_storeu_si128(dst[j0..j0 + 16].as_mut_ptr() as *mut __m128i, bytes) };
     }
     if full < k4 {
-        let bytes =
-            quantize16(_mm512_maskz_loadu_ps(col_mask(full, k), x.as_ptr().add(full)), col_mask(full, k));
-        _mm_mask_storeu_epi8(d.add(full) as *mut i8, col_mask(full, k4), bytes);
+        let bytes = quantize16(load16(x, full), col_mask(full, k));
+        // SAFETY: the mask enables only bytes full + c < k4 = dst.len().
+        unsafe { _mm_mask_storeu_epi8(dst[full..].as_mut_ptr() as *mut i8, col_mask(full, k4), bytes) };
     }
     row
 }
 
 /// One R × (16·P) tile over depth block `d`: rows `i0..i0+R`, panels `p0..p0+P`.
-///
-/// # Safety
-/// The CPU must support AVX-512F/BW/VL/VNNI; `rows` must hold the u8 rows `[m, k4]` with
-/// `i0 + R ≤ m`; panels `p0..p0+P` must exist in `w`; the sink must be `[m, n]`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
-unsafe fn tile<const R: usize, const P: usize>(
+fn tile<const R: usize, const P: usize>(
     rows: &[u8],
     i0: usize,
     p0: usize,
@@ -163,28 +161,37 @@ unsafe fn tile<const R: usize, const P: usize>(
     sink: &mut Sink<'_, '_>,
 ) {
     let n = w.n();
-    let a = rows.as_ptr().add(i0 * d.len + d.kb);
-    let wp = w.data().as_ptr().add(p0 * PANEL * d.len + d.kb * PANEL);
+    assert!(rows.len() >= (i0 + R) * d.len && d.kb + d.kc <= d.len && d.len == k4(w.k()));
+    assert!((p0 + P - 1) * PANEL < n && sink.len() >= (i0 + R) * n);
+    let a = rows[i0 * d.len + d.kb..].as_ptr();
+    let wp = w.data()[p0 * PANEL * d.len + d.kb * PANEL..].as_ptr();
     // The first depth block starts from -128 · col_sums (the u8 shift's compensation, exact in
     // i32), so the epilogue has nothing to subtract; later blocks start from zero and add the
     // partial sums waiting in the output.
     let mut start = [_mm512_setzero_si512(); P];
     if d.kb == 0 {
         for (p, s) in start.iter_mut().enumerate() {
-            let sums = _mm512_loadu_si512(w.col_sums().as_ptr().add((p0 + p) * PANEL) as *const _);
+            let sums = &w.col_sums()[(p0 + p) * PANEL..(p0 + p + 1) * PANEL];
+            // SAFETY: `sums` holds the 64 bytes read.
+            let sums = unsafe { _mm512_loadu_si512(sums.as_ptr() as *const _) };
             *s = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32::<7>(sums));
         }
     }
     let mut acc = [start; R];
-    for g in 0..d.kc / 4 {
-        let mut wv = [_mm512_setzero_si512(); P];
-        for (p, v) in wv.iter_mut().enumerate() {
-            *v = _mm512_loadu_si512(wp.add(p * PANEL * d.len + g * 64) as *const _);
-        }
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_epi32((a.add(r * d.len + g * 4) as *const i32).read_unaligned());
-            for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
-                *acc_rp = _mm512_dpbusd_epi32(*acc_rp, av, *wvp);
+    // SAFETY: rows i0..i0+R hold len bytes each, read 4 at a time at kb + 4g < kb + kc ≤ len;
+    // panels p0..p0+P hold 16 · len weight bytes each (asserted; PackedI8's length is
+    // panels(n) · 16 · k4).
+    unsafe {
+        for g in 0..d.kc / 4 {
+            let mut wv = [_mm512_setzero_si512(); P];
+            for (p, v) in wv.iter_mut().enumerate() {
+                *v = _mm512_loadu_si512(wp.add(p * PANEL * d.len + g * 64) as *const _);
+            }
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_epi32((a.add(r * d.len + g * 4) as *const i32).read_unaligned());
+                for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
+                    *acc_rp = _mm512_dpbusd_epi32(*acc_rp, av, *wvp);
+                }
             }
         }
     }
@@ -193,51 +200,53 @@ unsafe fn tile<const R: usize, const P: usize>(
     let mut fin = [[0i32; PANEL]; NP * MR];
     for (r, acc_r) in acc.iter().enumerate() {
         for (p, v) in acc_r.iter().enumerate() {
-            _mm512_storeu_si512(fin[r * NP + p].as_mut_ptr() as *mut _, *v);
+            // SAFETY: each `fin` row holds 16 i32.
+            unsafe { _mm512_storeu_si512(fin[r * NP + p].as_mut_ptr() as *mut _, *v) };
         }
     }
-    let last = d.kb + d.kc >= d.len;
+    let last = d.last();
     for p in 0..P {
         let j0 = (p0 + p) * PANEL;
         if j0 >= n {
             break;
         }
         let mask = col_mask(j0, n);
-        let wscale = _mm512_loadu_ps(w.scales().as_ptr().add(j0));
+        let (scales, sums) = (&w.scales()[j0..j0 + PANEL], &w.col_sums()[j0..j0 + PANEL]);
+        // SAFETY: the slices hold the 64 bytes read.
+        let (wscale, sums) =
+            unsafe { (_mm512_loadu_ps(scales.as_ptr()), _mm512_loadu_si512(sums.as_ptr() as *const _)) };
         // w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
-        let wsum = _mm512_mul_ps(
-            wscale,
-            _mm512_cvtepi32_ps(_mm512_loadu_si512(w.col_sums().as_ptr().add(j0) as *const _)),
-        );
+        let wsum = _mm512_mul_ps(wscale, _mm512_cvtepi32_ps(sums));
         for r in 0..R {
             let i = i0 + r;
             // Between depth blocks the partial i32 sums wait in the output buffer (as raw bits
             // when the output is f32; they are overwritten by the finished value at the end).
             let o: *mut i32 = match sink {
-                Sink::I32(out) => out.as_mut_ptr().add(i * n + j0),
-                Sink::F32 { out, .. } => out.as_mut_ptr().add(i * n + j0) as *mut i32,
+                Sink::I32(out) => out[i * n..].as_mut_ptr().wrapping_add(j0),
+                Sink::F32 { out, .. } => out[i * n..].as_mut_ptr().wrapping_add(j0) as *mut i32,
             };
-            let mut v = _mm512_loadu_si512(fin[r * NP + p].as_ptr() as *const _);
-            if d.kb > 0 {
-                v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, o as *const _));
-            }
-            if !last {
-                _mm512_mask_storeu_epi32(o as *mut _, mask, v);
-                continue;
-            }
-            match sink {
-                Sink::I32(_) => _mm512_mask_storeu_epi32(o as *mut _, mask, v),
-                Sink::F32 { out, rows, ep } => {
-                    // RowQuant::dequantize, lane by lane, in its order.
-                    let y = _mm512_add_ps(
-                        _mm512_mul_ps(
-                            _mm512_mul_ps(_mm512_cvtepi32_ps(v), wscale),
-                            _mm512_set1_ps(rows[i].scale),
-                        ),
-                        _mm512_mul_ps(_mm512_set1_ps(rows[i].offset), wsum),
-                    );
-                    store_epilogue(y, i, j0, n, ep, out.as_mut_ptr());
+            // SAFETY: `fin` rows hold 16 i32; `o` is column j0 < n of row i < i0 + R, inside the
+            // sink (asserted), and the mask enables only its columns < n.
+            let v = unsafe {
+                let mut v = _mm512_loadu_si512(fin[r * NP + p].as_ptr() as *const _);
+                if d.kb > 0 {
+                    v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, o as *const _));
                 }
+                if !last || matches!(sink, Sink::I32(_)) {
+                    _mm512_mask_storeu_epi32(o as *mut _, mask, v);
+                }
+                v
+            };
+            if let (true, Sink::F32 { out, rows, ep }) = (last, &mut *sink) {
+                // RowQuant::dequantize, lane by lane, in its order.
+                let y = _mm512_add_ps(
+                    _mm512_mul_ps(
+                        _mm512_mul_ps(_mm512_cvtepi32_ps(v), wscale),
+                        _mm512_set1_ps(rows[i].scale),
+                    ),
+                    _mm512_mul_ps(_mm512_set1_ps(rows[i].offset), wsum),
+                );
+                store_epilogue(y, i, j0, n, ep, out);
             }
         }
     }
