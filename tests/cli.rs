@@ -331,7 +331,7 @@ fn init_then_convert_then_bench_and_eval() {
     let agreement = report["argmax_agreement"].as_f64().expect("agreement");
     let cosine = report["cosine_mean"].as_f64().expect("cosine");
     println!("eval of the random int8 blob: agreement {agreement}, cosine mean {cosine}");
-    assert!(agreement >= 0.5 && cosine > 0.9, "{report}");
+    assert!(agreement >= 0.95 && cosine > 0.999, "{report}"); // measured 1.0 and 0.99997
     assert_eq!(report["layers"].as_array().expect("layers").len(), 3, "embeddings + 2 layers");
     let o = edgebert(&["eval", &blob, "--reference", &ckpt, "--data", path_str(&dev), "--limit", "8"]);
     assert!(o.status.success() && stdout(&o).contains("argmax agreement"), "{}", stdout(&o));
