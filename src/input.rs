@@ -9,10 +9,12 @@ use std::path::Path;
 /// is not valid UTF-8 is an error naming its number; a trailing `\r` is dropped (Windows files).
 pub fn read_texts(args: &[String], file: Option<&Path>) -> Result<Vec<String>> {
     match (args.is_empty(), file) {
-        (false, Some(_)) => bail!("give texts as arguments or with --file, not both"),
+        (false, Some(_)) => usage_bail!("give texts as arguments or with --file, not both"),
         (false, None) => Ok(args.to_vec()),
         (true, Some(path)) => split_lines(&read_bytes(path)?).with_context(|| format!("{}", path.display())),
-        (true, None) => bail!("no input: give one or more TEXT arguments, or --file FILE (- for stdin)"),
+        (true, None) => {
+            usage_bail!("no input: give one or more TEXT arguments, or --file FILE (- for stdin)")
+        }
     }
 }
 
@@ -38,7 +40,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 /// `file` as two tab-separated columns.
 pub fn read_pairs(args: &[String], file: Option<&Path>) -> Result<Vec<(String, String)>> {
     if file.is_none() && args.len() % 2 == 1 {
-        bail!("--pair takes texts two by two (first, second); {} texts given", args.len());
+        usage_bail!("--pair takes texts two by two (first, second); {} texts given", args.len());
     }
     let texts = read_texts(args, file)?;
     if file.is_none() {

@@ -4,17 +4,28 @@
 
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod output;
 mod commands;
 mod input;
 mod model_source;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Run BERT-family encoders fast and small: classify, tag, answer, fill and embed text on laptops,
 /// phones and boards.
 #[derive(Parser, Debug)]
-#[command(name = "edgebert", version, about, long_about = None)]
+#[command(
+    name = "edgebert",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success (also when a reader such as `| head -1` closes the output \
+    early), 1 runtime error (a model or file that cannot be read, a full disk, ...), 2 usage error \
+    (wrong or inconsistent arguments). Errors are one line on stderr starting with \"error:\"."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +48,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(args) => commands::bench::run(args),
@@ -53,31 +63,24 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
     };
-    match result {
+    match result.and_then(|()| Ok(output::flush()?)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => exit_for(&err),
     }
 }
 
-/// `edgebert ... | head` closes stdout early; `println!` then panics with "Broken pipe". That is
-/// not an error of ours: stop quietly, as other command-line tools do.
-fn exit_quietly_on_broken_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        default(info);
-    }));
+/// The documented exit code of a failed command (see `--help`), after its one line on stderr.
+fn exit_for(err: &anyhow::Error) -> ExitCode {
+    if err.downcast_ref::<output::StdoutError>().is_some_and(output::StdoutError::is_closed_pipe) {
+        return ExitCode::SUCCESS;
+    }
+    // Nothing more can be reported when stderr itself fails: the exit code still says it.
+    let _ = writeln!(std::io::stderr(), "error: {err:#}");
+    if err.downcast_ref::<output::UsageError>().is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// `text` cut to `max` characters with an ellipsis, tabs and newlines shown as spaces, for tables.

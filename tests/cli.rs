@@ -148,3 +148,243 @@ fn convert_keeps_named_layers_in_f16_and_the_blob_runs() {
     assert_eq!(line["probs"].as_array().unwrap().len(), 27);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A scratch directory removed on drop.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("edgebert-cli-{tag}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Scratch(dir)
+    }
+    fn join(&self, name: &str) -> String {
+        self.0.join(name).to_str().expect("UTF-8 temp path").to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// The first `n` rows of rt_polarity's training set (with its header) written to `path`.
+fn training_rows(path: &str, n: usize) -> Option<()> {
+    let text = std::fs::read_to_string(asset("data/rt_polarity/train.tsv")?).expect("readable");
+    std::fs::write(path, text.lines().take(n + 1).collect::<Vec<_>>().join("\n")).expect("writes");
+    Some(())
+}
+
+/// Runs with `input` on standard input.
+fn edgebert_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgebert"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().expect("stdin").write_all(input).expect("writes stdin");
+    child.wait_with_output().expect("finishes")
+}
+
+fn no_panic(o: &Output) {
+    let err = stderr(o);
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+}
+
+#[test]
+fn exit_codes_are_0_1_2_as_documented() {
+    let help = edgebert(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("Exit codes: 0 success") && stdout(&help).contains("2 usage error"));
+    let unknown_flag = edgebert(&["classify", "--no-such-flag"]);
+    assert_eq!(unknown_flag.status.code(), Some(2), "{}", stderr(&unknown_flag));
+    let missing = edgebert(&["classify", "/definitely/not/here", "x"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
+    assert_eq!(stderr(&missing).lines().count(), 1, "one line: {}", stderr(&missing));
+    let Some(model) = asset("models/categorium-tiny-bert-en") else { return };
+    for args in [
+        vec!["classify", path_str(&model)],
+        vec!["classify", path_str(&model), "x", "--file", "texts.txt"],
+        vec!["classify", path_str(&model), "--pair", "a", "b", "c"],
+        vec!["bench", path_str(&model), "--seq", "1"],
+    ] {
+        let o = edgebert(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: usage error, {}", stderr(&o));
+        assert!(stderr(&o).starts_with("error: "), "{args:?}: {}", stderr(&o));
+        no_panic(&o);
+    }
+}
+
+#[test]
+fn a_full_disk_is_one_error_line_and_a_closed_pipe_is_quiet() {
+    let Some(model) = asset("models/all-minilm-l6-v2") else { return };
+    let texts: String = (0..200).map(|i| format!("sentence number {i}\n")).collect();
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("opens /dev/full");
+        let o = Command::new(env!("CARGO_BIN_EXE_edgebert"))
+            .args(["embed", path_str(&model), "a cat", "a dog", "--json"])
+            .stdout(full)
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        no_panic(&o);
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains("cannot write to standard output") && err.contains("No space left"), "{err}");
+    } else {
+        eprintln!("skipped /dev/full: this system has none");
+    }
+    // `| head -1`: read one line of 200, then close the pipe; the rest must end quietly.
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgebert"))
+        .args(["embed", path_str(&model), "--file", "-", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(texts.as_bytes()).expect("writes stdin");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("reads a line");
+    assert!(first.starts_with("{\"embedding\":["), "{first}");
+    let o = child.wait_with_output().expect("finishes");
+    assert!(matches!(o.status.code(), Some(0) | Some(141)), "{:?}: {}", o.status, stderr(&o));
+    assert_eq!(stderr(&o), "", "a closed pipe ends silently");
+}
+
+#[test]
+fn stdin_is_read_with_file_dash() {
+    let Some(model) = asset("models/categorium-tiny-bert-en") else { return };
+    let o = edgebert_with_stdin(
+        &["classify", path_str(&model), "--file", "-", "--json"],
+        b"cheap flights to paris\r\nfootball scores tonight\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_stdin: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    let o = edgebert(&[
+        "classify",
+        path_str(&model),
+        "cheap flights to paris",
+        "football scores tonight",
+        "--json",
+    ]);
+    let from_args: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    assert_eq!(from_stdin.len(), 2);
+    assert_eq!(from_stdin, from_args, "stdin lines (CRLF too) are the same texts as arguments");
+}
+
+#[test]
+fn init_then_convert_then_bench_and_eval() {
+    let Some(pair) = asset("models/tiny-bert-pair-cls") else { return };
+    let Some(dev) = asset("data/rt_polarity/dev.tsv") else { return };
+    let dir = Scratch::new("init");
+    let (ckpt, blob) = (dir.join("random"), dir.join("random.ebq"));
+    let config = pair.join("config.json");
+    let o =
+        edgebert(&["init", path_str(&config), "-o", &ckpt, "--tokenizer", path_str(&pair), "--seed", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("BertForSequenceClassification"), "{}", stdout(&o));
+    let again = edgebert(&["init", path_str(&config), "-o", &ckpt]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("not empty") && stderr(&again).contains("--force"), "{}", stderr(&again));
+    let o = edgebert(&["convert", &ckpt, "-o", &blob]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = edgebert(&[
+        "bench",
+        &blob,
+        "--seq",
+        "8,16",
+        "--batch",
+        "1,2",
+        "--threads",
+        "1",
+        "--seconds",
+        "0.05",
+        "--warmup",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> =
+        stdout(&o).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(rows.len(), 4, "one row per seq x batch");
+    for r in &rows {
+        assert!(r["p50_ms"].as_f64().expect("p50") > 0.0 && r["tokens_per_s"].as_f64().expect("rate") > 0.0);
+    }
+    let too_long = edgebert(&["bench", &blob, "--seq", "4096", "--seconds", "0.01"]);
+    assert_eq!(too_long.status.code(), Some(1));
+    assert!(stderr(&too_long).contains("longer than the model's 128 positions"), "{}", stderr(&too_long));
+
+    // The int8 blob of a random model against its own checkpoint: labels mostly agree.
+    let o =
+        edgebert(&["eval", &blob, "--reference", &ckpt, "--data", path_str(&dev), "--limit", "40", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON report");
+    assert_eq!(report["examples"], 40);
+    let agreement = report["argmax_agreement"].as_f64().expect("agreement");
+    let cosine = report["cosine_mean"].as_f64().expect("cosine");
+    println!("eval of the random int8 blob: agreement {agreement}, cosine mean {cosine}");
+    assert!(agreement >= 0.95 && cosine > 0.999, "{report}"); // measured 1.0 and 0.99997
+    assert_eq!(report["layers"].as_array().expect("layers").len(), 3, "embeddings + 2 layers");
+    let o = edgebert(&["eval", &blob, "--reference", &ckpt, "--data", path_str(&dev), "--limit", "8"]);
+    assert!(o.status.success() && stdout(&o).contains("argmax agreement"), "{}", stdout(&o));
+}
+
+#[test]
+fn distill_and_finetune_write_checkpoints_that_classify() {
+    let Some(teacher) = asset("models/categorium-tiny-bert-en") else { return };
+    let dir = Scratch::new("train");
+    let train = dir.join("train.tsv");
+    let Some(()) = training_rows(&train, 32) else { return };
+    let student = dir.join("student");
+    let o = edgebert(&[
+        "distill",
+        "--teacher",
+        path_str(&teacher),
+        "--layers",
+        "1",
+        "--train",
+        &train,
+        "--dev",
+        &train,
+        "-o",
+        &student,
+        "--epochs",
+        "1",
+        "--batch",
+        "8",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("student layers from teacher layers") && out.contains("kept epoch 1"), "{out}");
+    let o = edgebert(&["classify", &student, "cheap flights to paris", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+    assert_eq!(line["probs"].as_array().expect("probs").len(), 27, "the teacher's 27 labels");
+
+    let tuned = dir.join("tuned");
+    let o = edgebert(&[
+        "finetune", &student, "--train", &train, "--dev", &train, "-o", &tuned, "--epochs", "1", "--batch",
+        "8", "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("dev accuracy before training") && stdout(&o).contains("kept epoch"),
+        "{}",
+        stdout(&o)
+    );
+    let o = edgebert(&["classify", &tuned, "a gem of a film", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bad = edgebert(&["finetune", &student, "--train", "/no/such/train.tsv", "-o", &dir.join("x")]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("/no/such/train.tsv"), "{}", stderr(&bad));
+    no_panic(&bad);
+}

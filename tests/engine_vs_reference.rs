@@ -1,12 +1,14 @@
-//! The quantized engine against the float reference path on the shared models: the f32 blob
-//! equals the reference within 1e-4, f16 and int8 within measured tolerances.
+//! The quantized engine against the float reference path on the shared models, on every kernel
+//! backend this CPU runs: f32, f16 and int8 blobs within tolerances near the measured errors
+//! (logits, argmax agreement, embedding cosine mean and minimum).
 
 mod common;
 
-use common::{asset, max_abs_diff};
+use common::{asset, max_abs_diff, runnable_kernels};
 use edgebert_convert::blob::{convert_dir, Precision, Recipe};
 use edgebert_convert::reference::ReferencePipeline;
 use edgebert_engine::Model;
+use edgebert_kernels::{Backend, Kernels};
 use edgebert_models::cosine;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +23,14 @@ fn convert(hf: &Path, out: &Path, weights: Precision, embeddings: Precision) -> 
     Model::open(out).expect("opens")
 }
 
+/// Which golden sentences run on `kernels`: all 32 on the SIMD backends; on the scalar `generic`
+/// backend all but the 2999-character one (512 tokens: it alone would take most of this test's
+/// time, and generic's kernels are held to the SIMD ones kernel by kernel in kernels/tests).
+fn subset(kernels: Kernels, texts: &[&str]) -> Vec<usize> {
+    let slow = kernels.backend() == Backend::Generic;
+    (0..texts.len()).filter(|&i| !(slow && texts[i].len() > 1000)).collect()
+}
+
 fn sentences() -> Option<Vec<String>> {
     let path = asset("golden/golden.json")?;
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
@@ -33,25 +43,34 @@ fn classifier_blobs_match_reference() {
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let reference = ReferencePipeline::open(&hf).unwrap().classify(&texts).unwrap();
     let dir = temp_dir("cls");
-    // int8: the largest of 32 logit errors, a noisy extreme: 0.214 with int8 attention (on
-    // avx512-vnni) and the token-type table in f32 (0.220 before either; 0.261 with int8
-    // attention alone). ONNX Runtime's int8 graph reaches 0.373 on these same 32
-    // (`benches/peers/ort_accuracy.py`).
-    for (weights, embeddings, logit_tol) in [
-        (Precision::F32, Precision::F32, 1e-4f32),
-        (Precision::F16, Precision::F16, 5e-3),
-        (Precision::Int8, Precision::Int8, 0.25),
+    for (weights, embeddings) in [
+        (Precision::F32, Precision::F32),
+        (Precision::F16, Precision::F16),
+        (Precision::Int8, Precision::Int8),
     ] {
-        let model = convert(&hf, &dir.join(format!("{weights}.ebq")), weights, embeddings);
-        let got = model.session().classify(&texts).unwrap();
-        let mut worst = 0.0f32;
-        let mut agree = 0;
-        for (g, r) in got.iter().zip(&reference) {
-            worst = worst.max(max_abs_diff(&g.logits, &r.logits));
-            agree += usize::from(g.label_id == r.label_id);
+        let path = dir.join(format!("{weights}.ebq"));
+        convert(&hf, &path, weights, embeddings);
+        for kernels in runnable_kernels() {
+            let model = Model::open(&path).expect("opens").with_kernels(kernels);
+            let backend = kernels.backend().name();
+            let chosen = subset(kernels, &texts);
+            let inputs: Vec<&str> = chosen.iter().map(|&i| texts[i]).collect();
+            let got = model.session().classify(&inputs).unwrap();
+            let reference: Vec<_> = chosen.iter().map(|&i| &reference[i]).collect();
+            let mut worst = 0.0f32;
+            let mut agree = 0;
+            for (g, r) in got.iter().zip(reference) {
+                worst = worst.max(max_abs_diff(&g.logits, &r.logits));
+                agree += usize::from(g.label_id == r.label_id);
+            }
+            eprintln!(
+                "{weights} {backend}: max logit error {worst:e}, argmax agreement {agree}/{}",
+                texts.len()
+            );
+            let (logit_tol, min_agree) = classifier_bounds(weights, backend);
+            assert!(worst <= logit_tol, "{weights} {backend}: logits differ by {worst} (bound {logit_tol})");
+            assert!(agree >= min_agree, "{weights} {backend}: {agree} labels agree, want {min_agree}");
         }
-        eprintln!("{weights}: max logit error {worst:e}, argmax agreement {agree}/{}", texts.len());
-        assert!(worst <= logit_tol, "{weights}: logits differ by {worst}");
     }
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -62,22 +81,63 @@ fn embedding_blobs_match_reference() {
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let reference = ReferencePipeline::open(&hf).unwrap().embed(&texts).unwrap();
     let dir = temp_dir("emb");
-    for (weights, embeddings, min_cos) in [
-        (Precision::F32, Precision::F32, 0.99999),
-        (Precision::F16, Precision::F16, 0.9999),
-        (Precision::Int8, Precision::Int8, 0.98),
+    for (weights, embeddings) in [
+        (Precision::F32, Precision::F32),
+        (Precision::F16, Precision::F16),
+        (Precision::Int8, Precision::Int8),
     ] {
-        let model = convert(&hf, &dir.join(format!("{weights}.ebq")), weights, embeddings);
-        let got = model.session().embed(&texts).unwrap();
-        let cos: Vec<f64> = got.iter().zip(&reference).map(|(g, r)| cosine(g, r)).collect();
-        let (mean, min) =
-            (cos.iter().sum::<f64>() / cos.len() as f64, cos.iter().copied().fold(1.0, f64::min));
-        let abs = got.iter().zip(&reference).map(|(g, r)| max_abs_diff(g, r)).fold(0.0, f32::max);
-        eprintln!("{weights}: cosine mean {mean:.6} min {min:.6}, max abs {abs:e}");
-        assert!(min >= min_cos, "{weights}: min cosine {min}");
-        if weights == Precision::F32 {
-            assert!(abs <= 1e-4, "f32 blob differs from the reference by {abs}");
+        let path = dir.join(format!("{weights}.ebq"));
+        convert(&hf, &path, weights, embeddings);
+        for kernels in runnable_kernels() {
+            let model = Model::open(&path).expect("opens").with_kernels(kernels);
+            let backend = kernels.backend().name();
+            let chosen = subset(kernels, &texts);
+            let inputs: Vec<&str> = chosen.iter().map(|&i| texts[i]).collect();
+            let got = model.session().embed(&inputs).unwrap();
+            let reference: Vec<_> = chosen.iter().map(|&i| &reference[i]).collect();
+            let cos: Vec<f64> = got.iter().zip(&reference).map(|(g, r)| cosine(g, r)).collect();
+            let (mean, min) =
+                (cos.iter().sum::<f64>() / cos.len() as f64, cos.iter().copied().fold(1.0, f64::min));
+            let abs = got.iter().zip(&reference).map(|(g, r)| max_abs_diff(g, r)).fold(0.0, f32::max);
+            eprintln!(
+                "{weights} {backend}: {} texts, cosine mean {mean:.6} min {min:.6}, max abs {abs:e}",
+                inputs.len()
+            );
+            let (min_mean, min_min, max_abs) = embedding_bounds(weights, backend);
+            assert!(mean >= min_mean, "{weights} {backend}: mean cosine {mean} (bound {min_mean})");
+            assert!(min >= min_min, "{weights} {backend}: min cosine {min} (bound {min_min})");
+            assert!(abs <= max_abs, "{weights} {backend}: max abs difference {abs} (bound {max_abs})");
         }
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// (max logit error, least argmax agreement of 32) per precision and backend, about 1.2x the
+/// error measured on the 32 golden sentences (`cargo test --test engine_vs_reference --
+/// --nocapture`, 2026-12-01): f32 2.4e-6 (generic) to 3.6e-6 (avx2); f16 1.27e-3; int8 0.235
+/// (generic, f32 attention), 0.259 (avx2), 0.237 (avx512), 0.214 (avx512-vnni, int8 attention; ONNX Runtime's
+/// int8 graph reaches 0.373 on the same 32, `benches/peers/ort_accuracy.py`). Every backend
+/// agreed with the reference on all 32 labels; int8 may lose one near-tie.
+fn classifier_bounds(weights: Precision, backend: &str) -> (f32, usize) {
+    match (weights, backend) {
+        (Precision::F32, _) => (5e-6, 32),
+        (Precision::F16, _) => (1.6e-3, 32),
+        (Precision::Int8, "avx2") => (0.31, 31),
+        (Precision::Int8, "avx512-vnni") => (0.26, 31),
+        (Precision::Int8, _) => (0.285, 31),
+    }
+}
+
+/// (least mean cosine, least cosine, max abs difference) per precision and backend, near the
+/// figures measured on the 32 golden sentences (same command): f32 cosine 1.000000, max abs
+/// 3.6e-7; f16 min 0.999999, max abs 2.02e-4; int8 mean 0.99839 / min 0.99253 (generic, avx2,
+/// avx512: f32 attention) and 0.99777 / 0.98171 on avx512-vnni (int8 attention; the minimum is the
+/// degenerate 2999-character "long long long ..." input), max abs 0.030.
+fn embedding_bounds(weights: Precision, backend: &str) -> (f64, f64, f32) {
+    match (weights, backend) {
+        (Precision::F32, _) => (0.999_999, 0.999_99, 1e-6),
+        (Precision::F16, _) => (0.999_99, 0.999_99, 3e-4),
+        (Precision::Int8, "avx512-vnni") => (0.9970, 0.980, 0.04),
+        (Precision::Int8, _) => (0.9980, 0.990, 0.04),
+    }
 }

@@ -1,18 +1,18 @@
 //! Every model family (BERT, DistilBERT, RoBERTa, ALBERT) and task head (sequence, pair and
 //! token classification, question answering, fill-mask) against transformers' own outputs in
-//! `golden/families.json`: the float reference path and the f32 blob within 1e-4 (logits, every
+//! `golden/families.json`: the float reference path and the f32 blob within 2e-5 (logits, every
 //! hidden state, the padded batch), f16 and int8 blobs with the argmax agreement and tolerances
-//! measured here (printed with `--nocapture`).
+//! measured here (printed with `--nocapture`), the blobs on every backend this CPU runs.
 //!
 //! Inputs are the golden token ids, so this checks the models; tokenization has its own tests.
 
 mod common;
 
-use common::{asset, max_abs_diff, TINY_MODELS};
+use common::{asset, max_abs_diff, runnable_kernels, TINY_MODELS};
 use edgebert_convert::blob::{convert_dir, Precision, Recipe};
 use edgebert_convert::hf::Checkpoint;
-use edgebert_engine::Model;
-use edgebert_models::{argmax, Head, Sequence};
+use edgebert_engine::{EngineError, Model};
+use edgebert_models::{argmax, Head, ModelError, Sequence};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -181,38 +181,70 @@ fn convert(hf: &Path, dir: &Path, name: &str, precision: Precision) -> Model {
     Model::open(&out).expect("opens")
 }
 
+/// Largest difference to transformers' float32 outputs (head and every hidden state) accepted
+/// from the reference path and the f32 blob on any backend. Measured: at most 3.5e-6 (printed
+/// below); a LayerNorm epsilon of 1e-5 where the model says 1e-12 moves outputs by more
+/// (`tolerance_catches_a_layer_norm_epsilon_mix_up`).
+const F32_TOL: f32 = 2e-5;
+
 #[test]
 fn reference_and_f32_blob_match_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("f32");
+    let backends = runnable_kernels();
     for name in TINY_MODELS {
         let Some(hf) = asset(&format!("models/{name}")) else { return };
         let entry = &golden["models"][name];
         let ckpt = Checkpoint::load(&hf).expect("loads");
         let head = ckpt.config().head;
-        let blob = convert(&hf, &dir, name, Precision::F32);
+        convert(&hf, &dir, name, Precision::F32);
+        let path = dir.join(format!("{name}-f32.ebq"));
         let items = entry["items"].as_array().expect("items");
-        let (mut worst_ref, mut worst_blob) = ((0.0f32, 0.0f32), (0.0f32, 0.0f32));
-        for (i, item) in items.iter().enumerate() {
-            let r = errors(head, item, &run_reference(&ckpt, item), i == 0);
-            let b = errors(head, item, &run_engine(&blob, item), i == 0);
-            worst_ref = (worst_ref.0.max(r.0), worst_ref.1.max(r.1));
-            worst_blob = (worst_blob.0.max(b.0), worst_blob.1.max(b.1));
+        let worst_of = |run: &dyn Fn(&Value) -> Run| {
+            items.iter().enumerate().fold((0.0f32, 0.0f32), |w, (i, item)| {
+                let e = errors(head, item, &run(item), i == 0);
+                (w.0.max(e.0), w.1.max(e.1))
+            })
+        };
+        let mut paths = vec![("reference".to_string(), worst_of(&|item| run_reference(&ckpt, item)))];
+        for kernels in &backends {
+            let blob = Model::open(&path).expect("opens").with_kernels(*kernels);
+            let worst = worst_of(&|item| run_engine(&blob, item));
+            paths.push((format!("f32 blob {}", kernels.backend().name()), worst));
         }
-        println!(
-            "{name:<20} {} items: reference max|Δ| head {:.2e} hidden {:.2e}; f32 blob head {:.2e} hidden {:.2e}",
-            items.len(),
-            worst_ref.0,
-            worst_ref.1,
-            worst_blob.0,
-            worst_blob.1
-        );
-        for (path, (head_err, hidden_err)) in [("reference", worst_ref), ("f32 blob", worst_blob)] {
-            assert!(head_err <= 1e-4, "{name} {path}: head outputs differ by {head_err}");
-            assert!(hidden_err <= 1e-4, "{name} {path}: hidden states differ by {hidden_err}");
+        for (path, (head_err, hidden_err)) in &paths {
+            println!(
+                "{name:<20} {} items, {path:<22}: max|Δ| head {head_err:.2e} hidden {hidden_err:.2e}",
+                items.len()
+            );
+            assert!(*head_err <= F32_TOL, "{name} {path}: head outputs differ by {head_err}");
+            assert!(*hidden_err <= F32_TOL, "{name} {path}: hidden states differ by {hidden_err}");
         }
     }
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The f32 tolerance has teeth: the reference path with a LayerNorm epsilon of 1e-5 (RoBERTa's
+/// usual value) where the checkpoint says 1e-12 misses transformers by more than [`F32_TOL`].
+#[test]
+fn tolerance_catches_a_layer_norm_epsilon_mix_up() {
+    let Some(golden) = golden() else { return };
+    let name = "tiny-bert-pair-cls";
+    let Some(hf) = asset(&format!("models/{name}")) else { return };
+    let mut ckpt = Checkpoint::load(&hf).expect("loads");
+    assert_eq!(ckpt.model.config.layer_norm_eps, 1e-12);
+    ckpt.model.config.layer_norm_eps = 1e-5;
+    let items = golden["models"][name]["items"].as_array().expect("items");
+    let worst = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let e = errors(Head::SequenceClassification, item, &run_reference(&ckpt, item), i == 0);
+            e.0.max(e.1)
+        })
+        .fold(0.0f32, f32::max);
+    println!("{name}: layer_norm_eps 1e-5 instead of 1e-12 moves outputs by {worst:.2e}");
+    assert!(worst > F32_TOL, "an epsilon mix-up ({worst}) passes the f32 tolerance {F32_TOL}");
 }
 
 /// The golden padded batch (three items of different lengths): our unpadded batch gives each
@@ -288,55 +320,109 @@ fn batches_match_the_padded_golden_batch() {
             Head::None => 0.0,
         };
         println!("{name:<20} padded batch of 3: f32 blob max|Δ| {err:.2e}");
-        assert!(err <= 1e-4, "{name}: batch outputs differ by {err}");
+        assert!(err <= F32_TOL, "{name}: batch outputs differ by {err}");
     }
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// f16 and int8 blobs: the same answers as transformers (the label, each token's label, the
-/// answer's start and end, each mask's top token) wherever transformers' own choice is clearer
-/// than the blob's measured error; decisions closer than that are counted and printed.
+/// f16 and int8 blobs on every backend this CPU runs: the same answers as transformers (the
+/// label, each token's label, the answer's start and end, each mask's top token) wherever
+/// transformers' own choice is clearer than twice the blob's error; decisions closer than that
+/// may flip, at most as many as [`quantized_bounds`] allows.
 #[test]
 fn quantized_blobs_agree_with_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("quant");
-    for (precision, head_tol) in [(Precision::F16, 5e-3f32), (Precision::Int8, 0.35)] {
+    for precision in [Precision::F16, Precision::Int8] {
         for name in TINY_MODELS {
             let Some(hf) = asset(&format!("models/{name}")) else { return };
             let entry = &golden["models"][name];
-            let blob = convert(&hf, &dir, name, precision);
-            let head = blob.info().config.head;
-            let items = entry["items"].as_array().expect("items");
-            let runs: Vec<Run> = items.iter().map(|item| run_engine(&blob, item)).collect();
-            let worst =
-                items.iter().zip(&runs).enumerate().map(|(i, (item, run))| errors(head, item, run, i == 0).0);
-            let worst = worst.fold(0.0f32, f32::max);
-            let (mut agree, mut total, mut close) = (0, 0, 0);
-            for (item, run) in items.iter().zip(&runs) {
-                for (g, ours) in decisions(head, item, run) {
-                    total += 1;
-                    if argmax(&g) == argmax(&ours) {
-                        agree += 1;
-                    } else if margin(&g) <= 2.0 * worst {
-                        close += 1;
-                    } else {
-                        panic!(
-                            "{name} {}: picks {} where transformers picks {} by a margin of {}",
-                            precision.name(),
-                            argmax(&ours),
-                            argmax(&g),
-                            margin(&g)
-                        );
+            convert(&hf, &dir, name, precision);
+            let path = dir.join(format!("{name}-{}.ebq", precision.name()));
+            let (head_tol, max_flips) = quantized_bounds(name, precision);
+            for kernels in runnable_kernels() {
+                let blob = Model::open(&path).expect("opens").with_kernels(kernels);
+                let backend = kernels.backend().name();
+                let head = blob.info().config.head;
+                let items = entry["items"].as_array().expect("items");
+                let runs: Vec<Run> = items.iter().map(|item| run_engine(&blob, item)).collect();
+                let worst = items
+                    .iter()
+                    .zip(&runs)
+                    .enumerate()
+                    .map(|(i, (item, run))| errors(head, item, run, i == 0).0)
+                    .fold(0.0f32, f32::max);
+                let (mut agree, mut total, mut close) = (0, 0, 0);
+                for (item, run) in items.iter().zip(&runs) {
+                    for (g, ours) in decisions(head, item, run) {
+                        total += 1;
+                        if argmax(&g) == argmax(&ours) {
+                            agree += 1;
+                        } else if margin(&g) <= 2.0 * worst {
+                            close += 1;
+                        } else {
+                            panic!(
+                                "{name} {} {backend}: picks {} where transformers picks {} by a margin of {}",
+                                precision.name(),
+                                argmax(&ours),
+                                argmax(&g),
+                                margin(&g)
+                            );
+                        }
                     }
                 }
+                println!(
+                    "{name:<20} {:<5} {backend:<12} argmax agreement {agree}/{total} decisions ({close} flips \
+                     within 2x the error), head max|Δ| {worst:.3e}",
+                    precision.name(),
+                );
+                assert!(
+                    worst <= head_tol,
+                    "{name} {} {backend}: head outputs differ by {worst} (bound {head_tol})",
+                    precision.name()
+                );
+                assert!(
+                    close <= max_flips,
+                    "{name} {} {backend}: {close} decisions flipped (bound {max_flips})",
+                    precision.name()
+                );
             }
-            println!(
-                "{name:<20} {:<5} argmax agreement {agree}/{total} decisions ({close} flips within 2x the error), \
-                 head max|Δ| {worst:.3e}",
-                precision.name(),
-            );
-            assert!(worst <= head_tol, "{name} {}: head outputs differ by {worst}", precision.name());
         }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// (head max |Δ| bound, most flips allowed) per model and precision, over every backend.
+/// PLACEHOLDER until measured.
+fn quantized_bounds(_name: &str, precision: Precision) -> (f32, usize) {
+    match precision {
+        Precision::Int8 => (0.35, usize::MAX),
+        _ => (5e-3, usize::MAX),
+    }
+}
+
+/// An id past the vocabulary is `TokenOutOfRange` in every family, on the reference path and in
+/// the engine, never a panic in the embedding lookup (DistilBERT has no token types, and its
+/// ids went unchecked).
+#[test]
+fn out_of_vocabulary_ids_are_errors_in_every_family() {
+    let dir = temp_dir("vocab");
+    for name in TINY_MODELS {
+        let Some(hf) = asset(&format!("models/{name}")) else { return };
+        let ckpt = Checkpoint::load(&hf).expect("loads");
+        let vocab = ckpt.config().vocab_size as u32;
+        let seq = Sequence::new(vec![ckpt.config().pad_token_id + 1, vocab, 3]);
+        let got = ckpt.model.forward(std::slice::from_ref(&seq), false).map(|_| ());
+        assert!(
+            matches!(got, Err(ModelError::TokenOutOfRange { position: 1, .. })),
+            "{name} reference: {got:?}"
+        );
+        let blob = convert(&hf, &dir, name, Precision::Int8);
+        let got = blob.session().encode(std::slice::from_ref(&seq)).map(|_| ());
+        assert!(
+            matches!(got, Err(EngineError::Input(ModelError::TokenOutOfRange { position: 1, .. }))),
+            "{name} engine: {got:?}"
+        );
     }
     std::fs::remove_dir_all(dir).ok();
 }

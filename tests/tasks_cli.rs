@@ -16,6 +16,9 @@ const F32_TOL: f64 = 1e-4;
 /// probabilities).
 const F16_TOL: f64 = 5e-3;
 const INT8_TOL: f64 = 0.05;
+/// Most tokens of the 8 tagged texts a quantized blob may label differently from transformers,
+/// each where transformers' own margin is within twice the tolerance.
+const MAX_EXCUSED_TOKENS: usize = 3;
 
 /// The score tolerance of a path.
 fn tolerance(what: &str) -> f64 {
@@ -141,22 +144,34 @@ fn tag_matches_the_token_classification_pipeline() {
         let (mut scores, mut decisions) = (Scores::new(what), 0);
         for (i, (got, item)) in lines.iter().zip(items(&c)).enumerate() {
             let (got, want) = (got.as_array().unwrap(), item["pipeline"].as_array().unwrap());
-            // Special tokens (first and last) carry no entity.
+            let same = |a: &Value, b: &Value| {
+                a["start"] == b["start"] && a["end"] == b["end"] && a["entity_group"] == b["entity_group"]
+            };
+            // Entities one side has and the other lacks: each token under them must be one whose
+            // own label margin is thin; the entities both agree on are checked in full.
+            let unmatched: Vec<&Value> = got
+                .iter()
+                .filter(|g| !want.iter().any(|w| same(g, w)))
+                .chain(want.iter().filter(|w| !got.iter().any(|g| same(g, w))))
+                .collect();
             let rows = item["logits"].as_array().unwrap();
-            let thinnest =
-                rows[1..rows.len().saturating_sub(1)].iter().map(|r| margin(&f64s(r))).fold(1.0, f64::min);
-            if got.len() != want.len()
-                || got.iter().zip(want).any(|(g, w)| {
-                    g["start"] != w["start"] || g["end"] != w["end"] || g["entity_group"] != w["entity_group"]
-                })
-            {
-                assert!(
-                    scores.may_differ(thinnest),
-                    "{what} item {i}: entities differ (thinnest token margin {thinnest}): {got:?}"
-                );
-                continue;
+            let offsets = item["offsets"].as_array().unwrap();
+            for e in &unmatched {
+                let (start, end) = (e["start"].as_u64().unwrap(), e["end"].as_u64().unwrap());
+                // Special tokens (first and last, offsets 0..0) carry no entity.
+                for (t, span) in offsets.iter().enumerate().skip(1).take(rows.len().saturating_sub(2)) {
+                    let (a, b) = (span[0].as_u64().unwrap(), span[1].as_u64().unwrap());
+                    if a < end && start < b {
+                        let m = margin(&f64s(&rows[t]));
+                        assert!(
+                            scores.may_differ(m),
+                            "{what} item {i}: entity {e} differs at token {t}, whose margin {m} is not thin"
+                        );
+                    }
+                }
             }
-            for (g, w) in got.iter().zip(want) {
+            for g in got.iter().filter(|g| want.iter().any(|w| same(g, w))) {
+                let w = want.iter().find(|w| same(g, w)).unwrap();
                 for key in ["entity_group", "word", "start", "end"] {
                     assert_eq!(g[key], w[key], "{what} item {i}: {key}");
                 }
@@ -164,6 +179,11 @@ fn tag_matches_the_token_classification_pipeline() {
                 decisions += 1;
             }
         }
+        assert!(
+            scores.close <= MAX_EXCUSED_TOKENS,
+            "{what}: {} tokens excused for thin margins (at most {MAX_EXCUSED_TOKENS})",
+            scores.close
+        );
         scores.report(c.name, decisions);
     }
     std::fs::remove_dir_all(dir).ok();

@@ -265,17 +265,17 @@ impl Config {
             if seq.ids.len() > c.max_tokens() {
                 return Err(ModelError::SequenceTooLong { len: seq.ids.len(), max: c.max_tokens() });
             }
+            if let Some((position, &id)) =
+                seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size)
+            {
+                return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size });
+            }
             // A family without token types (DistilBERT) ignores them, as transformers does.
             if c.type_vocab_size == 0 {
                 continue;
             }
             if !seq.type_ids.is_empty() && seq.type_ids.len() != seq.ids.len() {
                 return Err(ModelError::TypeIdsLength { ids: seq.ids.len(), type_ids: seq.type_ids.len() });
-            }
-            if let Some((position, &id)) =
-                seq.ids.iter().enumerate().find(|(_, &id)| id as usize >= c.vocab_size)
-            {
-                return Err(ModelError::TokenOutOfRange { id, position, vocab_size: c.vocab_size });
             }
             if let Some((position, &id)) =
                 seq.type_ids.iter().enumerate().find(|(_, &id)| id as usize >= c.type_vocab_size)

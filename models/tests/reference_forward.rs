@@ -3,9 +3,35 @@
 
 mod random_model;
 
-use edgebert_models::{BertWeights, EmbeddingPooling, Head, ModelError, Sequence, TensorSource};
+use edgebert_models::{
+    BertModel, BertWeights, EmbeddingPooling, Family, Head, ModelError, Sequence, TensorSource,
+};
 use proptest::prelude::*;
-use random_model::{tiny_config, tiny_model, RandomSource};
+use random_model::{tiny_config, tiny_model, tiny_model_of, RandomSource};
+use std::sync::OnceLock;
+
+const FAMILIES: [Family; 4] = [Family::Bert, Family::DistilBert, Family::Roberta, Family::Albert];
+
+/// One random model per family, built once for every proptest case.
+fn family_models() -> &'static [BertModel] {
+    static MODELS: OnceLock<Vec<BertModel>> = OnceLock::new();
+    MODELS.get_or_init(|| FAMILIES.into_iter().map(tiny_model_of).collect())
+}
+
+#[test]
+fn out_of_vocabulary_ids_are_errors_in_every_family() {
+    for model in family_models() {
+        let c = &model.config;
+        let bad = Sequence::new(vec![c.pad_token_id + 1, c.vocab_size as u32, 2]);
+        let got = model.forward(&[bad], false);
+        assert!(
+            matches!(got, Err(ModelError::TokenOutOfRange { id: 50, position: 1, vocab_size: 50 })),
+            "{:?}: {:?}",
+            c.family,
+            got.map(|_| "an answer")
+        );
+    }
+}
 
 #[test]
 fn padded_batch_equals_one_by_one_bitwise() {
@@ -106,16 +132,29 @@ proptest! {
 
     /// Any ids, any lengths (including empty and too long): an answer or an error, never a panic,
     /// and answers are finite.
+    /// Any ids and token types, any lengths (including empty and too long), in every family:
+    /// an answer or an error, never a panic, and answers are finite.
     #[test]
     fn never_panics_on_random_sequences(
-        seqs in prop::collection::vec(prop::collection::vec(0u32..53, 0..27), 0..4)
+        seqs in prop::collection::vec(
+            (prop::collection::vec(0u32..53, 0..27), prop::collection::vec(0u32..3, 0..27)),
+            0..4,
+        ),
+        with_types in any::<bool>(),
     ) {
-        let model = tiny_model();
-        let batch: Vec<Sequence> = seqs.into_iter().map(Sequence::new).collect();
-        if let Ok(out) = model.forward(&batch, false) {
-            prop_assert!(out.last_hidden_state.iter().all(|v| v.is_finite()));
-            let logits = model.classify_logits(&out).unwrap();
-            prop_assert!(logits.iter().flatten().all(|v| v.is_finite()));
+        let batch: Vec<Sequence> = seqs
+            .into_iter()
+            .map(|(ids, types)| {
+                let type_ids = if with_types { types.into_iter().take(ids.len()).collect() } else { Vec::new() };
+                Sequence { ids, type_ids }
+            })
+            .collect();
+        for model in family_models() {
+            if let Ok(out) = model.forward(&batch, false) {
+                prop_assert!(out.last_hidden_state.iter().all(|v| v.is_finite()));
+                let logits = model.classify_logits(&out).unwrap();
+                prop_assert!(logits.iter().flatten().all(|v| v.is_finite()));
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 use crate::model_source;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use edgebert_engine::tasks::qa::{self, QaParams, WindowLogits};
 use edgebert_engine::tokenizer::Encoded;
@@ -61,7 +61,7 @@ pub fn run(args: AnswerArgs) -> Result<()> {
     let context = match (&args.context, &args.context_file) {
         (Some(c), _) => c.clone(),
         (None, Some(path)) => crate::input::read_file_text(path)?,
-        (None, None) => bail!("no context: give --context TEXT or --context-file FILE"),
+        (None, None) => usage_bail!("no context: give --context TEXT or --context-file FILE"),
     };
     qa::check_inputs(&args.question, &context)?;
     let runner = model_source::open(&args.model)?;
@@ -91,16 +91,16 @@ pub fn run(args: AnswerArgs) -> Result<()> {
     if args.json {
         for a in &answers {
             let line = AnswerJson { score: a.score, start: a.start, end: a.end, answer: &a.answer };
-            println!("{}", serde_json::to_string(&line)?);
+            outln!("{}", serde_json::to_string(&line)?);
         }
         return Ok(());
     }
     if answers.is_empty() {
-        println!("(no answer)");
+        outln!("(no answer)");
     }
-    println!("{:>6}  {:>9}  answer", "score", "span");
+    outln!("{:>6}  {:>9}  answer", "score", "span");
     for a in &answers {
-        println!(
+        outln!(
             "{:>6.4}  {:>9}  {}",
             a.score,
             format!("{}..{}", a.start, a.end),

@@ -69,7 +69,7 @@ pub fn bench_ids(len: usize, vocab: usize) -> Vec<u32> {
 
 pub fn run(args: BenchArgs) -> Result<()> {
     if args.seq.iter().any(|&s| s < 2) || args.batch.contains(&0) || args.threads.contains(&0) {
-        bail!("--seq must be at least 2, --batch and --threads at least 1");
+        usage_bail!("--seq must be at least 2, --batch and --threads at least 1");
     }
     let file_bytes =
         std::fs::metadata(&args.model).with_context(|| format!("{}", args.model.display()))?.len();
@@ -84,8 +84,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     let backend = model.kernels().backend().to_string();
     if !args.json {
-        println!("{}", edgebert_kernels::describe());
-        println!(
+        outln!("{}", edgebert_kernels::describe());
+        outln!(
             "model {} ({:.1} MB, weights {}, embeddings {}): blob opened and validated in {open_ms:.3} ms, \
              ready to run (tokenizer built) in {ready_ms:.1} ms",
             args.model.display(),
@@ -93,9 +93,16 @@ pub fn run(args: BenchArgs) -> Result<()> {
             model.info().quant_weights,
             model.info().quant_embeddings
         );
-        println!(
+        outln!(
             "{:>5} {:>5} {:>7} {:>9} {:>9} {:>9} {:>11} {:>6}",
-            "seq", "batch", "threads", "p50 ms", "p90 ms", "p99 ms", "tokens/s", "runs"
+            "seq",
+            "batch",
+            "threads",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "tokens/s",
+            "runs"
         );
     }
     for &threads in &args.threads {
@@ -108,9 +115,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 let times = pool.install(|| measure(&model, &input, args.warmup, args.seconds))?;
                 let row = summarize(times, seq, batch, threads, &backend, open_ms, file_bytes);
                 if args.json {
-                    println!("{}", serde_json::to_string(&row)?);
+                    outln!("{}", serde_json::to_string(&row)?);
                 } else {
-                    println!(
+                    outln!(
                         "{:>5} {:>5} {:>7} {:>9.3} {:>9.3} {:>9.3} {:>11.0} {:>6}",
                         row.seq,
                         row.batch,
@@ -127,8 +134,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     if !args.json {
         match peak_rss_bytes() {
-            Some(b) => println!("peak RSS {:.1} MB", b as f64 / 1e6),
-            None => println!("peak RSS unknown (no /proc/self/status)"),
+            Some(b) => outln!("peak RSS {:.1} MB", b as f64 / 1e6),
+            None => outln!("peak RSS unknown (no /proc/self/status)"),
         }
     }
     Ok(())

@@ -71,14 +71,14 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if args.json {
         for r in &results {
             let line = ClassifyLine { label: &r.label, score: r.score, probs: &r.probs, logits: &r.logits };
-            println!("{}", serde_json::to_string(&line)?);
+            outln!("{}", serde_json::to_string(&line)?);
         }
         return Ok(());
     }
     let width = results.iter().map(|r| r.label.chars().count()).max().unwrap_or(5).max(5);
-    println!("{:<width$}  {:>6}  text", "label", "score");
+    outln!("{:<width$}  {:>6}  text", "label", "score");
     for (r, text) in results.iter().zip(&texts) {
-        println!("{:<width$}  {:>6.4}  {}", r.label, r.score, crate::shorten(text, 70));
+        outln!("{:<width$}  {:>6.4}  {}", r.label, r.score, crate::shorten(text, 70));
     }
     Ok(())
 }

@@ -65,7 +65,7 @@ pub fn run(args: ConvertArgs) -> Result<()> {
         WriteOutcome::Replaced => "replaced",
         WriteOutcome::Unchanged => "unchanged (identical file already there):",
     };
-    println!(
+    outln!(
         "{verb} {} — {} bytes, {} tensors, {:.1}% of model.safetensors ({} bytes); weights {}, embeddings {}",
         report.output.display(),
         report.blob_bytes,

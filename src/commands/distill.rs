@@ -65,14 +65,14 @@ pub fn run(args: DistillArgs) -> Result<()> {
         train_options: args.training.options(1e-4)?,
     };
     let report = distill(&opts)?;
-    println!("student layers from teacher layers {:?}", report.layer_map);
-    println!("teacher logits: {:.1} s for the training set (computed once)", report.teacher_logits_seconds);
+    outln!("student layers from teacher layers {:?}", report.layer_map);
+    outln!("teacher logits: {:.1} s for the training set (computed once)", report.teacher_logits_seconds);
     if let Some(a) = report.teacher_dev_accuracy {
-        println!("teacher dev accuracy: {a:.4}");
+        outln!("teacher dev accuracy: {a:.4}");
     }
     if let Some(a) = report.initial_dev_accuracy {
-        println!("student dev accuracy before training: {a:.4}");
+        outln!("student dev accuracy before training: {a:.4}");
     }
-    print_report(&report.train, &args.output);
+    print_report(&report.train, &args.output)?;
     Ok(())
 }

@@ -40,16 +40,16 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let embeddings = pipeline.embed(&refs)?;
     if args.json {
         for e in &embeddings {
-            println!("{}", serde_json::to_string(&EmbedLine { embedding: e })?);
+            outln!("{}", serde_json::to_string(&EmbedLine { embedding: e })?);
         }
     } else if args.nearest {
-        print_nearest(&texts, &embeddings);
+        print_nearest(&texts, &embeddings)?;
     } else {
-        println!("{:>4}  {:>7}  {:<40}  text", "dims", "norm", "first values");
+        outln!("{:>4}  {:>7}  {:<40}  text", "dims", "norm", "first values");
         for (e, text) in embeddings.iter().zip(&texts) {
             let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt();
             let head: Vec<String> = e.iter().take(4).map(|v| format!("{v:+.4}")).collect();
-            println!(
+            outln!(
                 "{:>4}  {norm:>7.4}  {:<40}  {}",
                 e.len(),
                 head.join(" ") + " …",
@@ -60,8 +60,8 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_nearest(texts: &[String], embeddings: &[Vec<f32>]) {
-    println!("{:>6}  {:<40}  nearest", "cosine", "text");
+fn print_nearest(texts: &[String], embeddings: &[Vec<f32>]) -> Result<()> {
+    outln!("{:>6}  {:<40}  nearest", "cosine", "text");
     for (i, e) in embeddings.iter().enumerate() {
         let best = embeddings
             .iter()
@@ -71,9 +71,10 @@ fn print_nearest(texts: &[String], embeddings: &[Vec<f32>]) {
             .max_by(|a, b| a.1.total_cmp(&b.1));
         match best {
             Some((j, c)) => {
-                println!("{c:>6.3}  {:<40}  {}", crate::shorten(&texts[i], 40), crate::shorten(&texts[j], 40))
+                outln!("{c:>6.3}  {:<40}  {}", crate::shorten(&texts[i], 40), crate::shorten(&texts[j], 40))
             }
-            None => println!("{:>6}  {:<40}  (no other text)", "-", crate::shorten(&texts[i], 40)),
+            None => outln!("{:>6}  {:<40}  (no other text)", "-", crate::shorten(&texts[i], 40)),
         }
     }
+    Ok(())
 }

@@ -45,10 +45,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let report = evaluate(&model, &reference, &examples, &mut |n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "{} examples ({}), engine {} vs reference {}",
         report.examples,
         report.task,
@@ -56,19 +56,19 @@ pub fn run(args: EvalArgs) -> Result<()> {
         args.reference.display()
     );
     if let (Some(a), Some(r)) = (report.accuracy, report.reference_accuracy) {
-        println!("accuracy           {:.4} (reference {:.4}, {:+.2} points)", a, r, (a - r) * 100.0);
+        outln!("accuracy           {:.4} (reference {:.4}, {:+.2} points)", a, r, (a - r) * 100.0);
     }
     if let Some(agree) = report.argmax_agreement {
-        println!("argmax agreement   {:.2}%", agree * 100.0);
+        outln!("argmax agreement   {:.2}%", agree * 100.0);
     }
     if let Some(e) = report.max_abs_logit_error {
-        println!("max |logit error|  {e:.4}");
+        outln!("max |logit error|  {e:.4}");
     }
-    println!("output cosine      mean {:.6}, min {:.6}", report.cosine_mean, report.cosine_min);
-    println!("hidden-state error per layer (0 = embeddings):");
-    println!("  layer    max |err|         nmse");
+    outln!("output cosine      mean {:.6}, min {:.6}", report.cosine_mean, report.cosine_min);
+    outln!("hidden-state error per layer (0 = embeddings):");
+    outln!("  layer    max |err|         nmse");
     for l in &report.layers {
-        println!("  {:>5} {:>12.5} {:>12.3e}", l.layer, l.max_abs, l.nmse);
+        outln!("  {:>5} {:>12.5} {:>12.3e}", l.layer, l.max_abs, l.nmse);
     }
     Ok(())
 }

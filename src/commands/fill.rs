@@ -61,9 +61,9 @@ pub fn run(args: FillArgs) -> Result<()> {
         if args.json {
             let json: Vec<Vec<GuessJson>> =
                 guesses.iter().map(|g| g.iter().map(guess_json).collect()).collect();
-            println!("{}", serde_json::to_string(&json)?);
+            outln!("{}", serde_json::to_string(&json)?);
         } else {
-            print_table(text, &guesses);
+            print_table(text, &guesses)?;
         }
     }
     Ok(())
@@ -73,14 +73,14 @@ fn guess_json(g: &Guess) -> GuessJson<'_> {
     GuessJson { score: g.score, token: g.token, token_str: &g.token_str, sequence: &g.sequence }
 }
 
-fn print_table(text: &str, guesses: &[Vec<Guess>]) {
-    println!("{}", crate::shorten(text, 78));
+fn print_table(text: &str, guesses: &[Vec<Guess>]) -> Result<()> {
+    outln!("{}", crate::shorten(text, 78));
     for (m, mask) in guesses.iter().enumerate() {
         if guesses.len() > 1 {
-            println!("  mask {}", m + 1);
+            outln!("  mask {}", m + 1);
         }
         for g in mask {
-            println!(
+            outln!(
                 "  {:>6.4}  {:<16}  {}",
                 g.score,
                 crate::shorten(&g.token_str, 16),
@@ -88,4 +88,5 @@ fn print_table(text: &str, guesses: &[Vec<Guess>]) {
             );
         }
     }
+    Ok(())
 }

@@ -72,16 +72,20 @@ impl TrainingArgs {
 }
 
 /// Prints the per-epoch table and where the best checkpoint went.
-pub fn print_report(report: &TrainReport, output: &std::path::Path) {
+pub fn print_report(report: &TrainReport, output: &std::path::Path) -> Result<()> {
     for e in &report.epochs {
         let dev = e.dev_accuracy.map(|a| format!("{a:.4}")).unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "epoch {}: train loss {:.4}, {:.1} examples/s, {:.0} s, dev accuracy {dev}",
-            e.epoch, e.train_loss, e.examples_per_sec, e.seconds
+            e.epoch,
+            e.train_loss,
+            e.examples_per_sec,
+            e.seconds
         );
     }
     let dev = report.best_dev_accuracy.map(|a| format!(" (dev accuracy {a:.4})")).unwrap_or_default();
-    println!("kept epoch {}{dev}: {}", report.best_epoch, output.display());
+    outln!("kept epoch {}{dev}: {}", report.best_epoch, output.display());
+    Ok(())
 }
 
 /// Fine-tune a checkpoint as a text classifier on `label<TAB>text` data (labels 0..N-1).
@@ -121,11 +125,11 @@ pub fn run(args: FinetuneArgs) -> Result<()> {
     };
     let report = finetune(&opts)?;
     if report.new_head {
-        println!("added a new classification head");
+        outln!("added a new classification head");
     }
     if let Some(a) = report.initial_dev_accuracy {
-        println!("dev accuracy before training: {a:.4}");
+        outln!("dev accuracy before training: {a:.4}");
     }
-    print_report(&report.train, &args.output);
+    print_report(&report.train, &args.output)?;
     Ok(())
 }

@@ -37,7 +37,7 @@ pub struct InitArgs {
 pub fn run(args: InitArgs) -> Result<()> {
     let report =
         init_checkpoint(&args.config, &args.output, args.seed, args.tokenizer.as_deref(), args.force)?;
-    println!(
+    outln!(
         "wrote {} ({}): {} tensors, {:.1} M parameters, model.safetensors {:.1} MB",
         args.output.display(),
         report.architecture,
@@ -46,7 +46,7 @@ pub fn run(args: InitArgs) -> Result<()> {
         report.safetensors_bytes as f64 / 1e6
     );
     if report.tokenizer_files == 0 {
-        println!(
+        outln!(
             "no tokenizer copied: pass --tokenizer DIR (e.g. ../shared/assets/models/all-minilm-l6-v2) \
              before `edgebert convert`, which needs one"
         );

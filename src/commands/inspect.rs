@@ -6,7 +6,6 @@ use edgebert_engine::blob::{Blob, Encoding, MetaValue, TensorInfo};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -110,12 +109,9 @@ pub fn run(args: InspectArgs) -> Result<()> {
     emit(&out)
 }
 
-/// Prints `text`; a closed pipe (`inspect ... | head`) is not an error.
+/// Prints `text` (a closed pipe, `inspect ... | head`, ends quietly: see `main`).
 fn emit(text: &str) -> Result<()> {
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    Ok(crate::output::write_stdout(text)?)
 }
 
 fn bytes_per_encoding(tensors: &[TensorInfo]) -> BTreeMap<&'static str, (usize, u64)> {

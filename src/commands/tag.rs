@@ -51,9 +51,9 @@ pub fn run(args: TagArgs) -> Result<()> {
         let entities =
             tag::entities(text, enc, logits, &labels, tok).with_context(|| format!("text {}", i + 1))?;
         if args.json {
-            println!("{}", serde_json::to_string(&entities.iter().map(entity_json).collect::<Vec<_>>())?);
+            outln!("{}", serde_json::to_string(&entities.iter().map(entity_json).collect::<Vec<_>>())?);
         } else {
-            print_table(text, &entities);
+            print_table(text, &entities)?;
         }
     }
     Ok(())
@@ -75,15 +75,15 @@ fn entity_json(e: &Entity) -> EntityJson<'_> {
     EntityJson { entity_group: &e.entity_group, score: e.score, word: &e.word, start: e.start, end: e.end }
 }
 
-fn print_table(text: &str, entities: &[Entity]) {
-    println!("{}", crate::shorten(text, 78));
+fn print_table(text: &str, entities: &[Entity]) -> Result<()> {
+    outln!("{}", crate::shorten(text, 78));
     if entities.is_empty() {
-        println!("  (no entities)");
+        outln!("  (no entities)");
     }
     let width = entities.iter().map(|e| e.entity_group.chars().count()).max().unwrap_or(0).max(5);
     for e in entities {
         let span = format!("{}..{}", e.start, e.end);
-        println!(
+        outln!(
             "  {:<width$}  {:>6.4}  {:>9}  {}",
             e.entity_group,
             e.score,
@@ -91,4 +91,5 @@ fn print_table(text: &str, entities: &[Entity]) {
             crate::shorten(&e.word, 50)
         );
     }
+    Ok(())
 }

@@ -44,3 +44,20 @@ pub const TINY_MODELS: [&str; 7] = [
     "tiny-roberta",
     "tiny-albert",
 ];
+
+/// Every kernel backend this CPU runs (generic first), each once: model-level tests run on all
+/// of them so that a regression in any backend's kernels fails here, not only in the best one.
+/// Backends the CPU lacks are named on stderr as skipped.
+pub fn runnable_kernels() -> Vec<edgebert_kernels::Kernels> {
+    use edgebert_kernels::{Backend, Kernels};
+    Backend::ALL
+        .into_iter()
+        .filter_map(|b| match Kernels::new(b) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                eprintln!("skipped {b}: {e}");
+                None
+            }
+        })
+        .collect()
+}

@@ -1,7 +1,9 @@
 //! A small, randomly initialised BERT for tests that need no assets.
 
-use edgebert_models::schema::{bert_schema, TensorSpec};
-use edgebert_models::{Activation, BertModel, BertWeights, Config, Family, Head, ModelError, TensorSource};
+use edgebert_models::schema::{bert_schema, family_prefix, hf_schema, TensorSpec};
+use edgebert_models::{
+    architecture_name, Activation, BertModel, BertWeights, Config, Family, Head, ModelError, TensorSource,
+};
 
 pub fn tiny_config() -> Config {
     Config {
@@ -24,6 +26,37 @@ pub fn tiny_config() -> Config {
         id2label: vec!["no".into(), "yes".into(), "maybe".into()],
         problem_type: None,
     }
+}
+
+/// [`tiny_config`] in `family`'s own conventions: DistilBERT without token types, RoBERTa's
+/// positions counted from `pad_token_id + 1`, ALBERT's narrower embeddings and shared layers.
+pub fn tiny_config_of(family: Family) -> Config {
+    let mut c = tiny_config();
+    c.family = family;
+    c.architecture = architecture_name(family, c.head);
+    match family {
+        Family::Bert => {}
+        Family::DistilBert => c.type_vocab_size = 0,
+        Family::Roberta => {
+            c.pad_token_id = 1;
+            c.position_offset = 2;
+            c.type_vocab_size = 1;
+        }
+        Family::Albert => {
+            c.embedding_size = 4;
+            c.shared_layers = true;
+            c.hidden_act = Activation::GeluTanh;
+        }
+    }
+    c
+}
+
+/// A random model of [`tiny_config_of`] `family`, loaded from the family's checkpoint names.
+pub fn tiny_model_of(family: Family) -> BertModel {
+    let config = tiny_config_of(family);
+    let specs = hf_schema(&config, family_prefix(family), true, config.id2label.len());
+    let weights = BertWeights::load(&config, &RandomSource { specs }).expect("random weights load");
+    BertModel::new(config, weights)
 }
 
 /// Tensors named by the schema, filled from a per-name linear congruential generator.
