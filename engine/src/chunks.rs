@@ -92,3 +92,16 @@ fn window_of(full: &Encoded, content: &[usize], range: std::ops::Range<usize>) -
     };
     Chunk { encoded: full.select(&keep), span }
 }
+
+/// One vector for a whole text from its chunks' vectors: their mean, L2-normalised again.
+pub fn pool_chunks(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let dim = vectors.first().map_or(0, Vec::len);
+    let mut mean = vec![0.0f32; dim];
+    for v in vectors {
+        mean.iter_mut().zip(v).for_each(|(m, x)| *m += x);
+    }
+    let n = vectors.len().max(1) as f32;
+    mean.iter_mut().for_each(|m| *m /= n);
+    edgebert_models::l2_normalize(&mut mean);
+    mean
+}

@@ -26,6 +26,7 @@ pub mod npy;
 mod parallel;
 mod plan;
 pub mod prompts;
+pub mod rerank;
 pub mod search;
 mod session;
 pub mod tasks;
