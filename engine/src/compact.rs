@@ -184,6 +184,44 @@ impl CompactMatrix {
 mod tests {
     use super::*;
 
+    /// A fixed example, with what sentence-transformers' `quantize_embeddings` gives for it. Its
+    /// rules, run in numpy 2.4 to get the expected values:
+    /// ```python
+    /// ranges = np.vstack((np.min(e, axis=0), np.max(e, axis=0)))   # or the given ranges
+    /// starts = ranges[0, :]; steps = (ranges[1, :] - ranges[0, :]) / 255
+    /// int8 = ((e - starts) / steps - 128).astype(np.int8)
+    /// ubinary = np.packbits(e > 0).reshape(e.shape[0], -1)
+    /// ```
+    #[test]
+    fn matches_sentence_transformers_quantize_embeddings_on_a_fixed_example() {
+        let e: Vec<Vec<f32>> = vec![
+            vec![0.12, -0.5, 0.33, 0.0, 0.9, -0.01, 0.25, -0.75, 0.4, 0.05],
+            vec![-0.3, 0.2, 0.1, 0.6, -0.2, 0.45, -0.15, 0.35, 0.0, -0.6],
+            vec![0.05, 0.7, -0.4, -0.1, 0.3, 0.2, 0.8, -0.05, -0.9, 0.15],
+        ];
+        let calibrated: [i8; 30] = [
+            127, -128, 127, -91, 127, -128, -20, -128, 127, 93, -128, 20, 46, 127, -128, 127, -128, 127, 48,
+            -128, 84, 127, -128, -128, -12, -11, 127, 34, -128, 127,
+        ];
+        let m = quantize(&e, Precision::Int8, None).unwrap();
+        assert_eq!((m.rows, m.cols), (3, 10));
+        assert_eq!(m.values, CompactValues::Int8(calibrated.to_vec()));
+        // Given ranges [-1, 1]: truncation toward zero (-1.775 -> -1, 14.8 -> 14).
+        let given: [i8; 30] = [
+            14, -64, 41, 0, 114, -1, 31, -96, 50, 5, -38, 25, 12, 75, -26, 56, -19, 44, 0, -77, 5, 88, -51,
+            -13, 37, 25, 101, -6, -115, 18,
+        ];
+        let ranges = Int8Ranges { min: vec![-1.0; 10], max: vec![1.0; 10] };
+        assert_eq!(
+            quantize(&e, Precision::Int8, Some(&ranges)).unwrap().values,
+            CompactValues::Int8(given.to_vec())
+        );
+        // ubinary on the first 8 dimensions (a multiple of 8, where row and flat packing agree).
+        let e8: Vec<Vec<f32>> = e.iter().map(|r| r[..8].to_vec()).collect();
+        let m = quantize(&e8, Precision::UBinary, None).unwrap();
+        assert_eq!((m.cols, m.values), (1, CompactValues::UBinary(vec![170, 117, 206])));
+    }
+
     #[test]
     fn bits_pack_most_significant_first_and_pad_each_row() {
         let row = [0.5, -1.0, 0.0, 2.0, 1.0, 1.0, -3.0, 1.0, 4.0, -1.0];
