@@ -97,10 +97,10 @@ impl Runner {
         self.require_head(&[Head::SequenceClassification], "classify")?;
         match self {
             Runner::Reference(p) => {
-                let labels = &p.checkpoint.config().id2label;
+                let config = p.checkpoint.config();
                 reference_batches(p, batch, |out, _| {
                     let logits = p.checkpoint.model.classify_logits(out)?;
-                    Ok(logits.into_iter().map(|l| Classification::from_logits(l, labels)).collect())
+                    Ok(logits.into_iter().map(|l| Classification::from_logits(l, config)).collect())
                 })
             }
             Runner::Engine(m) => engine_batches(m, batch, |s, c, _| Ok(s.classify_sequences(c)?)),

@@ -56,10 +56,10 @@ impl ReferencePipeline {
                 self.checkpoint.dir.display()
             );
         }
-        let labels = &self.checkpoint.config().id2label;
+        let config = self.checkpoint.config();
         self.run(texts, |out| {
             let logits = self.checkpoint.model.classify_logits(out)?;
-            Ok(logits.into_iter().map(|l| Classification::from_logits(l, labels)).collect())
+            Ok(logits.into_iter().map(|l| Classification::from_logits(l, config)).collect())
         })
     }
 

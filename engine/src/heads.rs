@@ -26,10 +26,10 @@ impl Session<'_> {
         model.info().config.pooler_activation().apply(&mut pooled);
         let mut logits = vec![0.0f32; batch.len() * classifier.n];
         linear(model, classifier, &pooled, batch.len(), false, None, &mut logits, scratch)?;
-        let labels = &model.info().config.id2label;
+        let config = &model.info().config;
         Ok(logits
             .chunks_exact(classifier.n)
-            .map(|l| Classification::from_logits(l.to_vec(), labels))
+            .map(|l| Classification::from_logits(l.to_vec(), config))
             .collect())
     }
 

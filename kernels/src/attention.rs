@@ -22,6 +22,7 @@ impl AttentionShape {
     /// Finishes the calls with nothing to compute, for the fused kernels: no query rows, heads or
     /// channels (nothing is written), or no keys (every head's context is zero). Returns whether
     /// it did.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(crate) fn finish_if_empty(&self, ctx: &mut [f32]) -> bool {
         let AttentionShape { m, l, heads, d, ld, .. } = *self;
         if m == 0 || heads == 0 || d == 0 {

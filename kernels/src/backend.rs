@@ -7,28 +7,12 @@
 //! Forcing a backend the CPU lacks is an error, never a silent fallback: CI sets the variable to
 //! exercise one path, and a quiet fallback would report a pass for code that never ran.
 
+pub use crate::registry::Backend;
 use std::fmt;
 use std::sync::OnceLock;
 
 /// Name of the environment variable that forces a backend.
 pub const BACKEND_ENV: &str = "EDGEBERT_KERNELS";
-
-/// A kernel family. Ordered from the most portable to the most specialised per architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Backend {
-    /// Portable scalar code: the reference every other backend is tested against.
-    Generic,
-    /// x86-64 AVX2 + FMA + F16C (Haswell, Zen 1 and later). int8 through exact i16 `vpmaddwd`.
-    Avx2,
-    /// x86-64 AVX-512 F/BW/VL (Skylake-SP and later). f32/f16 on zmm; int8 as [`Backend::Avx2`].
-    Avx512,
-    /// AVX-512 plus VNNI (Ice Lake, Zen 4 and later): int8 through `vpdpbusd`.
-    Avx512Vnni,
-    /// aarch64 Advanced SIMD (every ARMv8-A core): int8 through widening multiply-accumulate.
-    Neon,
-    /// aarch64 with the dot-product extension (Cortex-A55/A75 and later): int8 through `sdot`.
-    NeonDotprod,
-}
 
 /// Why a backend cannot run here: the CPU lacks `feature` (or the build targets another arch).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,28 +36,6 @@ impl fmt::Display for Backend {
 }
 
 impl Backend {
-    /// Every backend, in the order tests and benchmarks report them.
-    pub const ALL: [Backend; 6] = [
-        Backend::Generic,
-        Backend::Avx2,
-        Backend::Avx512,
-        Backend::Avx512Vnni,
-        Backend::Neon,
-        Backend::NeonDotprod,
-    ];
-
-    /// The spelling accepted by `EDGEBERT_KERNELS`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Generic => "generic",
-            Backend::Avx2 => "avx2",
-            Backend::Avx512 => "avx512",
-            Backend::Avx512Vnni => "avx512-vnni",
-            Backend::Neon => "neon",
-            Backend::NeonDotprod => "neon-dotprod",
-        }
-    }
-
     /// Parses a backend name as written in `EDGEBERT_KERNELS` (case-insensitive; `_` = `-`).
     pub fn from_name(s: &str) -> Option<Backend> {
         let s = s.trim().to_ascii_lowercase().replace('_', "-");
@@ -82,10 +44,7 @@ impl Backend {
 
     /// `Ok` when every CPU feature this backend's kernels use is present.
     pub fn check(self) -> Result<(), Unsupported> {
-        match missing_feature(self) {
-            None => Ok(()),
-            Some(missing) => Err(Unsupported { backend: self, missing }),
-        }
+        crate::Kernels::new(self).map(|_| ())
     }
 
     /// The most specialised backend this CPU supports.
@@ -122,34 +81,6 @@ pub fn from_env() -> Result<Backend, String> {
     })?;
     b.check().map_err(|e| format!("{BACKEND_ENV}={raw}: {e}"))?;
     Ok(b)
-}
-
-fn missing_feature(b: Backend) -> Option<&'static str> {
-    match b {
-        Backend::Generic => None,
-        #[cfg(target_arch = "x86_64")]
-        Backend::Avx2 => first_missing_x86(&["avx2", "fma", "f16c"]),
-        #[cfg(target_arch = "x86_64")]
-        Backend::Avx512 => first_missing_x86(&["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl"]),
-        #[cfg(target_arch = "x86_64")]
-        Backend::Avx512Vnni => {
-            first_missing_x86(&["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vnni"])
-        }
-        #[cfg(target_arch = "aarch64")]
-        Backend::Neon => ["neon"].into_iter().find(|f| !aarch64_has(f)),
-        #[cfg(target_arch = "aarch64")]
-        Backend::NeonDotprod => ["neon", "dotprod"].into_iter().find(|f| !aarch64_has(f)),
-        #[allow(unreachable_patterns)]
-        _ => Some(match b {
-            Backend::Avx2 | Backend::Avx512 | Backend::Avx512Vnni => "x86_64",
-            _ => "aarch64",
-        }),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn first_missing_x86(features: &[&'static str]) -> Option<&'static str> {
-    features.iter().copied().find(|f| !x86_has(f))
 }
 
 #[cfg(target_arch = "x86_64")]

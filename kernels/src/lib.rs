@@ -10,9 +10,14 @@
 //! checked with `assert!` at the public boundary.
 //!
 //! Entry points: [`Kernels::selected`] (the backend for this process, see [`backend`]), its
-//! methods (`linear_i8`, `linear_f16`, `linear_f32`, `softmax_rows`, `layer_norm`,
-//! `gelu_erf`, `attention_scores`, `attention_context`), weights packed by [`packed`] (the
-//! byte layout the blob stores), and one [`Scratch`] per thread:
+//! methods (the slots of [`KernelSlots`]: `linear_i8`, `linear_f16`, `linear_f32`,
+//! `softmax_rows`, `layer_norm`, `gelu_erf`, `attention_f32`, `attention_i8`, ...), weights
+//! packed by [`packed`] (the byte layout the blob stores), and one [`Scratch`] per thread.
+//! Layout: [`registry`] (the slots, the backends, how to add one), `frame` (the driver layer
+//! every backend shares), [`generic`] (the twins), `arch` (micro-tiles and row kernels per
+//! instruction set, in folders named for what they require: `x86/v3`, `x86/v4`,
+//! `x86/v4_vnni`, `aarch64/neon`, `aarch64/dotprod`).
+//!
 //!
 //! ```
 //! use edgebert_kernels::{pack_i8, Epilogue, Kernels, PackedI8, Scratch};
@@ -30,21 +35,27 @@
 //! ```
 
 #![deny(unsafe_code)]
+#![allow(unsafe_op_in_unsafe_fn)] // TEMP: step A
+
+#[macro_use]
+mod frame;
 
 #[allow(unsafe_code)]
 mod arch;
 pub mod attention;
 pub mod backend;
-mod dispatch;
 pub mod generic;
+mod kernels;
 pub mod linear;
 pub mod packed;
 pub mod peak;
+pub mod registry;
 
 pub use attention::AttentionShape;
 pub use backend::{describe, Backend, Unsupported};
-pub use dispatch::Kernels;
+pub use kernels::Kernels;
 pub use linear::{Epilogue, LinearI8, RowQuant, Scratch};
 pub use packed::{
     pack_f16, pack_f32, pack_i8, pack_i8_quantized, PackedF16, PackedF32, PackedI8, PackedI8Buf,
 };
+pub use registry::KernelSlots;

@@ -46,7 +46,22 @@ impl Peak {
     /// Runs `blocks` × 12 instructions of the probe; `false` (and nothing runs) when this CPU
     /// lacks the instruction. For callers with their own clock.
     pub fn run(self, blocks: u64) -> bool {
-        crate::arch::run_peak(self, blocks)
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::arch::x86::{peak as probe, V4Vnni, V3, V4};
+            match self {
+                Peak::FmaF32Zmm => V4::try_new().map(|t| probe::fma_f32_zmm(t, blocks)).is_ok(),
+                Peak::FmaF32Ymm => V3::try_new().map(|t| probe::fma_f32_ymm(t, blocks)).is_ok(),
+                Peak::VpdpbusdZmm => V4Vnni::try_new().map(|t| probe::dpbusd_zmm(t, blocks)).is_ok(),
+                Peak::VpmaddubswYmm => V3::try_new().map(|t| probe::maddubsw_ymm(t, blocks)).is_ok(),
+                Peak::VpmaddwdYmm => V3::try_new().map(|t| probe::maddwd_ymm(t, blocks)).is_ok(),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = blocks;
+            false
+        }
     }
 
     /// Best of `repeats` timed runs of `blocks` × 12 instructions, in ops per second on the

@@ -1,7 +1,10 @@
 //! The standard suite, stamped on every backend by `backend_suite!` and held to `generic`.
 //!
-//! A backend this CPU lacks prints "skipped <backend>: CPU lacks <feature>" and returns; set
-//! `EDGEBERT_KERNELS_NO_SKIP=1` (CI on a machine that has them all) to make that a failure.
+//! A backend this CPU lacks prints "skipped <backend>: CPU lacks <feature>" and returns; with
+//! `EDGEBERT_KERNELS_NO_SKIP=1` (CI on x86 sets it) that is a failure for backends of this
+//! machine's own architecture (the others cannot run here and still print "skipped").
+//! Slots a backend leaves to the generic twin are listed in its stamp line (`twins [..]`): for
+//! those the suite asserts bit-identical results, i.e. that the twin is what runs.
 //! Tolerances live in `tol` below, the one table for the whole suite. ARM backends run under
 //! qemu user mode (recipe in benches/RESULTS.md).
 
@@ -83,8 +86,9 @@ fn kernels(b: Backend) -> Option<Kernels> {
     match Kernels::new(b) {
         Ok(k) => Some(k),
         Err(e) => {
+            let native = b.arch() == std::env::consts::ARCH;
             assert!(
-                std::env::var_os("EDGEBERT_KERNELS_NO_SKIP").is_none(),
+                !native || std::env::var_os("EDGEBERT_KERNELS_NO_SKIP").is_none(),
                 "EDGEBERT_KERNELS_NO_SKIP is set but {e}"
             );
             eprintln!("skipped {}: CPU lacks {}", e.backend, e.missing);
@@ -290,7 +294,16 @@ fn linear_float_matches_generic(k: Kernels) {
     }
 }
 
-fn gelu_matches_generic(k: Kernels) {
+/// The allowed error of a slot: `tol`, or 0 (bit-identical) when the backend runs the twin.
+fn tol_or_twin(twin: bool, tol: f32) -> f32 {
+    if twin {
+        0.0
+    } else {
+        tol
+    }
+}
+
+fn gelu_matches_generic(k: Kernels, twin: bool) {
     let mut x: Vec<f32> = (-4000..=4000).map(|i| i as f32 / 500.0).collect();
     x.extend([f32::INFINITY, f32::NEG_INFINITY, -0.0, 1e-30, -1e-30, 30.0, -30.0]);
     let want: Vec<f32> = x.iter().map(|&v| generic::gelu_erf_f32(v)).collect();
@@ -304,11 +317,12 @@ fn gelu_matches_generic(k: Kernels) {
             (worst, at) = (err, *xv);
         }
     }
-    eprintln!("{} gelu: worst error {worst:e} at x = {at}", k.backend());
-    assert!(worst <= tol::GELU_ABS, "{} gelu: worst error {worst:e} at x = {at}", k.backend());
+    eprintln!("{} gelu: worst error {worst:e} at x = {at} (generic twin: {twin})", k.backend());
+    let t = tol_or_twin(twin, tol::GELU_ABS);
+    assert!(worst <= t, "{} gelu: worst error {worst:e} at x = {at}", k.backend());
 }
 
-fn softmax_matches_generic(k: Kernels) {
+fn softmax_matches_generic(k: Kernels, twin: bool) {
     let mut rng = Rng(17);
     for cols in [1usize, 7, 16, 17, 33, 128, 129] {
         let rows = 3;
@@ -321,14 +335,15 @@ fn softmax_matches_generic(k: Kernels) {
             generic::softmax_rows_f32(&mut want, cols, 0.125, bias);
             k.softmax_rows(&mut got, cols, 0.125, bias);
             for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() <= tol::SOFTMAX_ABS, "{} softmax cols={cols}: {g} vs {w}", k.backend());
+                let t = tol_or_twin(twin, tol::SOFTMAX_ABS);
+                assert!((g - w).abs() <= t, "{} softmax cols={cols}: {g} vs {w}", k.backend());
                 assert!(*w != 0.0 || *g == 0.0, "{} masked entries must be exactly 0", k.backend());
             }
         }
     }
 }
 
-fn layer_norm_matches_generic(k: Kernels) {
+fn layer_norm_matches_generic(k: Kernels, twin: bool) {
     let mut rng = Rng(19);
     for h in [1usize, 15, 16, 17, 384, 385] {
         let x: Vec<f32> = rng.f32s(3 * h).iter().map(|v| v * 5.0 + 2.0).collect();
@@ -338,7 +353,7 @@ fn layer_norm_matches_generic(k: Kernels) {
         k.layer_norm(&mut got, &g, &b, 1e-12);
         for (gv, wv) in got.iter().zip(&want) {
             assert!(
-                (gv - wv).abs() <= tol::LAYER_NORM_REL * (1.0 + wv.abs()),
+                (gv - wv).abs() <= tol_or_twin(twin, tol::LAYER_NORM_REL) * (1.0 + wv.abs()),
                 "{} layer_norm h={h}: {gv} vs {wv}",
                 k.backend()
             );
@@ -425,7 +440,7 @@ fn fused_attention_matches_generic(k: Kernels) {
         k,
         Rng(29),
         "attention",
-        Kernels::attention_f32,
+        |k, q, kk, v, s, c, sc| k.attention_f32(q, kk, v, s, c, sc),
         generic::attention_f32,
         |got, want, (m, l, d)| {
             for (g, w) in got.iter().zip(want) {
@@ -439,40 +454,53 @@ fn fused_attention_matches_generic(k: Kernels) {
     );
 }
 
-fn int8_attention_matches_generic(k: Kernels) {
+fn int8_attention_matches_generic(k: Kernels, twin: bool) {
+    assert_eq!(
+        k.has_fast_attention_i8(),
+        !twin,
+        "{}: has_fast_attention_i8 disagrees with the stamp",
+        k.backend()
+    );
+    let (abs, share) = if twin { (0.0, 1.0) } else { (tol::ATTENTION_I8_ABS, tol::ATTENTION_I8_EXACT_SHARE) };
     attention_cases(
         k,
         Rng(31),
         "int8 attention",
-        Kernels::attention_i8,
+        |k, q, kk, v, s, c, sc| k.attention_i8(q, kk, v, s, c, sc),
         generic::attention_i8,
         |got, want, (m, l, d)| {
             let mut exact = 0;
             for (g, w) in got.iter().zip(want) {
-                assert!(
-                    (g - w).abs() <= tol::ATTENTION_I8_ABS,
-                    "{} int8 attention m={m} l={l} d={d}: {g} vs {w}",
-                    k.backend()
-                );
-                exact += usize::from((g - w).abs() <= 1e-5);
+                assert!((g - w).abs() <= abs, "{} int8 attention m={m} l={l} d={d}: {g} vs {w}", k.backend());
+                exact += usize::from((g - w).abs() <= if twin { 0.0 } else { 1e-5 });
             }
-            let share = exact as f32 / got.len().max(1) as f32;
             assert!(
-                got.is_empty() || share >= tol::ATTENTION_I8_EXACT_SHARE,
-                "{} int8 attention m={m} l={l} d={d}: only {share} of the outputs match",
-                k.backend()
+                got.is_empty() || exact as f32 / got.len() as f32 >= share,
+                "{} int8 attention m={m} l={l} d={d}: only {exact} of {} outputs match",
+                k.backend(),
+                got.len()
             );
         },
     );
 }
 
 macro_rules! backend_suite {
-    ($($module:ident => $backend:expr;)*) => {$(
+    ($($module:ident => $backend:expr, twins [$($twin:ident)*];)*) => {
+        /// Every backend stamped below, for the test that none is missing.
+        const STAMPED: &[Backend] = &[$($backend),*];
+        $(
         mod $module {
             use super::*;
+            /// The slots this backend leaves to the generic twin.
+            const TWINS: &[&str] = &[$(stringify!($twin)),*];
             fn run(f: fn(Kernels)) {
                 if let Some(k) = kernels($backend) {
                     f(k)
+                }
+            }
+            fn run_slot(f: fn(Kernels, bool), slot: &str) {
+                if let Some(k) = kernels($backend) {
+                    f(k, TWINS.contains(&slot))
                 }
             }
             #[test] fn gemm_i32_exact_on_fixed_shapes() { run(super::gemm_i32_exact_on_fixed_shapes) }
@@ -483,12 +511,12 @@ macro_rules! backend_suite {
             #[test] fn skewed_rows_match_generic() { run(super::skewed_rows_match_generic) }
             #[test] fn panel_ranges_split_a_gemv() { run(super::panel_ranges_split_a_gemv) }
             #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }
-            #[test] fn softmax_matches_generic() { run(super::softmax_matches_generic) }
-            #[test] fn layer_norm_matches_generic() { run(super::layer_norm_matches_generic) }
+            #[test] fn softmax_matches_generic() { run_slot(super::softmax_matches_generic, "softmax") }
+            #[test] fn layer_norm_matches_generic() { run_slot(super::layer_norm_matches_generic, "layer_norm") }
             #[test] fn attention_matches_generic() { run(super::attention_matches_generic) }
             #[test] fn fused_attention_matches_generic() { run(super::fused_attention_matches_generic) }
-            #[test] fn int8_attention_matches_generic() { run(super::int8_attention_matches_generic) }
-            #[test] fn gelu_matches_generic() { run(super::gelu_matches_generic) }
+            #[test] fn int8_attention_matches_generic() { run_slot(super::int8_attention_matches_generic, "attention_i8") }
+            #[test] fn gelu_matches_generic() { run_slot(super::gelu_matches_generic, "gelu") }
             proptest! {
                 #![proptest_config(ProptestConfig::with_cases(32))]
                 #[test]
@@ -529,11 +557,20 @@ macro_rules! backend_suite {
     )*};
 }
 
+// One line per registered backend: its module, and the slots it leaves to the generic twin.
 backend_suite! {
-    generic_backend => Backend::Generic;
-    avx2 => Backend::Avx2;
-    avx512 => Backend::Avx512;
-    avx512_vnni => Backend::Avx512Vnni;
-    neon => Backend::Neon;
-    neon_dotprod => Backend::NeonDotprod;
+    generic_backend => Backend::Generic, twins [gelu softmax layer_norm attention_i8];
+    avx2 => Backend::Avx2, twins [attention_i8];
+    avx512 => Backend::Avx512, twins [attention_i8];
+    avx512_vnni => Backend::Avx512Vnni, twins [];
+    neon => Backend::Neon, twins [gelu softmax layer_norm attention_i8];
+    neon_dotprod => Backend::NeonDotprod, twins [gelu softmax layer_norm attention_i8];
+}
+
+#[test]
+fn every_registered_backend_is_stamped() {
+    for b in Backend::ALL {
+        assert!(STAMPED.contains(&b), "backend {b} is registered but has no backend_suite! line");
+    }
+    assert_eq!(STAMPED.len(), Backend::ALL.len(), "a backend is stamped twice");
 }

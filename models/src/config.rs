@@ -35,6 +35,49 @@ pub struct Config {
     pub shared_layers: bool,
     /// Label names in label-id order (`id2label`); empty when the config has none.
     pub id2label: Vec<String>,
+    /// `problem_type` of `config.json`, when it names one: decides how classification logits
+    /// become scores ([`Config::score_function`]).
+    pub problem_type: Option<ProblemType>,
+}
+
+/// What a sequence classifier was trained for (transformers' `problem_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    /// `single_label_classification`: one label per input, softmax over the labels.
+    SingleLabel,
+    /// `multi_label_classification`: any number of labels per input, a sigmoid each.
+    MultiLabel,
+    /// `regression`: the logits are the answer.
+    Regression,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 3] =
+        [ProblemType::SingleLabel, ProblemType::MultiLabel, ProblemType::Regression];
+
+    /// The `problem_type` value of `config.json` (and of the blob's `config.problem_type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemType::SingleLabel => "single_label_classification",
+            ProblemType::MultiLabel => "multi_label_classification",
+            ProblemType::Regression => "regression",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ProblemType> {
+        ProblemType::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// How a sequence classifier's logits become scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreFunction {
+    /// Probabilities over the labels, summing to 1.
+    Softmax,
+    /// Each label's own probability, `1 / (1 + e^-logit)`.
+    Sigmoid,
+    /// The logits unchanged (regression).
+    Identity,
 }
 
 /// Which model family's layout and conventions the checkpoint follows.
@@ -199,6 +242,18 @@ impl Config {
         }
     }
 
+    /// How classification logits become scores, as transformers' text-classification pipeline
+    /// decides: none for `regression`; a sigmoid per label for `multi_label_classification` or a
+    /// single label (a cross-encoder's relevance, a binary score); softmax otherwise.
+    pub fn score_function(&self) -> ScoreFunction {
+        match self.problem_type {
+            Some(ProblemType::Regression) => ScoreFunction::Identity,
+            Some(ProblemType::MultiLabel) => ScoreFunction::Sigmoid,
+            _ if self.id2label.len() == 1 => ScoreFunction::Sigmoid,
+            _ => ScoreFunction::Softmax,
+        }
+    }
+
     /// Checks a batch against the model's limits: no empty sequence, none longer than the
     /// position table allows, type ids as long as ids, every id inside its vocabulary.
     pub fn check_batch(&self, batch: &[Sequence]) -> Result<(), ModelError> {
@@ -314,7 +369,8 @@ impl PoolerActivation {
 #[cfg(feature = "json")]
 mod json {
     use super::{
-        architecture_name, parse_architecture, Activation, Config, Family, Head, SUPPORTED_ARCHITECTURES,
+        architecture_name, parse_architecture, Activation, Config, Family, Head, ProblemType,
+        SUPPORTED_ARCHITECTURES,
     };
     use crate::ModelError;
     use serde::Deserialize;
@@ -339,6 +395,8 @@ mod json {
         hidden_act: Option<String>,
         position_embedding_type: Option<String>,
         id2label: Option<BTreeMap<String, String>>,
+        num_labels: Option<usize>,
+        problem_type: Option<String>,
         // ALBERT
         embedding_size: Option<usize>,
         num_hidden_groups: Option<usize>,
@@ -390,14 +448,27 @@ mod json {
                     problem: format!("`{p}`; only `absolute` is supported"),
                 });
             }
-            let id2label = match raw.id2label.clone() {
-                None => Vec::new(),
-                Some(map) => labels_in_id_order(map)?,
+            // transformers names the labels `LABEL_<id>` when a config gives only `num_labels`.
+            let id2label = match (raw.id2label.clone(), raw.num_labels) {
+                (Some(map), _) => labels_in_id_order(map)?,
+                (None, Some(n)) => (0..n).map(|i| format!("LABEL_{i}")).collect(),
+                (None, None) => Vec::new(),
             };
-            let config = match family {
+            let problem_type = match raw.problem_type.as_deref() {
+                None => None,
+                Some(name) => Some(ProblemType::from_name(name).ok_or_else(|| ModelError::Config {
+                    field: "problem_type",
+                    problem: format!(
+                        "`{name}`; transformers knows regression, single_label_classification and \
+                         multi_label_classification"
+                    ),
+                })?),
+            };
+            let mut config = match family {
                 Family::DistilBert => distilbert(&raw, architecture, head, id2label)?,
                 _ => bert_like(&raw, family, architecture, head, id2label)?,
             };
+            config.problem_type = problem_type;
             config.validate()?;
             Ok(config)
         }
@@ -449,6 +520,7 @@ mod json {
             hidden_act: activation(raw.hidden_act.as_deref(), "hidden_act")?,
             shared_layers: family == Family::Albert,
             id2label,
+            problem_type: None,
         })
     }
 
@@ -485,6 +557,7 @@ mod json {
             hidden_act: activation(raw.activation.as_deref(), "activation")?,
             shared_layers: false,
             id2label,
+            problem_type: None,
         })
     }
 
@@ -573,6 +646,34 @@ mod tests {
         assert!(err.contains("relu"), "{err}");
         let lm_head = MINI.replace("BertForSequenceClassification", "BertLMHeadModel");
         assert!(Config::from_hf_json(&lm_head).unwrap_err().to_string().contains("BertLMHeadModel"));
+    }
+
+    #[test]
+    fn scores_one_label_and_multi_label_with_a_sigmoid() {
+        let c = Config::from_hf_json(MINI).unwrap();
+        assert_eq!((c.problem_type, c.score_function()), (None, ScoreFunction::Softmax));
+        let one = MINI.replace("\"1\":\"pos\",", "");
+        assert_eq!(Config::from_hf_json(&one).unwrap().score_function(), ScoreFunction::Sigmoid);
+        let counted = MINI.replace("\"id2label\":{\"1\":\"pos\",\"0\":\"neg\"}", "\"num_labels\":1");
+        let c = Config::from_hf_json(&counted).unwrap();
+        assert_eq!(
+            (&c.id2label[..], c.score_function()),
+            (&["LABEL_0".to_string()][..], ScoreFunction::Sigmoid)
+        );
+        for (problem, function) in [
+            ("multi_label_classification", ScoreFunction::Sigmoid),
+            ("single_label_classification", ScoreFunction::Softmax),
+            ("regression", ScoreFunction::Identity),
+        ] {
+            let text = MINI
+                .replace("\"vocab_size\":10", &format!("\"vocab_size\":10,\"problem_type\":\"{problem}\""));
+            let c = Config::from_hf_json(&text).unwrap();
+            assert_eq!(c.problem_type.map(ProblemType::name), Some(problem));
+            assert_eq!(c.score_function(), function, "{problem}");
+        }
+        let bad = MINI.replace("\"vocab_size\":10", "\"vocab_size\":10,\"problem_type\":\"ranking\"");
+        let err = Config::from_hf_json(&bad).unwrap_err().to_string();
+        assert!(err.contains("problem_type") && err.contains("ranking"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::encoder::{activate, apply, BertModel, EncoderOutput};
 use crate::pooling::{EmbeddingPooling, PoolingMode};
-use crate::{Head, ModelError};
+use crate::{Config, Head, ModelError, ScoreFunction};
 use edgebert_kernels::generic::{layer_norm_f32, linear_f32};
 
 impl BertModel {
@@ -136,23 +136,40 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
     p
 }
 
-/// A classification result: the winning label and every label's probability.
+/// `1 / (1 + e^-x)`, without overflow for large |x|.
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// A classification result: the winning label and every label's score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classification {
     pub label: String,
     pub label_id: usize,
-    /// Probability of the winning label.
+    /// Score of the winning label.
     pub score: f32,
-    /// Probabilities in label-id order.
+    /// Scores in label-id order, by the config's [`ScoreFunction`]: softmax probabilities, each
+    /// label's sigmoid (one label, multi-label), or the logits themselves (regression).
     pub probs: Vec<f32>,
     pub logits: Vec<f32>,
 }
 
 impl Classification {
-    /// Softmax and argmax over `logits`; labels come from `id2label`, or `LABEL_<id>` as
-    /// transformers names them when the config has none.
-    pub fn from_logits(logits: Vec<f32>, id2label: &[String]) -> Classification {
-        let probs = softmax(&logits);
+    /// Scores (softmax, sigmoid or none, as [`Config::score_function`] says) and argmax over
+    /// `logits`; labels come from `id2label`, or `LABEL_<id>` as transformers names them when the
+    /// config has none.
+    pub fn from_logits(logits: Vec<f32>, config: &Config) -> Classification {
+        let probs = match config.score_function() {
+            ScoreFunction::Softmax => softmax(&logits),
+            ScoreFunction::Sigmoid => logits.iter().map(|&x| sigmoid(x)).collect(),
+            ScoreFunction::Identity => logits.clone(),
+        };
+        let id2label = &config.id2label;
         let label_id = argmax(&probs);
         let score = probs.get(label_id).copied().unwrap_or(f32::NEG_INFINITY);
         let label = id2label.get(label_id).cloned().unwrap_or_else(|| format!("LABEL_{label_id}"));

@@ -20,11 +20,11 @@ pub mod train;
 mod weights;
 
 pub use config::{
-    architecture_name, parse_architecture, Activation, Config, Family, Head, PoolerActivation,
-    SUPPORTED_ARCHITECTURES,
+    architecture_name, parse_architecture, Activation, Config, Family, Head, PoolerActivation, ProblemType,
+    ScoreFunction, SUPPORTED_ARCHITECTURES,
 };
 pub use encoder::{BertModel, EncoderOutput, Sequence};
 pub use error::ModelError;
-pub use heads::{argmax, cosine, gelu_tanh, l2_normalize, pool_rows, softmax, Classification};
+pub use heads::{argmax, cosine, gelu_tanh, l2_normalize, pool_rows, sigmoid, softmax, Classification};
 pub use pooling::{EmbeddingPooling, PoolingMode};
 pub use weights::{BertWeights, Embeddings, EncoderLayer, LayerNorm, Linear, MlmHead, TensorSource};

@@ -48,6 +48,7 @@ fn config(hidden: usize, heads: usize, layers: usize, inter: usize, labels: usiz
         layer_norm_eps: 1e-12,
         pad_token_id: 0,
         id2label: (0..labels).map(|i| format!("L{i}")).collect(),
+        problem_type: None,
     }
 }
 

@@ -27,7 +27,10 @@ pub struct ClassifyArgs {
     /// then 1, the longer text cut first when the pair is too long.
     #[arg(long)]
     pub pair: bool,
-    /// Print one JSON object per input: {"label", "score", "probs"} (probs in label-id order).
+    /// Print one JSON object per input: {"label", "score", "probs", "logits"} in label-id order.
+    /// probs are softmax probabilities, or each label's sigmoid when the model has one label or
+    /// config.json says problem_type "multi_label_classification" (a cross-encoder's relevance),
+    /// or the logits themselves for "regression"; logits are the raw classifier outputs.
     #[arg(long)]
     pub json: bool,
 }
@@ -38,6 +41,7 @@ struct ClassifyLine<'a> {
     label: &'a str,
     score: f32,
     probs: &'a [f32],
+    logits: &'a [f32],
 }
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
@@ -66,7 +70,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     };
     if args.json {
         for r in &results {
-            let line = ClassifyLine { label: &r.label, score: r.score, probs: &r.probs };
+            let line = ClassifyLine { label: &r.label, score: r.score, probs: &r.probs, logits: &r.logits };
             println!("{}", serde_json::to_string(&line)?);
         }
         return Ok(());

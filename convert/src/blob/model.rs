@@ -68,6 +68,9 @@ pub fn metadata(d: &ModelDescription<'_>, recipe: Recipe) -> Vec<(String, MetaVa
         ("quant.weights", s(recipe.weights.name())),
         ("quant.embeddings", s(recipe.embeddings.name())),
     ];
+    if let Some(p) = c.problem_type {
+        m.push(("config.problem_type", s(p.name())));
+    }
     match d.tokenizer {
         TokenizerSpec::HfJson(_) => m.push(("tokenizer.kind", s("hf_json"))),
         TokenizerSpec::WordPiece { lowercase, .. } => {

@@ -27,6 +27,7 @@ pub fn synthetic_config() -> Config {
         layer_norm_eps: 1e-12,
         pad_token_id: 0,
         id2label: vec!["a".into(), "b".into(), "c".into()],
+        problem_type: None,
     }
 }
 

@@ -4,7 +4,7 @@ use super::error::{BlobError, ValueType};
 use super::index::{Index, MetaValue};
 use super::Blob;
 use crate::tokenizer::TokenizerSpec;
-use edgebert_models::{Activation, Config, EmbeddingPooling, Family, Head, PoolingMode};
+use edgebert_models::{Activation, Config, EmbeddingPooling, Family, Head, PoolingMode, ProblemType};
 
 /// Metadata lookups that name the key and the expected type when they fail.
 #[derive(Clone, Copy)]
@@ -104,6 +104,14 @@ impl Blob {
             problem: "must be `none`, `sequence_classification`, `token_classification`, \
                       `question_answering` or `masked_lm`",
         })?;
+        let problem_type = match m.opt_str("config.problem_type")? {
+            None => None,
+            Some(name) => Some(ProblemType::from_name(&name).ok_or(BlobError::InvalidMetadata {
+                key: "config.problem_type",
+                problem:
+                    "must be `single_label_classification`, `multi_label_classification` or `regression`",
+            })?),
+        };
         let config = Config {
             architecture: m.str("config.architecture")?,
             family,
@@ -132,6 +140,7 @@ impl Blob {
             hidden_act,
             shared_layers: m.opt_bool("config.shared_layers")?.unwrap_or(false),
             id2label: m.str_list("config.id2label")?,
+            problem_type,
         };
         config.validate().map_err(|_| BlobError::InvalidMetadata {
             key: "config",

@@ -9,19 +9,12 @@ use crate::attention::AttentionShape;
 /// `bias` is the additive key mask (0 for real tokens, `-inf` or a large negative value for
 /// padding); `-inf` entries come out exactly 0 and a row with no finite entry becomes zeros.
 pub fn softmax_rows_f32(x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-    if cols == 0 {
-        return;
-    }
-    assert_eq!(x.len() % cols, 0, "softmax_rows_f32: x is not a whole number of rows");
-    if let Some(b) = bias {
-        assert_eq!(b.len(), cols, "softmax_rows_f32: bias must be [cols]");
-    }
-    for row in x.chunks_exact_mut(cols) {
+    crate::frame::rows::softmax_rows(x, cols, bias, |row| {
         for (c, v) in row.iter_mut().enumerate() {
             *v = *v * scale + bias.map_or(0.0, |b| b[c]);
         }
         super::softmax_f32(row);
-    }
+    });
 }
 
 /// Asserts that a `[l, ld]` strided activation holds `heads · d` values per row.

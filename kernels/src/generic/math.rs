@@ -27,17 +27,19 @@ pub fn gelu_erf_f32(x: f32) -> f32 {
 /// `eps` inside the square root, as PyTorch does.
 pub fn layer_norm_f32(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let h = gamma.len();
-    assert_eq!(beta.len(), h, "layer_norm_f32: beta and gamma differ in length");
-    assert!(h > 0, "layer_norm_f32: empty rows");
-    assert_eq!(x.len() % h, 0, "layer_norm_f32: x is not a whole number of rows");
-    for row in x.chunks_exact_mut(h) {
+    crate::frame::rows::layer_norm_rows(x, gamma, beta, |row| {
         let mean = row.iter().sum::<f32>() / h as f32;
         let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
             *v = (*v - mean) * inv * g + b;
         }
-    }
+    });
+}
+
+/// [`gelu_erf_f32`] over a slice, in place.
+pub fn gelu_erf_slice(x: &mut [f32]) {
+    x.iter_mut().for_each(|v| *v = gelu_erf_f32(*v));
 }
 
 /// Softmax of one row in place. Subtracting the maximum first keeps `exp` finite; entries equal

@@ -22,6 +22,7 @@ pub fn tiny_config() -> Config {
         layer_norm_eps: 1e-12,
         pad_token_id: 0,
         id2label: vec!["no".into(), "yes".into(), "maybe".into()],
+        problem_type: None,
     }
 }
 

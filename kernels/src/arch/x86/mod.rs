@@ -1,43 +1,137 @@
-//! x86-64 backends: AVX2 (+FMA, F16C), AVX-512 F/BW/VL, AVX-512 VNNI.
+//! x86-64 backends, in folders named for what they require: `v3` (x86-64-v3: AVX2, FMA, plus
+//! F16C), `v4` (x86-64-v4: AVX-512 F/BW/CD/DQ/VL, plus F16C), `v4_vnni` (v4 plus AVX-512 VNNI).
 //!
-//! Tokens are zero-sized proofs that [`crate::Backend::check`] passed for a backend; the safe
-//! entry points of each module take one, which is what makes their `#[target_feature]` calls
-//! sound.
+//! Tokens: pulp's `x86::V3` / `x86::V4` prove the x86-64 levels; F16C and AVX-512 VNNI, which
+//! pulp has no stable token for, get their own (`F16c`, `Avx512Vnni`). A backend token bundles
+//! them, so holding one proves every feature its kernels enable.
 
-pub(crate) mod avx2;
-pub(crate) mod avx512;
-pub(crate) mod avx512vnni;
 pub(crate) mod peak;
+pub(crate) mod v3;
+pub(crate) mod v4;
+pub(crate) mod v4_vnni;
 
-use crate::backend::Backend;
+use super::feature_token;
+use crate::linear::{grow, Scratch};
+use core::arch::x86_64::*;
+use half::f16;
 
-macro_rules! token {
-    ($(#[$doc:meta])* $name:ident, $backend:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug)]
-        pub(crate) struct $name(());
+feature_token!(
+    /// F16C (`vcvtph2ps`): f16 weights widened to f32.
+    F16c = is_x86_feature_detected!("f16c")
+);
+feature_token!(
+    /// AVX-512 VNNI (`vpdpbusd`).
+    Avx512Vnni = is_x86_feature_detected!("avx512vnni")
+);
 
-        impl $name {
-            /// `Some` only when the CPU has every feature of the backend.
-            pub(crate) fn new() -> Option<Self> {
-                $backend.check().ok().map(|()| $name(()))
-            }
-        }
-    };
+/// The AVX2 backend: x86-64-v3 plus F16C. The fields are proofs, held rather than read.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)]
+pub(crate) struct V3 {
+    pub simd: pulp::x86::V3,
+    pub f16c: F16c,
 }
 
-token!(
-    /// AVX2 + FMA + F16C ("x86-64-v3").
-    V3,
-    Backend::Avx2
-);
-token!(
-    /// V3 + AVX-512 F/BW/VL ("x86-64-v4").
-    V4,
-    Backend::Avx512
-);
-token!(
-    /// V4 + AVX-512 VNNI.
-    V4Vnni,
-    Backend::Avx512Vnni
-);
+/// The AVX-512 backend: x86-64-v4 plus F16C. The fields are proofs, held rather than read.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)]
+pub(crate) struct V4 {
+    pub simd: pulp::x86::V4,
+    pub f16c: F16c,
+}
+
+/// The AVX-512 VNNI backend: [`V4`] plus VNNI. The fields are proofs, held rather than read.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)]
+pub(crate) struct V4Vnni {
+    pub v4: V4,
+    pub vnni: Avx512Vnni,
+}
+
+impl V3 {
+    pub(crate) fn try_new() -> Result<V3, &'static str> {
+        let simd = pulp::x86::V3::try_new().ok_or("x86-64-v3 (avx2 fma bmi1 bmi2 lzcnt)")?;
+        Ok(V3 { simd, f16c: F16c::try_new().ok_or("f16c")? })
+    }
+}
+
+impl V4 {
+    pub(crate) fn try_new() -> Result<V4, &'static str> {
+        let simd =
+            pulp::x86::V4::try_new().ok_or("x86-64-v4 (avx512f avx512bw avx512cd avx512dq avx512vl)")?;
+        Ok(V4 { simd, f16c: F16c::try_new().ok_or("f16c")? })
+    }
+
+    /// Every v4 CPU is a v3 CPU.
+    pub(crate) fn v3(self) -> V3 {
+        V3 { simd: *self.simd, f16c: self.f16c }
+    }
+}
+
+impl V4Vnni {
+    pub(crate) fn try_new() -> Result<V4Vnni, &'static str> {
+        Ok(V4Vnni { v4: V4::try_new()?, vnni: Avx512Vnni::try_new().ok_or("avx512vnni")? })
+    }
+}
+
+/// Packed weights the f32 GEMMs read: f32 as is, f16 widened by F16C `vcvtph2ps`.
+pub(crate) trait Widen: Copy {
+    /// 8 consecutive weights as f32 (ymm).
+    fn widen8(t: V3, w: &[Self; 8]) -> __m256;
+    /// 16 consecutive weights as f32 (zmm).
+    fn widen16(t: V4, w: &[Self; 16]) -> __m512;
+}
+
+impl Widen for f32 {
+    #[inline(always)]
+    fn widen8(_: V3, w: &[f32; 8]) -> __m256 {
+        // SAFETY: the token proves AVX; `w` holds the 32 bytes read.
+        unsafe { _mm256_loadu_ps(w.as_ptr()) }
+    }
+    #[inline(always)]
+    fn widen16(_: V4, w: &[f32; 16]) -> __m512 {
+        // SAFETY: the token proves AVX-512F; `w` holds the 64 bytes read.
+        unsafe { _mm512_loadu_ps(w.as_ptr()) }
+    }
+}
+
+impl Widen for f16 {
+    #[inline(always)]
+    fn widen8(_: V3, w: &[f16; 8]) -> __m256 {
+        // SAFETY: the token proves AVX and F16C; `w` holds the 16 bytes read.
+        unsafe { _mm256_cvtph_ps(_mm_loadu_si128(w.as_ptr() as *const __m128i)) }
+    }
+    #[inline(always)]
+    fn widen16(_: V4, w: &[f16; 16]) -> __m512 {
+        // SAFETY: the token proves AVX-512F; `w` holds the 32 bytes read.
+        unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(w.as_ptr() as *const __m256i)) }
+    }
+}
+
+/// Repacks `[m, k]` row-major activations into slabs of `mr` rows, `slab[kk][r]` (rows past
+/// `m` are zero), so a micro-kernel broadcasts from one sequential stream. Returns the slabs:
+/// `ceil(m / mr) · mr · k` values, slab `s` starting at `s · mr · k`.
+pub(crate) fn pack_row_slabs<'s>(
+    a: &[f32],
+    m: usize,
+    k: usize,
+    mr: usize,
+    scratch: &'s mut Scratch,
+) -> &'s [f32] {
+    let slabs = m.div_ceil(mr);
+    let dst = grow(&mut scratch.f32s, slabs * mr * k);
+    for s in 0..slabs {
+        let slab = &mut dst[s * mr * k..(s + 1) * mr * k];
+        for r in 0..mr {
+            let i = s * mr + r;
+            if i < m {
+                for (kk, &v) in a[i * k..(i + 1) * k].iter().enumerate() {
+                    slab[kk * mr + r] = v;
+                }
+            } else {
+                (0..k).for_each(|kk| slab[kk * mr + r] = 0.0);
+            }
+        }
+    }
+    dst
+}

@@ -4,20 +4,22 @@
 //! Target cores: any x86-64 with the probed extension. Each probe runs 12 independent
 //! accumulator chains (more than latency × throughput on current cores) in an `asm!` loop.
 
+use super::{V4Vnni, V3, V4};
 use core::arch::asm;
 
 macro_rules! probe {
-    ($name:ident, $feat:literal, $reg:literal, $insn:literal) => {
-        /// Runs `iters` blocks of 12 independent instructions.
-        ///
-        /// # Safety
-        /// The CPU must support the instruction's extension.
-        #[target_feature(enable = $feat)]
-        pub(crate) unsafe fn $name(iters: u64) {
-            if iters == 0 {
-                return;
-            }
-            asm!(
+    ($name:ident, $token:ty, $feat:literal, $reg:literal, $insn:literal) => {
+        /// Runs `iters` blocks of 12 independent instructions; the token proves the extension.
+        pub(crate) fn $name(_: $token, iters: u64) {
+            #[target_feature(enable = $feat)]
+            fn with_feature(iters: u64) {
+                if iters == 0 {
+                    return;
+                }
+                // SAFETY: the instructions only touch the registers declared as clobbered
+                // (no memory, no stack); the caller's token proves the extension.
+                unsafe {
+                    asm!(
                 "2:",
                 concat!($insn, " ", $reg, "0, ", $reg, "12, ", $reg, "13"),
                 concat!($insn, " ", $reg, "1, ", $reg, "12, ", $reg, "13"),
@@ -38,13 +40,17 @@ macro_rules! probe {
                 out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
                 out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
                 options(nomem, nostack),
-            );
+                    );
+                }
+            }
+            // SAFETY: the token proves the CPU has the extension `with_feature` enables.
+            unsafe { with_feature(iters) }
         }
     };
 }
 
-probe!(fma_f32_zmm, "avx512f", "zmm", "vfmadd231ps");
-probe!(fma_f32_ymm, "avx2,fma", "ymm", "vfmadd231ps");
-probe!(dpbusd_zmm, "avx512f,avx512vnni", "zmm", "vpdpbusd");
-probe!(maddubsw_ymm, "avx2", "ymm", "vpmaddubsw");
-probe!(maddwd_ymm, "avx2", "ymm", "vpmaddwd");
+probe!(fma_f32_zmm, V4, "avx512f", "zmm", "vfmadd231ps");
+probe!(fma_f32_ymm, V3, "avx2,fma", "ymm", "vfmadd231ps");
+probe!(dpbusd_zmm, V4Vnni, "avx512f,avx512vnni", "zmm", "vpdpbusd");
+probe!(maddubsw_ymm, V3, "avx2", "ymm", "vpmaddubsw");
+probe!(maddwd_ymm, V3, "avx2", "ymm", "vpmaddwd");

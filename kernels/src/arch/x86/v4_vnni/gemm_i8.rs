@@ -17,12 +17,13 @@
 //! equals `Σ q · w` exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin (GELU: 1e-6 abs).
 
-use super::avx512::math::{col_mask, store_epilogue};
-use super::V4Vnni;
-use crate::arch::Sink;
+use crate::arch::x86::v4::math::{col_mask, store_epilogue};
+use crate::arch::x86::V4Vnni;
+use crate::frame::gemm::{drive, Depth, MicroKernel};
+use crate::frame::int8::{Int8Gemm, Sink};
 use crate::generic::row_quant;
-use crate::linear::{check_linear, grow, Epilogue, LinearI8, RowQuant, Scratch};
-use crate::packed::{k4, panels, PackedI8, PANEL};
+use crate::linear::{RowQuant, Scratch};
+use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
 const MR: usize = 8;
@@ -46,42 +47,61 @@ fn rows_len(m: usize, k: usize) -> usize {
     m * k4(k)
 }
 
-/// int8 linear layer (see `Kernels::linear_i8`).
-pub(crate) fn linear_i8(
-    t: V4Vnni,
-    a: &[f32],
-    m: usize,
-    w: &PackedI8<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    linear_i8_shared(t, a, m, &mut [LinearI8 { w: *w, ep: *ep, out }], scratch);
+impl Int8Gemm for V4Vnni {
+    type Act = u8;
+
+    fn act_len(m: usize, k: usize) -> usize {
+        rows_len(m, k)
+    }
+
+    fn buffers(s: &mut Scratch) -> (&mut Vec<u8>, &mut Vec<RowQuant>) {
+        (&mut s.u8s, &mut s.rows)
+    }
+
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [u8]) -> RowQuant {
+        let k4 = k4(x.len());
+        // SAFETY: the token proves AVX-512F/BW/VL; the row slice holds k4(k) bytes.
+        unsafe { quantize_row_u8(x, &mut act[i * k4..(i + 1) * k4]) }
+    }
+
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [u8]) {
+        let k4 = k4(q.len());
+        shift_into_row(q, &mut act[i * k4..(i + 1) * k4]);
+    }
+
+    fn run(self, act: &[u8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
+        assert!(act.len() >= rows_len(m, w.k()));
+        drive(&mut Tiles { t: self, rows: act, w, sink }, m, w.n(), k4(w.k()));
+    }
 }
 
-/// Several int8 linear layers of the same input (see `Kernels::linear_i8_shared`): the rows
-/// are quantized once.
-pub(crate) fn linear_i8_shared(
+/// The `vpdpbusd` GEMM as a [`MicroKernel`]: 8 × 48 tiles over depth blocks of at most [`KC`]
+/// bytes per column.
+struct Tiles<'a, 'w, 's, 'e> {
     t: V4Vnni,
-    a: &[f32],
-    m: usize,
-    layers: &mut [LinearI8<'_, '_>],
-    scratch: &mut Scratch,
-) {
-    let Some(k) = layers.first().map(|l| l.w.k()) else { return };
-    for l in layers.iter() {
-        assert_eq!(l.w.k(), k, "linear_i8_shared: every weight must have the same k");
-        check_linear(a.len(), m, k, l.w.n(), l.out.len(), &l.ep);
-    }
-    let k4 = k4(k);
-    let rows = grow(&mut scratch.u8s, rows_len(m, k));
-    let quant = grow(&mut scratch.rows, m);
-    for (i, r) in quant.iter_mut().enumerate() {
-        // SAFETY: the token proves AVX-512F/BW; the row slice holds k4(k) bytes.
-        *r = unsafe { quantize_row_u8(&a[i * k..(i + 1) * k], &mut rows[i * k4..(i + 1) * k4]) };
-    }
-    for l in layers.iter_mut() {
-        run(t, rows, m, &l.w, Sink::F32 { out: l.out, rows: quant, ep: &l.ep });
+    rows: &'a [u8],
+    w: &'a PackedI8<'w>,
+    sink: Sink<'s, 'e>,
+}
+
+impl MicroKernel for Tiles<'_, '_, '_, '_> {
+    const MR: usize = MR;
+    const NP: usize = NP;
+    const NR: usize = PANEL;
+    const KC: usize = KC;
+    const K_ALIGN: usize = 4;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, panels: usize, i0: usize, p0: usize, d: Depth) {
+        let _ = self.t;
+        // SAFETY: the V4Vnni token proves the CPU features; `rows` holds m·k4 bytes (asserted
+        // in `run`), `PackedI8` holds np·16·k4 weight bytes and the sink is [m, n]: the driver
+        // keeps rows i0..i0+R, panels p0..p0+P and depth kb..kb+kc in bounds.
+        unsafe {
+            tiles!((rows, panels), tile (self.rows, i0, p0, d, self.w, &mut self.sink);
+                (1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3)
+                (5, 1)(5, 2)(5, 3)(6, 1)(6, 2)(6, 3)(7, 1)(7, 2)(7, 3)(8, 1)(8, 2)(8, 3))
+        }
     }
 }
 
@@ -128,67 +148,6 @@ unsafe fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
     row
 }
 
-/// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
-pub(crate) fn gemm_i8_i32(
-    t: V4Vnni,
-    q: &[i8],
-    m: usize,
-    w: &PackedI8<'_>,
-    out: &mut [i32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
-    assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
-    let k4 = k4(k);
-    let rows = grow(&mut scratch.u8s, rows_len(m, k));
-    for i in 0..m {
-        shift_into_row(&q[i * k..(i + 1) * k], &mut rows[i * k4..(i + 1) * k4]);
-    }
-    run(t, rows, m, w, Sink::I32(out));
-}
-
-/// Which part of the depth a tile call covers: bytes `kb..kb + kc` of `k4`.
-#[derive(Clone, Copy)]
-struct Depth {
-    kb: usize,
-    kc: usize,
-    k4: usize,
-}
-
-fn run(_t: V4Vnni, rows: &[u8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
-    let (n, k4) = (w.n(), k4(w.k()));
-    assert!(rows.len() >= rows_len(m, w.k()));
-    let np = panels(n);
-    // Equal depth blocks, multiples of 4, at most KC.
-    let kc = (k4.div_ceil(k4.div_ceil(KC).max(1))).next_multiple_of(4).max(4);
-    for p0 in (0..np).step_by(NP) {
-        let pn = (np - p0).min(NP);
-        for kb in (0..k4.max(1)).step_by(kc) {
-            let d = Depth { kb, kc: kc.min(k4 - kb), k4 };
-            for i0 in (0..m).step_by(MR) {
-                macro_rules! call {
-                    ($(($r:literal, $p:literal))*) => {
-                        match ((m - i0).min(MR), pn) {
-                            $(
-                                // SAFETY: the V4Vnni token proves the CPU features; `rows`
-                                // holds m·k4 bytes (asserted above), `PackedI8` holds
-                                // np·16·k4 weight bytes and the sink is [m, n]: rows i0..i0+R,
-                                // panels p0..p0+P and depth kb..kb+kc are in bounds.
-                                ($r, $p) => unsafe { tile::<$r, $p>(rows, i0, p0, d, w, &mut sink) },
-                            )*
-                            _ => unreachable!(),
-                        }
-                    };
-                }
-                call!((1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3)(5, 1)(5, 2)(
-                    5, 3
-                )(6, 1)(6, 2)(6, 3)(7, 1)(7, 2)(7, 3)(8, 1)(8, 2)(8, 3));
-            }
-        }
-    }
-}
-
 /// One R × (16·P) tile over depth block `d`: rows `i0..i0+R`, panels `p0..p0+P`.
 ///
 /// # Safety
@@ -204,8 +163,8 @@ unsafe fn tile<const R: usize, const P: usize>(
     sink: &mut Sink<'_, '_>,
 ) {
     let n = w.n();
-    let a = rows.as_ptr().add(i0 * d.k4 + d.kb);
-    let wp = w.data().as_ptr().add(p0 * PANEL * d.k4 + d.kb * PANEL);
+    let a = rows.as_ptr().add(i0 * d.len + d.kb);
+    let wp = w.data().as_ptr().add(p0 * PANEL * d.len + d.kb * PANEL);
     // The first depth block starts from -128 · col_sums (the u8 shift's compensation, exact in
     // i32), so the epilogue has nothing to subtract; later blocks start from zero and add the
     // partial sums waiting in the output.
@@ -220,10 +179,10 @@ unsafe fn tile<const R: usize, const P: usize>(
     for g in 0..d.kc / 4 {
         let mut wv = [_mm512_setzero_si512(); P];
         for (p, v) in wv.iter_mut().enumerate() {
-            *v = _mm512_loadu_si512(wp.add(p * PANEL * d.k4 + g * 64) as *const _);
+            *v = _mm512_loadu_si512(wp.add(p * PANEL * d.len + g * 64) as *const _);
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_epi32((a.add(r * d.k4 + g * 4) as *const i32).read_unaligned());
+            let av = _mm512_set1_epi32((a.add(r * d.len + g * 4) as *const i32).read_unaligned());
             for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
                 *acc_rp = _mm512_dpbusd_epi32(*acc_rp, av, *wvp);
             }
@@ -237,7 +196,7 @@ unsafe fn tile<const R: usize, const P: usize>(
             _mm512_storeu_si512(fin[r * NP + p].as_mut_ptr() as *mut _, *v);
         }
     }
-    let last = d.kb + d.kc >= d.k4;
+    let last = d.kb + d.kc >= d.len;
     for p in 0..P {
         let j0 = (p0 + p) * PANEL;
         if j0 >= n {

@@ -16,10 +16,11 @@
 
 use super::math::{col_mask, store_epilogue};
 use crate::arch::x86::V3;
-use crate::arch::Sink;
+use crate::frame::gemm::{drive, Depth, MicroKernel};
+use crate::frame::int8::{Int8Gemm, Sink};
 use crate::generic::row_quant;
-use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
-use crate::packed::{k4, panels, PackedI8, PANEL};
+use crate::linear::{RowQuant, Scratch};
+use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
 const MR: usize = 6;
@@ -34,25 +35,57 @@ fn slab_len(m: usize, k: usize) -> usize {
     m.div_ceil(MR) * MR * k4(k)
 }
 
-/// int8 linear layer (see `Kernels::linear_i8`).
-pub(crate) fn linear_i8(
-    t: V3,
-    a: &[f32],
-    m: usize,
-    w: &PackedI8<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
-    let slabs = grow(&mut scratch.i16s, slab_len(m, k));
-    let rows = grow(&mut scratch.rows, m);
-    for (i, r) in rows.iter_mut().enumerate() {
-        // SAFETY: the V3 token proves AVX2; `slabs` holds slab_len(m, k) values and i < m.
-        *r = unsafe { quantize_row_into_slab(&a[i * k..(i + 1) * k], i, slabs) };
+impl Int8Gemm for V3 {
+    type Act = i16;
+
+    fn act_len(m: usize, k: usize) -> usize {
+        slab_len(m, k)
     }
-    run(t, slabs, m, w, Sink::F32 { out, rows, ep });
+
+    fn buffers(s: &mut Scratch) -> (&mut Vec<i16>, &mut Vec<RowQuant>) {
+        (&mut s.i16s, &mut s.rows)
+    }
+
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [i16]) -> RowQuant {
+        assert!(act.len() >= slab_len(i + 1, x.len()), "quantize_row: slabs too short");
+        // SAFETY: the V3 token proves AVX2/FMA; `act` holds row i's slab (asserted).
+        unsafe { quantize_row_into_slab(x, i, act) }
+    }
+
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [i16]) {
+        let (k, k4) = (q.len(), k4(q.len()));
+        for kk in 0..k4 {
+            act[slab_index(i, kk, k4)] = if kk < k { q[kk] as i16 } else { 0 };
+        }
+    }
+
+    fn run(self, act: &[i16], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
+        assert!(act.len() >= slab_len(m, w.k()));
+        drive(&mut I8Gemm { t: self, a: act, w, sink }, m, w.n(), k4(w.k()));
+    }
+}
+
+/// The i16 GEMM as a [`MicroKernel`]: half a panel (8 columns) per tile, one depth block.
+struct I8Gemm<'a, 'w, 's, 'e> {
+    t: V3,
+    a: &'a [i16],
+    w: &'a PackedI8<'w>,
+    sink: Sink<'s, 'e>,
+}
+
+impl MicroKernel for I8Gemm<'_, '_, '_, '_> {
+    const MR: usize = MR;
+    const NP: usize = 1;
+    const NR: usize = 8;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, _units: usize, i0: usize, half: usize, _d: Depth) {
+        let _ = self.t;
+        // SAFETY: the V3 token proves AVX2; `run` checked the slabs hold ceil(m/6)·6·k4 values
+        // and `PackedI8` holds np·16·k4 weight bytes, so rows i0..i0+rows and half-panel
+        // `half` are in bounds.
+        unsafe { tiles!(rows rows, tile (self.a, i0, half, self.w, &mut self.sink); 1 2 3 4 5 6) }
+    }
 }
 
 /// `generic::quantize_row_i8` of row `i` fused with the widening to i16 and the slab scatter;
@@ -93,53 +126,6 @@ unsafe fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQ
         }
     }
     row
-}
-
-/// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
-pub(crate) fn gemm_i8_i32(
-    t: V3,
-    q: &[i8],
-    m: usize,
-    w: &PackedI8<'_>,
-    out: &mut [i32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
-    assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
-    let k4 = k4(k);
-    let slabs = grow(&mut scratch.i16s, slab_len(m, k));
-    for i in 0..m {
-        for kk in 0..k4 {
-            slabs[slab_index(i, kk, k4)] = if kk < k { q[i * k + kk] as i16 } else { 0 };
-        }
-    }
-    run(t, slabs, m, w, Sink::I32(out));
-}
-
-fn run(_t: V3, a: &[i16], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
-    assert!(a.len() >= slab_len(m, w.k()));
-    for half in 0..2 * panels(w.n()) {
-        if half * 8 >= w.n() {
-            break;
-        }
-        for i0 in (0..m).step_by(MR) {
-            macro_rules! call {
-                ($($r:literal)*) => {
-                    match (m - i0).min(MR) {
-                        $(
-                            // SAFETY: the V3 token proves AVX2; `run` checked the slabs hold
-                            // ceil(m/6)·6·k4 values and `PackedI8` holds np·16·k4 weight bytes,
-                            // so rows i0..i0+R and half-panel `half` are in bounds.
-                            $r => unsafe { tile::<$r>(a, i0, half, w, &mut sink) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            call!(1 2 3 4 5 6);
-        }
-    }
 }
 
 /// One R × 8 tile: rows `i0..i0+R`, columns `8·half..8·half+8`.

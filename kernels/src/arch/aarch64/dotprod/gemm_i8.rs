@@ -8,63 +8,59 @@
 //! `#[target_feature(enable = "dotprod")]` function so the assembler accepts it.
 //! Tolerance: i32 exact.
 
-use super::{finish_i32, pad_rows, quantize_rows_padded, NeonDot};
-use crate::arch::Sink;
-use crate::linear::{check_linear, Epilogue, Scratch};
-use crate::packed::{k4, panels, PackedI8, PANEL};
+use crate::arch::aarch64::NeonDot;
+use crate::frame::gemm::{drive, Depth, MicroKernel};
+use crate::frame::int8::{finish_i32, padded_rows, Int8Gemm, Sink};
+use crate::linear::{RowQuant, Scratch};
+use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::aarch64::*;
 use core::arch::asm;
 
 const MR: usize = 4;
 
-/// int8 linear layer (see `Kernels::linear_i8`).
-pub(crate) fn linear_i8(
-    t: NeonDot,
-    a: &[f32],
-    m: usize,
-    w: &PackedI8<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    check_linear(a.len(), m, w.k(), w.n(), out.len(), ep);
-    let (q, rows) = quantize_rows_padded(a, m, w.k(), scratch);
-    run(t, q, m, w, Sink::F32 { out, rows, ep });
+impl Int8Gemm for NeonDot {
+    type Act = i8;
+
+    fn act_len(m: usize, k: usize) -> usize {
+        padded_rows::len(m, k)
+    }
+
+    fn buffers(s: &mut Scratch) -> (&mut Vec<i8>, &mut Vec<RowQuant>) {
+        (&mut s.i8s, &mut s.rows)
+    }
+
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [i8]) -> RowQuant {
+        padded_rows::quantize_row(x, i, act)
+    }
+
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [i8]) {
+        padded_rows::copy_row(q, i, act)
+    }
+
+    fn run(self, act: &[i8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
+        assert!(act.len() >= m * k4(w.k()));
+        drive(&mut Tiles { q: act, w, sink }, m, w.n(), k4(w.k()));
+    }
 }
 
-/// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
-pub(crate) fn gemm_i8_i32(
-    t: NeonDot,
-    q: &[i8],
-    m: usize,
-    w: &PackedI8<'_>,
-    out: &mut [i32],
-    scratch: &mut Scratch,
-) {
-    assert_eq!(q.len(), m * w.k(), "gemm_i8_i32: q must be [m, k]");
-    assert_eq!(out.len(), m * w.n(), "gemm_i8_i32: out must be [m, n]");
-    let q = pad_rows(q, m, w.k(), scratch);
-    run(t, q, m, w, Sink::I32(out));
+/// The `sdot` GEMM as a [`MicroKernel`]: 4 × 16 tiles, one depth block.
+struct Tiles<'a, 'w, 's, 'e> {
+    q: &'a [i8],
+    w: &'a PackedI8<'w>,
+    sink: Sink<'s, 'e>,
 }
 
-fn run(_t: NeonDot, q: &[i8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
-    assert_eq!(q.len(), m * k4(w.k()));
-    for p in 0..panels(w.n()) {
-        for i0 in (0..m).step_by(MR) {
-            macro_rules! call {
-                ($($r:literal)*) => {
-                    match (m - i0).min(MR) {
-                        $(
-                            // SAFETY: the NeonDot token proves NEON + dotprod; `q` is [m, k4]
-                            // (asserted) and `PackedI8` holds np·16·k4 bytes.
-                            $r => unsafe { tile::<$r>(q, i0, p, w, &mut sink) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            call!(1 2 3 4);
-        }
+impl MicroKernel for Tiles<'_, '_, '_, '_> {
+    const MR: usize = MR;
+    const NP: usize = 1;
+    const NR: usize = PANEL;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
+        // SAFETY: a `NeonDot` token exists (this is its GEMM), so NEON and dotprod are present;
+        // `run` checked that `q` is [m, k4], `PackedI8` holds np·16·k4 bytes, and the driver
+        // keeps rows i0..i0+R and panel p in bounds.
+        unsafe { tiles!(rows rows, tile (self.q, i0, p, self.w, &mut self.sink); 1 2 3 4) }
     }
 }
 
@@ -91,7 +87,7 @@ unsafe fn sdot(acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t {
 /// exist in `w`; the sink must be `[m, n]`.
 #[target_feature(enable = "neon,dotprod")]
 unsafe fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
-    let (n, k4) = (w.n(), k4(w.k()));
+    let k4 = k4(w.k());
     let ap = q.as_ptr().add(i0 * k4);
     let wp = w.data().as_ptr().add(p * PANEL * k4);
     let mut acc = [[vdupq_n_s32(0); 4]; R];
@@ -113,6 +109,6 @@ unsafe fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, 
         for (c, v) in acc_r.iter().enumerate() {
             vst1q_s32(vals.as_mut_ptr().add(4 * c), *v);
         }
-        finish_i32(&vals, i0 + r, p * PANEL, n, w.scales(), w.col_sums(), sink);
+        finish_i32(&vals, i0 + r, p * PANEL, w, sink);
     }
 }

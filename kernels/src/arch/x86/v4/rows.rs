@@ -10,18 +10,9 @@ use core::arch::x86_64::*;
 
 /// See `generic::softmax_rows_f32`.
 pub(crate) fn softmax_rows(_t: V4, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-    if cols == 0 {
-        return;
-    }
-    assert_eq!(x.len() % cols, 0, "softmax_rows_f32: x is not a whole number of rows");
-    if let Some(b) = bias {
-        assert_eq!(b.len(), cols, "softmax_rows_f32: bias must be [cols]");
-    }
-    for row in x.chunks_exact_mut(cols) {
-        // SAFETY: the V4 token proves AVX-512F; all accesses are masked to `row` and `bias`
-        // (checked to have `cols` elements).
-        unsafe { softmax_row(row, scale, bias) }
-    }
+    // SAFETY: the V4 token proves AVX-512F; all accesses are masked to `row` and `bias`
+    // (checked to have `cols` elements).
+    crate::frame::rows::softmax_rows(x, cols, bias, |row| unsafe { softmax_row(row, scale, bias) });
 }
 
 #[target_feature(enable = "avx512f")]
@@ -59,15 +50,11 @@ unsafe fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
 
 /// See `generic::layer_norm_f32`.
 pub(crate) fn layer_norm(_t: V4, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    let h = gamma.len();
-    assert_eq!(beta.len(), h, "layer_norm_f32: beta and gamma differ in length");
-    assert!(h > 0, "layer_norm_f32: empty rows");
-    assert_eq!(x.len() % h, 0, "layer_norm_f32: x is not a whole number of rows");
-    for row in x.chunks_exact_mut(h) {
-        // SAFETY: the V4 token proves AVX-512F; accesses are masked to `h` elements of `row`,
-        // `gamma` and `beta` (all checked to have `h`).
-        unsafe { layer_norm_row(row, gamma, beta, eps) }
-    }
+    // SAFETY: the V4 token proves AVX-512F; accesses are masked to the `h` elements of `row`,
+    // `gamma` and `beta` (all checked to have `h`).
+    crate::frame::rows::layer_norm_rows(x, gamma, beta, |row| unsafe {
+        layer_norm_row(row, gamma, beta, eps)
+    });
 }
 
 /// Sum over `h` values of `f(16 lanes, mask)`, in four independent accumulators: one chain

@@ -1,4 +1,4 @@
-//! ymm vector math: erf/GELU (the rational erf fit whose coefficients `avx512::math` keeps), exp,
+//! ymm vector math: erf/GELU (a rational erf fit), exp,
 //! fused epilogue, masked softmax and LayerNorm.
 //!
 //! Target cores: any AVX2 + FMA x86-64.
@@ -6,9 +6,22 @@
 //! exactly 0 below -87.3 (so masked softmax entries are exactly 0); softmax 1e-6 absolute;
 //! LayerNorm 1e-5 relative (summation order differs from the generic twin).
 
-use crate::arch::x86::avx512::math::{ERF_P, ERF_Q};
 use crate::linear::Epilogue;
 use core::arch::x86_64::*;
+
+/// Coefficients of erf(x) ≈ x · P(x²) / Q(x²) on [-4, 4] (the single-precision fit used by
+/// Eigen and XLA); outside, erf is ±1 to f32 precision.
+pub(crate) const ERF_P: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_6e-3,
+    -1.609_603_3e-2,
+];
+pub(crate) const ERF_Q: [f32; 5] =
+    [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
 
 /// erf on 8 lanes.
 ///
@@ -133,17 +146,9 @@ pub(crate) fn softmax_rows(
     scale: f32,
     bias: Option<&[f32]>,
 ) {
-    if cols == 0 {
-        return;
-    }
-    assert_eq!(x.len() % cols, 0, "softmax_rows_f32: x is not a whole number of rows");
-    if let Some(b) = bias {
-        assert_eq!(b.len(), cols, "softmax_rows_f32: bias must be [cols]");
-    }
-    for row in x.chunks_exact_mut(cols) {
-        // SAFETY: the V3 token proves AVX2/FMA; accesses are masked to `row` and `bias`.
-        unsafe { softmax_row(row, scale, bias) }
-    }
+    // SAFETY: the V3 token proves AVX2/FMA; accesses are masked to `row` and `bias` (checked
+    // to have `cols` elements).
+    crate::frame::rows::softmax_rows(x, cols, bias, |row| unsafe { softmax_row(row, scale, bias) });
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -198,15 +203,11 @@ unsafe fn hsum(v: __m256) -> f32 {
 
 /// See `generic::layer_norm_f32`.
 pub(crate) fn layer_norm(_t: crate::arch::x86::V3, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    let h = gamma.len();
-    assert_eq!(beta.len(), h, "layer_norm_f32: beta and gamma differ in length");
-    assert!(h > 0, "layer_norm_f32: empty rows");
-    assert_eq!(x.len() % h, 0, "layer_norm_f32: x is not a whole number of rows");
-    for row in x.chunks_exact_mut(h) {
-        // SAFETY: the V3 token proves AVX2/FMA; accesses are masked to `h` elements of `row`,
-        // `gamma` and `beta` (all checked to have `h`).
-        unsafe { layer_norm_row(row, gamma, beta, eps) }
-    }
+    // SAFETY: the V3 token proves AVX2/FMA; accesses are masked to the `h` elements of `row`,
+    // `gamma` and `beta` (all checked to have `h`).
+    crate::frame::rows::layer_norm_rows(x, gamma, beta, |row| unsafe {
+        layer_norm_row(row, gamma, beta, eps)
+    });
 }
 
 #[target_feature(enable = "avx2,fma")]

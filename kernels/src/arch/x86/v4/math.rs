@@ -1,25 +1,10 @@
-//! zmm vector math: exp, the fused GEMM epilogue, and the erf fit the AVX2 GELU uses (the zmm
-//! GELU is table-based, `avx512::gelu`).
+//! zmm vector math: exp and the fused GEMM epilogue (the zmm GELU is table-based, `v4::gelu`).
 //!
 //! Target cores: any AVX-512F x86-64 (Skylake-SP, Ice Lake, Zen 4).
 //! Tolerance: exp within 2 ulp over [-87, 88].
 
 use crate::linear::Epilogue;
 use core::arch::x86_64::*;
-
-/// Coefficients of erf(x) ≈ x · P(x²) / Q(x²) on [-4, 4] (the single-precision fit used by
-/// Eigen and XLA); outside, erf is ±1 to f32 precision.
-pub(crate) const ERF_P: [f32; 7] = [
-    -2.726_142_3e-10,
-    2.770_681_4e-8,
-    -2.101_024e-6,
-    -5.692_506_4e-5,
-    -7.349_906_3e-4,
-    -2.954_6e-3,
-    -1.609_603_3e-2,
-];
-pub(crate) const ERF_Q: [f32; 5] =
-    [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
 
 pub(crate) use super::gelu::gelu;
 

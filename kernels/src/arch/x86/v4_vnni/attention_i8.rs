@@ -17,7 +17,7 @@
 //! Tolerance: integer sums exact; the exponential differs from the twin's by ulps, which can move
 //! a quantized probability by one step (1/255 of the row's largest).
 
-use super::math::col_mask;
+use crate::arch::x86::v4::math::col_mask;
 use crate::arch::x86::V4Vnni;
 use crate::attention::AttentionShape;
 use crate::generic::{exponent_factor, ATT_Q_MAX};

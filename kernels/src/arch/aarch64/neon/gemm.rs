@@ -7,13 +7,14 @@
 //! (column, input pair), folded by `addp` at the end. 16 i32 accumulators.
 //! f32 tile: 4 rows × 16 columns (4 q registers per row), 16 accumulators; f16 weights are
 //! widened with `fcvtl`/`fcvtl2` (through `asm!`: the f16 vector types are unstable in Rust).
-//! Epilogue: scalar (`generic::epilogue_at`) on each finished tile, O(m·n) beside O(m·n·k).
+//! Epilogue: scalar (`frame::int8::finish_*`) on each finished tile, O(m·n) beside O(m·n·k).
 //! Tolerance: i32 exact; f32 relative error ≤ 1e-6 · √k against the generic twin.
 
-use super::{finish_f32, finish_i32, pad_rows, quantize_rows_padded, Neon};
-use crate::arch::Sink;
-use crate::linear::{check_linear, Epilogue, Scratch};
-use crate::packed::{k4, panels, PackedFloat, PackedI8, PANEL};
+use crate::arch::aarch64::Neon;
+use crate::frame::gemm::{drive, Depth, MicroKernel};
+use crate::frame::int8::{finish_f32, finish_i32, padded_rows, Int8Gemm, Sink};
+use crate::linear::{check_linear, Epilogue, RowQuant, Scratch};
+use crate::packed::{k4, PackedFloat, PackedI8, PANEL};
 use core::arch::aarch64::*;
 use core::arch::asm;
 use half::f16;
@@ -21,50 +22,49 @@ use half::f16;
 const MR_I8: usize = 2;
 const MR_F32: usize = 4;
 
-/// int8 linear layer (see `Kernels::linear_i8`).
-pub(crate) fn linear_i8(
-    t: Neon,
-    a: &[f32],
-    m: usize,
-    w: &PackedI8<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    check_linear(a.len(), m, w.k(), w.n(), out.len(), ep);
-    let (q, rows) = quantize_rows_padded(a, m, w.k(), scratch);
-    run_i8(t, q, m, w, Sink::F32 { out, rows, ep });
+impl Int8Gemm for Neon {
+    type Act = i8;
+
+    fn act_len(m: usize, k: usize) -> usize {
+        padded_rows::len(m, k)
+    }
+
+    fn buffers(s: &mut Scratch) -> (&mut Vec<i8>, &mut Vec<RowQuant>) {
+        (&mut s.i8s, &mut s.rows)
+    }
+
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [i8]) -> RowQuant {
+        padded_rows::quantize_row(x, i, act)
+    }
+
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [i8]) {
+        padded_rows::copy_row(q, i, act)
+    }
+
+    fn run(self, act: &[i8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
+        assert!(act.len() >= m * k4(w.k()));
+        drive(&mut I8Tiles { q: act, w, sink }, m, w.n(), k4(w.k()));
+    }
 }
 
-/// Exact i32 GEMM of i8 activations `q` (`[m, k]`) with `w`.
-pub(crate) fn gemm_i8_i32(
-    t: Neon,
-    q: &[i8],
-    m: usize,
-    w: &PackedI8<'_>,
-    out: &mut [i32],
-    scratch: &mut Scratch,
-) {
-    assert_eq!(q.len(), m * w.k(), "gemm_i8_i32: q must be [m, k]");
-    assert_eq!(out.len(), m * w.n(), "gemm_i8_i32: out must be [m, n]");
-    let q = pad_rows(q, m, w.k(), scratch);
-    run_i8(t, q, m, w, Sink::I32(out));
+/// The widening-multiply int8 GEMM as a [`MicroKernel`]: 2 × 16 tiles, one depth block.
+struct I8Tiles<'a, 'w, 's, 'e> {
+    q: &'a [i8],
+    w: &'a PackedI8<'w>,
+    sink: Sink<'s, 'e>,
 }
 
-fn run_i8(_t: Neon, q: &[i8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>) {
-    assert_eq!(q.len(), m * k4(w.k()));
-    for p in 0..panels(w.n()) {
-        for i0 in (0..m).step_by(MR_I8) {
-            // SAFETY: the Neon token proves NEON; `q` is [m, k4] (asserted), `PackedI8` holds
-            // np·16·k4 bytes, so rows i0..i0+R and panel p are in bounds.
-            unsafe {
-                if m - i0 >= 2 {
-                    tile_i8::<2>(q, i0, p, w, &mut sink)
-                } else {
-                    tile_i8::<1>(q, i0, p, w, &mut sink)
-                }
-            }
-        }
+impl MicroKernel for I8Tiles<'_, '_, '_, '_> {
+    const MR: usize = MR_I8;
+    const NP: usize = 1;
+    const NR: usize = PANEL;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
+        // SAFETY: a `Neon` token exists (this is its GEMM), so NEON is present; `run` checked
+        // that `q` is [m, k4], `PackedI8` holds np·16·k4 bytes, and the driver keeps rows
+        // i0..i0+R and panel p in bounds.
+        unsafe { tiles!(rows rows, tile_i8 (self.q, i0, p, self.w, &mut self.sink); 1 2) }
     }
 }
 
@@ -74,7 +74,7 @@ fn run_i8(_t: Neon, q: &[i8], m: usize, w: &PackedI8<'_>, mut sink: Sink<'_, '_>
 /// NEON must be present; `q` must be `[m, k4]` with `i0 + R ≤ m`; panel `p` must exist.
 #[target_feature(enable = "neon")]
 unsafe fn tile_i8<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
-    let (n, k4) = (w.n(), k4(w.k()));
+    let k4 = k4(w.k());
     let ap = q.as_ptr().add(i0 * k4);
     let wp = w.data().as_ptr().add(p * PANEL * k4);
     let mut acc = [[vdupq_n_s32(0); 8]; R];
@@ -98,12 +98,12 @@ unsafe fn tile_i8<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_
         for c in 0..4 {
             vst1q_s32(vals.as_mut_ptr().add(4 * c), vpaddq_s32(acc_r[2 * c], acc_r[2 * c + 1]));
         }
-        finish_i32(&vals, i0 + r, j0, n, w.scales(), w.col_sums(), sink);
+        finish_i32(&vals, i0 + r, j0, w, sink);
     }
 }
 
 /// Loads 16 consecutive weights widened to f32.
-trait Widen: Copy {
+pub(crate) trait Widen: Copy {
     /// # Safety
     /// `p` must point at 16 readable elements; NEON must be present.
     unsafe fn load16(p: *const Self) -> [float32x4_t; 4];
@@ -134,57 +134,38 @@ impl Widen for f16 {
     }
 }
 
-/// Linear layer over packed f32 weights.
-pub(crate) fn linear_f32(
-    t: Neon,
-    a: &[f32],
-    m: usize,
-    w: &PackedFloat<'_, f32>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    _scratch: &mut Scratch,
-) {
-    run_float(t, a, m, w, ep, out)
+/// The f32 GEMM over weights of type `T` (f32 or f16) as a [`MicroKernel`]: 4 × 16 tiles, one
+/// depth block.
+pub(crate) struct F32Gemm<'a, 'w, T> {
+    pub t: Neon,
+    pub a: &'a [f32],
+    pub w: &'a PackedFloat<'w, T>,
+    pub ep: &'a Epilogue<'w>,
+    pub out: &'a mut [f32],
 }
 
-/// Linear layer over packed f16 weights.
-pub(crate) fn linear_f16(
-    t: Neon,
-    a: &[f32],
-    m: usize,
-    w: &PackedFloat<'_, f16>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    _scratch: &mut Scratch,
-) {
-    run_float(t, a, m, w, ep, out)
+impl<T: Widen> F32Gemm<'_, '_, T> {
+    /// The linear layer: `out = ep(a · Wᵀ)` over `m` rows.
+    pub(crate) fn run(mut self, m: usize) {
+        let (k, n) = (self.w.k(), self.w.n());
+        check_linear(self.a.len(), m, k, n, self.out.len(), self.ep);
+        drive(&mut self, m, n, k);
+    }
 }
 
-fn run_float<T: Widen>(
-    _t: Neon,
-    a: &[f32],
-    m: usize,
-    w: &PackedFloat<'_, T>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-) {
-    check_linear(a.len(), m, w.k(), w.n(), out.len(), ep);
-    for p in 0..panels(w.n()) {
-        for i0 in (0..m).step_by(MR_F32) {
-            macro_rules! call {
-                ($($r:literal)*) => {
-                    match (m - i0).min(MR_F32) {
-                        $(
-                            // SAFETY: the Neon token proves NEON; `check_linear` proved `a` is
-                            // [m, k] and `out` [m, n]; `PackedFloat` holds np·16·k weights.
-                            $r => unsafe { tile_float::<T, $r>(a, i0, p, w, ep, out) },
-                        )*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            call!(1 2 3 4);
-        }
+impl<T: Widen> MicroKernel for F32Gemm<'_, '_, T> {
+    const MR: usize = MR_F32;
+    const NP: usize = 1;
+    const NR: usize = PANEL;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
+        let Self { t, a, w, ep, .. } = *self;
+        let _ = t;
+        // SAFETY: the Neon token proves NEON; `run` checked that `a` is [m, k] and `out` [m, n];
+        // `PackedFloat` holds np·16·k weights; the driver keeps rows i0..i0+R and panel p in
+        // bounds.
+        unsafe { tiles!(rows rows, tile_float[T] (a, i0, p, w, ep, self.out); 1 2 3 4) }
     }
 }
 

@@ -12,112 +12,71 @@
 //! Tolerance: f32 relative error ≤ 1e-6 · √k against the generic twin.
 
 use super::math::store_epilogue;
-use crate::arch::x86::V4;
+use crate::arch::x86::{Widen, V4};
+use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::linear::{check_linear, Epilogue, Scratch};
-use crate::packed::{panels, PackedFloat, PANEL};
+use crate::packed::{PackedFloat, PANEL};
 use core::arch::x86_64::*;
-use half::f16;
 
 const MR: usize = 6;
 /// Panels per tile (64 columns).
 const NP: usize = 4;
 const KC: usize = 512;
 
-/// Loads 16 consecutive weights widened to f32.
-trait Widen: Copy {
-    /// # Safety
-    /// `p` must point at 16 readable elements; the CPU must support AVX-512F.
-    unsafe fn load16(p: *const Self) -> __m512;
+/// The f32 GEMM over weights of type `T` (f32 or f16): activations repacked into 6-row slabs,
+/// then [`MicroKernel`] tiles of 6 × 64 over depth blocks of at most [`KC`].
+pub(crate) struct F32Gemm<'a, 'w, T> {
+    t: V4,
+    a: &'a [f32],
+    w: &'a PackedFloat<'w, T>,
+    ep: &'a Epilogue<'w>,
+    out: &'a mut [f32],
 }
 
-impl Widen for f32 {
-    #[inline(always)]
-    unsafe fn load16(p: *const f32) -> __m512 {
-        _mm512_loadu_ps(p)
+impl<'a, 'w, T: Widen> F32Gemm<'a, 'w, T> {
+    pub(crate) fn new(
+        t: V4,
+        a: &'a [f32],
+        w: &'a PackedFloat<'w, T>,
+        ep: &'a Epilogue<'w>,
+        out: &'a mut [f32],
+    ) -> Self {
+        F32Gemm { t, a, w, ep, out }
+    }
+
+    /// The linear layer: `out = ep(a · Wᵀ)` over `m` rows.
+    pub(crate) fn run(self, m: usize, scratch: &mut Scratch) {
+        let (k, n) = (self.w.k(), self.w.n());
+        check_linear(self.a.len(), m, k, n, self.out.len(), self.ep);
+        let slabs = crate::arch::x86::pack_row_slabs(self.a, m, k, MR, scratch);
+        drive(&mut Tiles { t: self.t, slabs, w: self.w, ep: self.ep, out: self.out }, m, n, k);
     }
 }
 
-impl Widen for f16 {
+struct Tiles<'a, 'w, T> {
+    t: V4,
+    slabs: &'a [f32],
+    w: &'a PackedFloat<'w, T>,
+    ep: &'a Epilogue<'w>,
+    out: &'a mut [f32],
+}
+
+impl<T: Widen> MicroKernel for Tiles<'_, '_, T> {
+    const MR: usize = MR;
+    const NP: usize = NP;
+    const NR: usize = PANEL;
+    const KC: usize = KC;
+
     #[inline(always)]
-    unsafe fn load16(p: *const f16) -> __m512 {
-        _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i))
-    }
-}
-
-/// Linear layer over packed f32 weights.
-pub(crate) fn linear_f32(
-    t: V4,
-    a: &[f32],
-    m: usize,
-    w: &PackedFloat<'_, f32>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    run(t, a, m, w, ep, out, scratch)
-}
-
-/// Linear layer over packed f16 weights.
-pub(crate) fn linear_f16(
-    t: V4,
-    a: &[f32],
-    m: usize,
-    w: &PackedFloat<'_, f16>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    run(t, a, m, w, ep, out, scratch)
-}
-
-/// Which part of the depth a tile call covers: `kb..kb + kc` of `k`.
-#[derive(Clone, Copy)]
-struct Depth {
-    kb: usize,
-    kc: usize,
-    k: usize,
-}
-
-fn run<T: Widen>(
-    _t: V4,
-    a: &[f32],
-    m: usize,
-    w: &PackedFloat<'_, T>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
-    let slabs = crate::arch::pack_row_slabs(a, m, k, MR, scratch);
-    let np = panels(n);
-    // Equal depth blocks of at most KC (384 = 2 × 192, not 256 + 128).
-    let kc = k.div_ceil(k.div_ceil(KC).max(1)).max(1);
-    // Panel group outermost: its partial sums in `out` (m × 64 floats) stay in L2 across the
-    // depth blocks, and its weight block stays in L1 across the row slabs.
-    for p0 in (0..np).step_by(NP) {
-        let pn = (np - p0).min(NP);
-        for kb in (0..k.max(1)).step_by(kc) {
-            let d = Depth { kb, kc: kc.min(k - kb), k };
-            for i0 in (0..m).step_by(MR) {
-                macro_rules! call {
-                    ($(($r:literal, $p:literal))*) => {
-                        match ((m - i0).min(MR), pn) {
-                            $(
-                                // SAFETY: the V4 token proves AVX-512F/F16C; `slabs` holds
-                                // ceil(m/MR)·MR·k values, `check_linear` proved `out` is [m, n],
-                                // `PackedFloat` holds np·16·k weights: rows i0..i0+R, panels
-                                // p0..p0+P and depth kb..kb+kc are in bounds.
-                                ($r, $p) => unsafe { tile::<T, $r, $p>(slabs, i0, p0, d, w, ep, out) },
-                            )*
-                            _ => unreachable!(),
-                        }
-                    };
-                }
-                call!((1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)(4, 1)(4, 2)(
-                    4, 3
-                )(4, 4)(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4));
-            }
+    fn tile(&mut self, rows: usize, panels: usize, i0: usize, p0: usize, d: Depth) {
+        let Self { t, slabs, w, ep, .. } = *self;
+        // SAFETY: the V4 token proves AVX-512F/F16C; `slabs` holds ceil(m/MR)·MR·k values,
+        // `check_linear` proved `out` is [m, n], `PackedFloat` holds np·16·k weights, and the
+        // driver keeps rows i0..i0+R, panels p0..p0+P and depth kb..kb+kc in bounds.
+        unsafe {
+            tiles!((rows, panels), tile[T] (t, slabs, i0, p0, d, w, ep, self.out);
+                (1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(2, 3)(2, 4)(3, 1)(3, 2)(3, 3)(3, 4)
+                (4, 1)(4, 2)(4, 3)(4, 4)(5, 1)(5, 2)(5, 3)(5, 4)(6, 1)(6, 2)(6, 3)(6, 4))
         }
     }
 }
@@ -130,6 +89,7 @@ fn run<T: Widen>(
 /// the epilogue slices must match.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,fma,f16c")]
 unsafe fn tile<T: Widen, const R: usize, const P: usize>(
+    t: V4,
     slabs: &[f32],
     i0: usize,
     p0: usize,
@@ -139,13 +99,13 @@ unsafe fn tile<T: Widen, const R: usize, const P: usize>(
     out: &mut [f32],
 ) {
     let n = w.n();
-    let ap = slabs.as_ptr().add(i0 * d.k + d.kb * MR);
-    let wp = w.data().as_ptr().add(p0 * PANEL * d.k + d.kb * PANEL);
+    let ap = slabs.as_ptr().add(i0 * d.len + d.kb * MR);
+    let wp = w.data().as_ptr().add(p0 * PANEL * d.len + d.kb * PANEL);
     let mut acc = [[_mm512_setzero_ps(); P]; R];
     for kk in 0..d.kc {
         let mut wv = [_mm512_setzero_ps(); P];
         for (p, v) in wv.iter_mut().enumerate() {
-            *v = T::load16(wp.add(p * PANEL * d.k + kk * PANEL));
+            *v = T::widen16(t, &*(wp.add(p * PANEL * d.len + kk * PANEL) as *const [T; 16]));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*ap.add(kk * MR + r));
@@ -162,7 +122,7 @@ unsafe fn tile<T: Widen, const R: usize, const P: usize>(
             _mm512_storeu_ps(fin[r * NP + p].as_mut_ptr(), *v);
         }
     }
-    let last = d.kb + d.kc >= d.k;
+    let last = d.last();
     for p in 0..P {
         let j0 = (p0 + p) * PANEL;
         if j0 >= n {

@@ -1,0 +1,20 @@
+//! NEON dot-product kernels (ARMv8.2+: Cortex-A55/A75/A76/A78/X1, Neoverse N1/V1, Apple M1+):
+//! the int8 GEMM through `sdot`; the float slots are the NEON ones.
+
+pub(crate) mod gemm_i8;
+
+use super::{Dotprod, Neon, NeonDot};
+use crate::registry::{KernelSlots, Sealed};
+
+impl Sealed for NeonDot {}
+
+impl KernelSlots for NeonDot {
+    fn detect() -> Result<NeonDot, &'static str> {
+        let neon = Neon::try_new().ok_or("neon")?;
+        Ok(NeonDot { neon, dotprod: Dotprod::try_new().ok_or("dotprod")? })
+    }
+
+    int8_slots!(|s: &NeonDot| *s);
+
+    crate::arch::aarch64::neon::neon_float_slots!(|s: &NeonDot| s.neon);
+}

@@ -1,0 +1,59 @@
+//! AVX2 + FMA + F16C kernels (Haswell and later, Zen 1–4): f32/f16-weight GEMM on ymm, exact
+//! int8 GEMM through i16 `vpmaddwd`, and ymm vector math.
+
+pub(crate) mod gemm_f32;
+pub(crate) mod gemm_i8;
+pub(crate) mod math;
+
+use super::V3;
+use crate::linear::{Epilogue, Scratch};
+use crate::packed::{PackedF16, PackedF32};
+use crate::registry::{KernelSlots, Sealed};
+
+impl Sealed for V3 {}
+
+impl KernelSlots for V3 {
+    fn detect() -> Result<V3, &'static str> {
+        V3::try_new()
+    }
+
+    int8_slots!(|s: &V3| *s);
+
+    fn linear_f16(
+        &self,
+        a: &[f32],
+        m: usize,
+        w: &PackedF16<'_>,
+        ep: &Epilogue<'_>,
+        out: &mut [f32],
+        _: &mut Scratch,
+    ) {
+        gemm_f32::F32Gemm { t: *self, a, w, ep, out }.run(m)
+    }
+
+    fn linear_f32(
+        &self,
+        a: &[f32],
+        m: usize,
+        w: &PackedF32<'_>,
+        ep: &Epilogue<'_>,
+        out: &mut [f32],
+        _: &mut Scratch,
+    ) {
+        gemm_f32::F32Gemm { t: *self, a, w, ep, out }.run(m)
+    }
+
+    fn gelu_erf(&self, x: &mut [f32]) {
+        math::gelu_slice(*self, x)
+    }
+
+    fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+        math::softmax_rows(*self, x, cols, scale, bias)
+    }
+
+    fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+        math::layer_norm(*self, x, gamma, beta, eps)
+    }
+
+    gemm_attention_slots!();
+}

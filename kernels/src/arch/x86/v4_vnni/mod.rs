@@ -1,0 +1,39 @@
+//! AVX-512 VNNI kernels (Ice Lake, Sapphire Rapids, Zen 4 and later): the int8 GEMM and the
+//! fused int8 attention through `vpdpbusd`; every other slot is the v4 one.
+
+pub(crate) mod attention_i8;
+pub(crate) mod gemm_i8;
+
+use super::V4Vnni;
+use crate::attention::AttentionShape;
+use crate::linear::Scratch;
+use crate::registry::{KernelSlots, Sealed};
+
+impl Sealed for V4Vnni {}
+
+impl KernelSlots for V4Vnni {
+    fn detect() -> Result<V4Vnni, &'static str> {
+        V4Vnni::try_new()
+    }
+
+    int8_slots!(|s: &V4Vnni| *s);
+
+    fn attention_i8(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        s: &AttentionShape,
+        ctx: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        s.check(q.len(), k.len(), v.len(), ctx.len());
+        attention_i8::attention_i8(*self, q, k, v, s, ctx, scratch)
+    }
+
+    fn has_fast_attention_i8(&self) -> bool {
+        true
+    }
+
+    crate::arch::x86::v4::v4_slots!(|s: &V4Vnni| s.v4);
+}

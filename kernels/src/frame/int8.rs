@@ -1,0 +1,183 @@
+//! int8 linear layers, once for every backend: check shapes, quantize each activation row into
+//! the layout the backend's micro-kernel reads (once for several layers of one input), run the
+//! integer GEMM, and let the tiles finish into a [`Sink`]: exact i32, or dequantized and then
+//! the epilogue.
+
+use crate::generic::epilogue_at;
+use crate::linear::{check_linear, grow, Epilogue, LinearI8, RowQuant, Scratch};
+use crate::packed::{k4, PackedI8};
+
+/// The three int8 slots of a backend whose int8 GEMM is `$gemm(self)` (an [`Int8Gemm`]): put
+/// `int8_slots!(..);` inside its `impl KernelSlots`.
+macro_rules! int8_slots {
+    ($gemm:expr) => {
+        fn linear_i8(
+            &self,
+            a: &[f32],
+            m: usize,
+            w: &$crate::PackedI8<'_>,
+            ep: &$crate::Epilogue<'_>,
+            out: &mut [f32],
+            scratch: &mut $crate::Scratch,
+        ) {
+            $crate::frame::int8::linear_i8($gemm(self), a, m, w, ep, out, scratch)
+        }
+
+        fn linear_i8_shared(
+            &self,
+            a: &[f32],
+            m: usize,
+            layers: &mut [$crate::LinearI8<'_, '_>],
+            scratch: &mut $crate::Scratch,
+        ) {
+            $crate::frame::int8::linear_i8_shared($gemm(self), a, m, layers, scratch)
+        }
+
+        fn gemm_i8_i32(
+            &self,
+            q: &[i8],
+            m: usize,
+            w: &$crate::PackedI8<'_>,
+            out: &mut [i32],
+            scratch: &mut $crate::Scratch,
+        ) {
+            $crate::frame::int8::gemm_i8_i32($gemm(self), q, m, w, out, scratch)
+        }
+    };
+}
+
+/// Where an int8 GEMM tile's i32 accumulators go.
+pub(crate) enum Sink<'s, 'e> {
+    /// Exact i32 dot products into `[m, n]` (tests and tools).
+    I32(&'s mut [i32]),
+    /// Dequantized (`rows[i].dequantize(acc, w_scale[j], col_sum[j])`) and finished by the
+    /// epilogue into `[m, n]`.
+    F32 { out: &'s mut [f32], rows: &'s [RowQuant], ep: &'s Epilogue<'e> },
+}
+
+/// A backend's int8 GEMM: the activation layout its micro-kernel reads, and the kernel.
+pub(crate) trait Int8Gemm: Copy {
+    /// One element of the quantized activations (`i8`, `u8` after the x86 shift, or `i16`).
+    type Act: Copy + Default;
+    /// Elements the layout needs for `m` rows of depth `k`.
+    fn act_len(m: usize, k: usize) -> usize;
+    /// The scratch buffers of the layout and of the rows' [`RowQuant`]s.
+    fn buffers(s: &mut Scratch) -> (&mut Vec<Self::Act>, &mut Vec<RowQuant>);
+    /// `generic::quantize_row_i8` of row `i` (`x`, `k` values) into the layout (the same integers).
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [Self::Act]) -> RowQuant;
+    /// Row `i` of already-quantized activations (`q`, `k` values) into the layout.
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [Self::Act]);
+    /// The GEMM of `m` laid-out rows with `w`, finished into `sink`.
+    fn run(self, act: &[Self::Act], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>);
+}
+
+/// int8 linear layer through `g` (see `KernelSlots::linear_i8`).
+pub(crate) fn linear_i8<G: Int8Gemm>(
+    g: G,
+    a: &[f32],
+    m: usize,
+    w: &PackedI8<'_>,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    linear_i8_shared(g, a, m, &mut [LinearI8 { w: *w, ep: *ep, out }], scratch);
+}
+
+/// Several int8 linear layers of the same input (see `KernelSlots::linear_i8_shared`): the rows
+/// are quantized once.
+pub(crate) fn linear_i8_shared<G: Int8Gemm>(
+    g: G,
+    a: &[f32],
+    m: usize,
+    layers: &mut [LinearI8<'_, '_>],
+    scratch: &mut Scratch,
+) {
+    let Some(k) = layers.first().map(|l| l.w.k()) else { return };
+    for l in layers.iter() {
+        assert_eq!(l.w.k(), k, "linear_i8_shared: every weight must have the same k");
+        check_linear(a.len(), m, k, l.w.n(), l.out.len(), &l.ep);
+    }
+    let (act, rows) = G::buffers(scratch);
+    let (act, rows) = (grow(act, G::act_len(m, k)), grow(rows, m));
+    for (i, r) in rows.iter_mut().enumerate() {
+        *r = g.quantize_row(&a[i * k..(i + 1) * k], i, act);
+    }
+    for l in layers.iter_mut() {
+        g.run(act, m, &l.w, Sink::F32 { out: l.out, rows, ep: &l.ep });
+    }
+}
+
+/// Exact i32 GEMM of i8 activations `q` (`[m, k]`) through `g`.
+pub(crate) fn gemm_i8_i32<G: Int8Gemm>(
+    g: G,
+    q: &[i8],
+    m: usize,
+    w: &PackedI8<'_>,
+    out: &mut [i32],
+    scratch: &mut Scratch,
+) {
+    let (k, n) = (w.k(), w.n());
+    assert_eq!(q.len(), m * k, "gemm_i8_i32: q must be [m, k]");
+    assert_eq!(out.len(), m * n, "gemm_i8_i32: out must be [m, n]");
+    let act = grow(G::buffers(scratch).0, G::act_len(m, k));
+    for i in 0..m {
+        g.copy_row(&q[i * k..(i + 1) * k], i, act);
+    }
+    g.run(act, m, w, Sink::I32(out));
+}
+
+/// The plain layout: row `i` at `i · k4`, `k4` i8 values, depth padding 0 (the ARM kernels).
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod padded_rows {
+    use super::*;
+
+    pub(crate) fn len(m: usize, k: usize) -> usize {
+        m * k4(k)
+    }
+
+    pub(crate) fn quantize_row(x: &[f32], i: usize, act: &mut [i8]) -> RowQuant {
+        let (k, k4) = (x.len(), k4(x.len()));
+        let row = &mut act[i * k4..(i + 1) * k4];
+        row[k..].fill(0);
+        crate::generic::quantize_row_i8(x, &mut row[..k])
+    }
+
+    pub(crate) fn copy_row(q: &[i8], i: usize, act: &mut [i8]) {
+        let (k, k4) = (q.len(), k4(q.len()));
+        act[i * k4..i * k4 + k].copy_from_slice(q);
+        act[i * k4 + k..(i + 1) * k4].fill(0);
+    }
+}
+
+/// Finishes one tile row of 16 f32 values at row `i`, columns `j0..` (clipped to `n`), by the
+/// scalar epilogue (O(m·n) beside the tile's O(m·n·k)).
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) fn finish_f32(
+    vals: &[f32; 16],
+    i: usize,
+    j0: usize,
+    n: usize,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+) {
+    for (c, &v) in vals.iter().enumerate().take(n.saturating_sub(j0).min(16)) {
+        out[i * n + j0 + c] = epilogue_at(v, i, j0 + c, n, ep);
+    }
+}
+
+/// Finishes one tile row of 16 i32 dot products: raw, or dequantized then the scalar epilogue.
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) fn finish_i32(acc: &[i32; 16], i: usize, j0: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
+    let n = w.n();
+    let valid = n.saturating_sub(j0).min(16);
+    match sink {
+        Sink::I32(out) => out[i * n + j0..i * n + j0 + valid].copy_from_slice(&acc[..valid]),
+        Sink::F32 { out, rows, ep } => {
+            for c in 0..valid {
+                let y = rows[i].dequantize(acc[c], w.scales()[j0 + c], w.col_sums()[j0 + c]);
+                out[i * n + j0 + c] = epilogue_at(y, i, j0 + c, n, ep);
+            }
+        }
+    }
+}

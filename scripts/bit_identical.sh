@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Are a binary's outputs the same bytes as a recorded baseline's? For kernel refactors that must
+# not change a single output bit (issue 15).
+#
+#   scripts/bit_identical.sh record BIN    # writes .cache/bit_identical/baseline.md5
+#   scripts/bit_identical.sh check BIN     # compares BIN's outputs with that file; exit 1 if any differ
+#
+# Outputs: `classify --json` over the 1275 rt_polarity dev texts (minilm-l6-rt-sentiment) and
+# `embed --json` of the 32 golden sentences (all-minilm-l6-v2), for int8, f16 and f32 blobs,
+# with every x86 backend this CPU runs forced by EDGEBERT_KERNELS. The blobs are converted once
+# (by the first binary that runs) and reused, so only the engine's kernels are compared.
+# With EDGEBERT_BIT_ARM=1 the aarch64 binary ($EDGEBERT_BIT_ARM_BIN, by default
+# target/aarch64-unknown-linux-gnu/release/edgebert: build it first) also runs under qemu as a Cortex-A72 (neon) and a Cortex-A76 (neon-dotprod);
+# ARM lines are recorded and checked only when that variable is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:?usage: bit_identical.sh record|check BIN}
+bin=$(realpath "${2:?usage: bit_identical.sh record|check BIN}")
+assets=${EDGEBERT_ASSETS:-../shared/assets}
+dir=.cache/bit_identical
+mkdir -p "$dir/blobs" "$dir/out"
+
+dev="$dir/dev_texts.txt"
+[ -s "$dev" ] || tail -n +2 "$assets/data/rt_polarity/dev.tsv" | cut -f2 >"$dev"
+[ "$(wc -l <"$dev")" = 1275 ] || { echo "expected 1275 dev texts in $dev"; exit 1; }
+# The golden sentences hold newlines: pass them as arguments, not lines of a file.
+mapfile -d '' golden < <(python3 -c '
+import json, sys
+for s in json.load(open(sys.argv[1]))["sentences"]:
+    sys.stdout.write(s + "\0")' "$assets/golden/golden.json")
+[ "${#golden[@]}" = 32 ] || { echo "expected 32 golden sentences"; exit 1; }
+
+for w in int8 f16 f32; do
+    for model in minilm-l6-rt-sentiment all-minilm-l6-v2; do
+        blob="$dir/blobs/$model-$w.ebq"
+        [ -s "$blob" ] || "$bin" convert "$assets/models/$model" -o "$blob" --weights "$w" --force >/dev/null
+    done
+done
+
+# run LABEL RUNNER...: every output of one backend, one md5 line each.
+run() {
+    local label=$1
+    shift
+    for w in int8 f16 f32; do
+        local o="$dir/out/$label-classify-$w.json"
+        "$@" classify "$dir/blobs/minilm-l6-rt-sentiment-$w.ebq" --file "$dev" --json >"$o"
+        [ "$(wc -l <"$o")" = 1275 ] || { echo "$label classify $w: $(wc -l <"$o") lines, want 1275"; exit 1; }
+        echo "$(md5sum <"$o" | cut -d' ' -f1) $label classify $w"
+        o="$dir/out/$label-embed-$w.json"
+        "$@" embed "$dir/blobs/all-minilm-l6-v2-$w.ebq" --json "${golden[@]}" >"$o"
+        [ "$(wc -l <"$o")" = 32 ] || { echo "$label embed $w: $(wc -l <"$o") lines, want 32"; exit 1; }
+        echo "$(md5sum <"$o" | cut -d' ' -f1) $label embed $w"
+    done
+}
+
+result="$dir/$mode-$(date +%H%M%S).md5"
+: >"$result"
+for b in generic avx2 avx512 avx512-vnni; do
+    if EDGEBERT_KERNELS=$b "$bin" classify "$dir/blobs/minilm-l6-rt-sentiment-int8.ebq" "x" >/dev/null 2>&1; then
+        EDGEBERT_KERNELS=$b run "$b" "$bin" | tee -a "$result"
+    else
+        echo "this CPU lacks $b: not compared" | tee -a "$result"
+    fi
+done
+if [ "${EDGEBERT_BIT_ARM:-0}" = 1 ]; then
+    arm=${EDGEBERT_BIT_ARM_BIN:-target/aarch64-unknown-linux-gnu/release/edgebert}
+    [ -x "$arm" ] || { echo "EDGEBERT_BIT_ARM=1 but $arm is missing: cargo build --release --target aarch64-unknown-linux-gnu"; exit 1; }
+    for cpu in cortex-a72:neon cortex-a76:neon-dotprod; do
+        QEMU_CPU=${cpu%%:*} run "${cpu#*:}" scripts/arm-run.sh aarch64 "$arm" | tee -a "$result"
+    done
+fi
+
+if [ "$mode" = record ]; then
+    cp "$result" "$dir/baseline.md5"
+    echo "recorded $(grep -c ' ' "$dir/baseline.md5") lines in $dir/baseline.md5"
+    exit 0
+fi
+base="$dir/baseline.md5"
+[ -s "$base" ] || { echo "no baseline: run scripts/bit_identical.sh record BIN first"; exit 1; }
+if [ "${EDGEBERT_BIT_ARM:-0}" != 1 ]; then
+    base_cmp=$(grep -v -e ' neon ' -e ' neon-dotprod ' "$base")
+else
+    base_cmp=$(cat "$base")
+fi
+if diff <(echo "$base_cmp") "$result"; then
+    echo "bit-identical: $(wc -l <"$result") outputs match $base"
+else
+    echo "DIFFERENT: see the diff above ($result against $base)"
+    exit 1
+fi
