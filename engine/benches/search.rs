@@ -20,7 +20,7 @@ fn bench(c: &mut Criterion) {
     let mut group =
         c.benchmark_group(format!("search {ROWS}x{DIM} top-10, 1 thread, {:?}", kernels.backend()));
     group.sample_size(30);
-    for precision in [StoredPrecision::F32, StoredPrecision::F16] {
+    for precision in [StoredPrecision::F32Screened, StoredPrecision::F32, StoredPrecision::F16] {
         let index = VectorIndex::new(&vectors, DIM, precision).expect("corpus packs");
         let mut q = 0;
         group.bench_function(format!("{precision:?} one query"), |b| {

@@ -27,6 +27,7 @@ mod parallel;
 mod plan;
 pub mod prompts;
 pub mod rerank;
+mod screen;
 pub mod search;
 mod session;
 pub mod tasks;

@@ -10,6 +10,7 @@
 //! so the scores are the cosine of exactly the stored vectors, as a brute-force numpy check
 //! computes them, up to f32 summation order.
 
+use crate::screen::{rescore, Int8Screen};
 use edgebert_kernels::packed::{pack_f16, pack_f32, PackedFloatBuf, PANEL};
 use edgebert_kernels::{Epilogue, Kernels, Scratch};
 use half::f16;
@@ -25,9 +26,14 @@ pub struct Hit {
 /// How the corpus rows are held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoredPrecision {
+    /// Every row's f32 dot product through the f32 GEMM.
     F32,
     /// Half the bytes per query pass; scores are those of the f16 values.
     F16,
+    /// f32 rows, screened through an int8 copy with a proven error bound, only the rows that may
+    /// be in the top-k rescored from f32 (a quarter of the bytes per query; the same top-k as
+    /// [`StoredPrecision::F32`], see [`crate::screen`]). Keeps both copies in memory.
+    F32Screened,
 }
 
 /// Why a corpus or a query cannot be searched.
@@ -46,6 +52,7 @@ pub enum SearchError {
 enum Panels {
     F32(PackedFloatBuf<f32>),
     F16(PackedFloatBuf<f16>),
+    Screened { rows: Vec<f32>, screen: Int8Screen },
 }
 
 /// A searchable corpus: its rows packed for the kernels, with their inverse L2 norms.
@@ -72,16 +79,11 @@ impl VectorIndex {
         if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
             return Err(SearchError::NonFinite { row: i / dim });
         }
-        let (panels, stored) = match precision {
-            StoredPrecision::F32 => (Panels::F32(pack_f32(vectors, rows, dim)), None),
-            StoredPrecision::F16 => {
-                let half: Vec<f32> = vectors.iter().map(|&v| f16::from_f32(v).to_f32()).collect();
-                (Panels::F16(pack_f16(vectors, rows, dim)), Some(half))
-            }
-        };
         // The norms of the values actually stored (f16-rounded rows for an f16 index).
-        let stored = stored.as_deref().unwrap_or(vectors);
-        let inv_norms = stored
+        let half: Option<Vec<f32>> = (precision == StoredPrecision::F16)
+            .then(|| vectors.iter().map(|&v| f16::from_f32(v).to_f32()).collect());
+        let stored = half.as_deref().unwrap_or(vectors);
+        let inv_norms: Vec<f32> = stored
             .chunks_exact(dim)
             .map(|row| {
                 let norm = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();
@@ -92,6 +94,13 @@ impl VectorIndex {
                 }
             })
             .collect();
+        let panels = match precision {
+            StoredPrecision::F32 => Panels::F32(pack_f32(vectors, rows, dim)),
+            StoredPrecision::F16 => Panels::F16(pack_f16(vectors, rows, dim)),
+            StoredPrecision::F32Screened => {
+                Panels::Screened { rows: vectors.to_vec(), screen: Int8Screen::new(vectors, dim, &inv_norms) }
+            }
+        };
         Ok(VectorIndex { panels, inv_norms, rows, dim })
     }
 
@@ -156,6 +165,15 @@ impl VectorIndex {
     ) -> Vec<Vec<Hit>> {
         let row0 = first * PANEL;
         let n = (self.rows - row0).min(count * PANEL);
+        if let Panels::Screened { rows, screen } = &self.panels {
+            return unit
+                .chunks_exact(self.dim)
+                .map(|u| {
+                    let candidates = screen.candidates(kernels, u, first, count, top_k, scratch);
+                    rescore(rows, self.dim, &self.inv_norms, u, &candidates, top_k)
+                })
+                .collect();
+        }
         let mut scores = vec![0.0f32; m * n];
         let ep = Epilogue::default();
         match &self.panels {
@@ -165,6 +183,7 @@ impl VectorIndex {
             Panels::F16(p) => {
                 kernels.linear_f16(unit, m, &p.view().panel_range(first, count), &ep, &mut scores, scratch)
             }
+            Panels::Screened { .. } => unreachable!("screened indexes return above"),
         }
         let inv = &self.inv_norms[row0..row0 + n];
         scores.chunks_exact(n).map(|s| top_hits(s, inv, row0, top_k)).collect()
@@ -172,7 +191,7 @@ impl VectorIndex {
 }
 
 /// Best first; equal scores by row.
-fn better(a: &Hit, b: &Hit) -> Ordering {
+pub(crate) fn better(a: &Hit, b: &Hit) -> Ordering {
     b.score.total_cmp(&a.score).then(a.index.cmp(&b.index))
 }
 
@@ -226,12 +245,12 @@ mod tests {
         let vectors = corpus(1000 + 7, dim);
         let queries = corpus(3, dim);
         for kernels in [Kernels::generic(), Kernels::selected()] {
-            for precision in [StoredPrecision::F32, StoredPrecision::F16] {
+            for precision in [StoredPrecision::F32, StoredPrecision::F16, StoredPrecision::F32Screened] {
                 let index = VectorIndex::new(&vectors, dim, precision).unwrap();
                 let hits = index.search(kernels, &queries, 10).unwrap();
                 for (q, hits) in queries.chunks_exact(dim).zip(&hits) {
                     let got: Vec<usize> = hits.iter().map(|h| h.index).collect();
-                    if precision == StoredPrecision::F32 {
+                    if precision != StoredPrecision::F16 {
                         assert_eq!(got, brute_force(&vectors, dim, q, 10), "{kernels:?}");
                     }
                     let exact = edgebert_models::cosine(&vectors[got[0] * dim..(got[0] + 1) * dim], q);
