@@ -14,8 +14,8 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Run BERT-family encoders fast and small: classify, tag, answer, fill and embed text on laptops,
-/// phones and boards.
+/// Run BERT-family encoders fast and small: classify, tag, answer, fill, embed, rerank and search
+/// text on laptops, phones and boards.
 #[derive(Parser, Debug)]
 #[command(
     name = "edgebert",
@@ -39,6 +39,8 @@ enum Command {
     Answer(commands::answer::AnswerArgs),
     Fill(commands::fill::FillArgs),
     Embed(commands::embed::EmbedArgs),
+    Rerank(commands::rerank::RerankArgs),
+    Search(commands::search::SearchArgs),
     Eval(commands::eval::EvalArgs),
     Convert(commands::convert::ConvertArgs),
     Distill(commands::distill::DistillArgs),
@@ -56,6 +58,8 @@ fn main() -> ExitCode {
         Command::Answer(args) => commands::answer::run(args),
         Command::Fill(args) => commands::fill::run(args),
         Command::Embed(args) => commands::embed::run(args),
+        Command::Rerank(args) => commands::rerank::run(args),
+        Command::Search(args) => commands::search::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Convert(args) => commands::convert::run(args),
         Command::Distill(args) => commands::distill::run(args),

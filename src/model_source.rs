@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use edgebert_convert::reference::ReferencePipeline;
+use edgebert_engine::prompts::Prompts;
 use edgebert_engine::tokenizer::TextTokenizer;
 use edgebert_engine::Model;
 use edgebert_models::{Classification, Config, EncoderOutput, Head, Sequence};
@@ -36,13 +37,22 @@ impl Runner {
         }
     }
 
-    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    /// Sentence embeddings of ready-made sequences (chunks of long texts, prompted texts).
+    pub fn embed_sequences(&self, batch: &[Sequence]) -> Result<Vec<Vec<f32>>> {
         match self {
-            Runner::Reference(p) => p.embed(texts),
-            Runner::Engine(m) => {
-                let mut session = m.session();
-                Ok(texts.chunks(BATCH).map(|c| session.embed(c)).collect::<Result<Vec<_>, _>>()?.concat())
+            Runner::Reference(p) => {
+                let pooling = p.checkpoint.pooling.unwrap_or_default();
+                reference_batches(p, batch, |out, _| Ok(p.checkpoint.model.embed_pooled(out, pooling)))
             }
+            Runner::Engine(m) => engine_batches(m, batch, |s, c, _| Ok(s.embed_sequences(c)?)),
+        }
+    }
+
+    /// The model's named prompts (from `config_sentence_transformers.json` or the blob).
+    pub fn prompts(&self) -> &Prompts {
+        match self {
+            Runner::Reference(p) => &p.checkpoint.prompts,
+            Runner::Engine(m) => &m.info().prompts,
         }
     }
 

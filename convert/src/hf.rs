@@ -5,6 +5,7 @@
 mod safetensors_source;
 
 use anyhow::{bail, Context, Result};
+use edgebert_engine::prompts::Prompts;
 use edgebert_engine::tokenizer::TokenizerSpec;
 use edgebert_models::{BertModel, BertWeights, Config, EmbeddingPooling, PoolingMode};
 use serde::Deserialize;
@@ -26,6 +27,8 @@ pub struct Checkpoint {
     /// The longest token sequence (with `[CLS]`/`[SEP]`) fed to the model: `max_seq_length` of
     /// `sentence_bert_config.json` when present, else what the position table allows.
     pub max_seq_len: usize,
+    /// `prompts` and `default_prompt_name` of `config_sentence_transformers.json`, when present.
+    pub prompts: Prompts,
 }
 
 impl Checkpoint {
@@ -48,12 +51,14 @@ impl Checkpoint {
         let tokenizer = tokenizer_spec(dir)?;
         let pooling = sentence_pooling(dir)?;
         let max_seq_len = max_seq_len(dir, &config)?;
+        let prompts = sentence_prompts(dir)?;
         Ok(Checkpoint {
             dir: dir.to_path_buf(),
             model: BertModel::new(config, weights),
             tokenizer,
             pooling,
             max_seq_len,
+            prompts,
         })
     }
 
@@ -162,4 +167,23 @@ fn max_seq_len(dir: &Path, config: &Config) -> Result<usize> {
         Some(n) => Ok(n.min(config.max_tokens())),
         None => Ok(config.max_tokens()),
     }
+}
+
+/// The prompts of `config_sentence_transformers.json` (none when the file or its keys are absent).
+fn sentence_prompts(dir: &Path) -> Result<Prompts> {
+    #[derive(Deserialize)]
+    struct SentenceTransformersConfig {
+        #[serde(default)]
+        prompts: std::collections::BTreeMap<String, String>,
+        default_prompt_name: Option<String>,
+    }
+    let path = dir.join("config_sentence_transformers.json");
+    let Some(cfg) = read_json::<SentenceTransformersConfig>(&path)? else {
+        return Ok(Prompts::default());
+    };
+    let prompts = Prompts { entries: cfg.prompts.into_iter().collect(), default: cfg.default_prompt_name };
+    if let Some(d) = prompts.default.as_deref().filter(|d| prompts.get(d).is_none()) {
+        bail!("{}: default_prompt_name `{d}` is not one of its prompts", path.display());
+    }
+    Ok(prompts)
 }

@@ -27,6 +27,13 @@ pub enum EngineError {
     #[error("the model has no classification head (pooler + classifier); use embed")]
     NoClassifier,
 
+    #[error(
+        "the model's classifier has {labels} labels; a cross-encoder reranker has exactly one \
+         (its score is the sigmoid of that logit): use an ms-marco-style cross-encoder, or an \
+         embedding model for cosine reranking"
+    )]
+    NotOneLabel { labels: usize },
+
     #[error("the model has no {what} head; its head is the blob's `head.type` (see `edgebert inspect`)")]
     NoHead { what: &'static str },
 

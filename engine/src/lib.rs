@@ -1,6 +1,6 @@
 //! edgebert-engine: the runtime. It opens a blob (`mmap`, validation, zero-copy typed views), turns
-//! text into token ids, and runs the encoder with the kernels; pipelines (classify, embed) sit on
-//! top.
+//! text into token ids, and runs the encoder with the kernels; pipelines (classify, embed, rerank,
+//! search) sit on top.
 //!
 //! Required dependencies stay light so the engine cross-compiles anywhere (phones, boards,
 //! firmware): `edgebert-kernels`, `edgebert-models` (without its JSON feature), `half`,
@@ -13,14 +13,22 @@
 
 mod attention;
 pub mod blob;
+#[cfg(feature = "tokenizer")]
+pub mod chunks;
+pub mod compact;
 mod embeddings;
 mod error;
 mod heads;
 #[allow(unsafe_code)]
 mod mmap;
 mod model;
+pub mod npy;
 mod parallel;
 mod plan;
+pub mod prompts;
+pub mod rerank;
+mod screen;
+pub mod search;
 mod session;
 pub mod tasks;
 pub mod tokenizer;

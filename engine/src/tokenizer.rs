@@ -105,7 +105,7 @@ mod text {
         }
 
         /// The tokens at `keep` (ascending indices), every per-token column alike.
-        fn select(&self, keep: &[usize]) -> Encoded {
+        pub(crate) fn select(&self, keep: &[usize]) -> Encoded {
             Encoded {
                 ids: keep.iter().map(|&i| self.ids[i]).collect(),
                 type_ids: keep.iter().map(|&i| self.type_ids[i]).collect(),
@@ -157,13 +157,21 @@ mod text {
         /// `[CLS] text [SEP]`, truncated to `max_len` keeping both special tokens. The empty
         /// string gives `[CLS] [SEP]`.
         pub fn encode(&self, text: &str) -> Result<Encoded, TokenizerError> {
+            Ok(self.encode_counting_dropped(text)?.0)
+        }
+
+        /// [`encode`](Self::encode), with the number of tokens truncation dropped (0 when the
+        /// text fits), so callers can tell the user how much of a long text was not read.
+        pub fn encode_counting_dropped(&self, text: &str) -> Result<(Encoded, usize), TokenizerError> {
             let mut e = self.encode_untruncated((text, None))?;
+            let full = e.len();
             truncate_keeping_specials(&mut e.ids, self.max_len);
             truncate_keeping_specials(&mut e.type_ids, self.max_len);
             truncate_keeping_specials(&mut e.offsets, self.max_len);
             truncate_keeping_specials(&mut e.sequence_ids, self.max_len);
             truncate_keeping_specials(&mut e.word_ids, self.max_len);
-            Ok(e)
+            let dropped = full - e.len();
+            Ok((e, dropped))
         }
 
         /// `[CLS] a [SEP] b [SEP]` (or the family's pair template), token types 0 then 1, cut to
@@ -270,7 +278,10 @@ mod text {
             }
         }
 
-        fn encode_untruncated(&self, (a, b): (&str, Option<&str>)) -> Result<Encoded, TokenizerError> {
+        pub(crate) fn encode_untruncated(
+            &self,
+            (a, b): (&str, Option<&str>),
+        ) -> Result<Encoded, TokenizerError> {
             let enc = match b {
                 None => self.inner.encode_char_offsets(a, true),
                 Some(b) => self.inner.encode_char_offsets((a, b), true),

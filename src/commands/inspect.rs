@@ -81,6 +81,13 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 format!("{:?}{}", p.mode, if p.normalize { " + L2 normalise" } else { "" }).to_lowercase()
             });
             writeln!(out, "pooling: {pooling}; max sequence length {}", m.max_seq_len)?;
+            if !m.prompts.is_empty() {
+                let list: Vec<String> =
+                    m.prompts.entries.iter().map(|(n, t)| format!("{n} = {t:?}")).collect();
+                let default =
+                    m.prompts.default.as_deref().map_or(String::new(), |d| format!(" (default {d})"));
+                writeln!(out, "prompts: {}{default}", list.join(", "))?;
+            }
             writeln!(out, "quantization: weights {}, embeddings {}", m.quant_weights, m.quant_embeddings)?;
             writeln!(out, "source sha256 {}; converter {}", m.source_sha256, m.converter_version)?;
         }

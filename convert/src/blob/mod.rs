@@ -67,6 +67,7 @@ pub fn convert_dir_with(
         source_sha256: ckpt.source_sha256()?,
     };
     let mut meta = metadata(&description, recipe);
+    meta.extend(ckpt.prompts.to_metadata());
     if !keep_f16.is_empty() {
         meta.push(("quant.keep_f16".into(), edgebert_engine::blob::MetaValue::StrList(keep_f16.to_vec())));
     }

@@ -71,6 +71,8 @@ pub struct ModelInfo {
     pub source_sha256: String,
     pub quant_weights: String,
     pub quant_embeddings: String,
+    /// Named prompts (`prompts.*`, optional): see [`crate::prompts`].
+    pub prompts: crate::prompts::Prompts,
 }
 
 /// Tensor holding the tokenizer bytes, by `tokenizer.kind`.
@@ -177,6 +179,7 @@ impl Blob {
             source_sha256: m.str("source.sha256")?,
             quant_weights: m.str("quant.weights")?,
             quant_embeddings: m.str("quant.embeddings")?,
+            prompts: crate::prompts::Prompts::from_metadata(&m)?,
         })
     }
 
