@@ -21,7 +21,11 @@ pub fn open(model: &Path) -> Result<Runner> {
         let m = Model::open(model).with_context(|| format!("{}", model.display()))?;
         return Ok(Runner::Engine(Box::new(m)));
     }
-    bail!("{}: no such file or directory", model.display())
+    bail!(
+        "{}: no such file or directory; MODEL is a `.ebq` blob from `edgebert convert` or a Hugging Face \
+         checkpoint folder (after the quickstart: .cache/all-minilm-l6-v2.int8.ebq or .cache/models/all-minilm-l6-v2)",
+        model.display()
+    )
 }
 
 impl Runner {

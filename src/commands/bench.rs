@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 #[derive(Args, Debug)]
 #[command(
     after_help = "Token ids are synthetic and deterministic: [CLS], then id 1000 + (i·7919) mod (vocab − 1000), \
-then [SEP] (benches/peers uses the same ids for ONNX Runtime).\n\nExamples:\n  edgebert bench model.ebq\n  \
-edgebert bench model.ebq --seq 128 --batch 1 --threads 1,2 --json"
+then [SEP] (benches/peers uses the same ids for ONNX Runtime).\n\nExamples (the blob the quickstart wrote):\n  edgebert bench .cache/all-minilm-l6-v2.int8.ebq\n  \
+edgebert bench .cache/all-minilm-l6-v2.int8.ebq --seq 128 --batch 1 --threads 1,2 --json"
 )]
 pub struct BenchArgs {
     /// A blob written by `edgebert convert`.

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 #[command(
     after_help = "DATA is `label<TAB>text` per line (a `label\\ttext` header is skipped), or one text per line.\n\n\
-Examples:\n  edgebert eval model.ebq --reference ../shared/assets/models/minilm-l6-rt-sentiment \
---data ../shared/assets/data/rt_polarity/dev.tsv"
+Examples (paths the quickstart creates):\n  edgebert eval .cache/all-minilm-l6-v2.int8.ebq --reference .cache/models/all-minilm-l6-v2 \
+--data .cache/sentences.txt"
 )]
 pub struct EvalArgs {
     /// A blob written by `edgebert convert`.

@@ -13,7 +13,8 @@ use std::time::Instant;
 /// Print a blob's model, metadata, tensors and bytes per encoding.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  edgebert inspect model.ebq\n  edgebert inspect model.ebq --verify --json"
+    after_help = "Examples (the blob the quickstart wrote):\n  edgebert inspect .cache/all-minilm-l6-v2.int8.ebq\n  \
+edgebert inspect .cache/all-minilm-l6-v2.int8.ebq --verify --json"
 )]
 pub struct InspectArgs {
     /// A blob written by `edgebert convert`.

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 /// pipeline with aggregation_strategy="simple".
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  edgebert tag ../shared/assets/models/tiny-bert-token-cls \"John Smith lives in New York.\"\n  \
+    after_help = "Examples:\n  edgebert tag NER_MODEL \"John Smith lives in New York.\"\n  \
     edgebert tag MODEL --file texts.txt --json   (one JSON array of entities per line)"
 )]
 pub struct TagArgs {
