@@ -7,14 +7,25 @@
 mod commands;
 mod input;
 mod model_source;
+mod progress;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Run BERT-family encoders fast and small: classify, tag, answer, fill and embed text on laptops,
 /// phones and boards.
 #[derive(Parser, Debug)]
-#[command(name = "edgebert", version, about, long_about = None)]
+#[command(
+    name = "edgebert",
+    version = commands::version::SHORT,
+    long_version = commands::version::long(),
+    about,
+    long_about = None,
+    after_help = "Start here (paths the quickstart, scripts/quickstart.sh, creates):\n  \
+    edgebert embed .cache/all-minilm-l6-v2.int8.ebq \"A cat sat.\" \"A kitten rested.\" --nearest\n  \
+    edgebert bench .cache/all-minilm-l6-v2.int8.ebq --seq 128\n  \
+    edgebert <command> --help     (every command has examples)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,6 +45,9 @@ enum Command {
     Finetune(commands::finetune::FinetuneArgs),
     Init(commands::init::InitArgs),
     Inspect(commands::inspect::InspectArgs),
+    Compare(commands::compare::CompareArgs),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +66,9 @@ fn main() -> ExitCode {
         Command::Finetune(args) => commands::finetune::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Compare(args) => commands::compare::run(args),
+        Command::Completions(args) => commands::completions::completions(args, Cli::command()),
+        Command::Man(args) => commands::completions::man(args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

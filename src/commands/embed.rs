@@ -7,12 +7,10 @@ use std::path::PathBuf;
 
 /// Turn texts into sentence embeddings (the checkpoint's pooling; mean + L2 norm by default).
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Examples (paths the quickstart creates):\n  \
+#[command(after_help = "Examples (paths the quickstart creates):\n  \
     edgebert embed .cache/all-minilm-l6-v2.int8.ebq \"A cat sat.\" \"A dog ran.\" --nearest\n  \
     edgebert embed .cache/all-minilm-l6-v2.int8.ebq --file .cache/sentences.txt --json > vectors.jsonl\n  \
-    edgebert embed .cache/models/all-minilm-l6-v2 \"A cat sat.\"   (the float reference, from the checkpoint folder)"
-)]
+    edgebert embed .cache/models/all-minilm-l6-v2 \"A cat sat.\"   (the float reference, from the checkpoint folder)")]
 pub struct EmbedArgs {
     /// A `.ebq` blob from `edgebert convert` (quantized engine) or a Hugging Face checkpoint
     /// directory: config.json, model.safetensors, tokenizer files (float reference path).

@@ -1,8 +1,7 @@
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use edgebert_convert::eval::{evaluate, read_examples};
 use edgebert_convert::reference::ReferencePipeline;
-use edgebert_engine::Model;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -35,7 +34,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if let Some(n) = args.limit {
         examples.truncate(n);
     }
-    let model = Model::open(&args.model).with_context(|| format!("{}", args.model.display()))?;
+    let model = crate::model_source::open_model(&args.model)?;
     let reference = ReferencePipeline::open(&args.reference)?;
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(examples.len() as u64) };
     bar.set_style(

@@ -29,7 +29,7 @@ pub struct InspectArgs {
 
 pub fn run(args: InspectArgs) -> Result<()> {
     let started = Instant::now();
-    let blob = Blob::open(&args.blob).with_context(|| format!("{}", args.blob.display()))?;
+    let blob = crate::model_source::open_blob(&args.blob)?;
     let open_us = started.elapsed().as_secs_f64() * 1e6;
     let verified = if args.verify {
         let t = Instant::now();

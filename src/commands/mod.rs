@@ -3,6 +3,8 @@
 pub mod answer;
 pub mod bench;
 pub mod classify;
+pub mod compare;
+pub mod completions;
 pub mod convert;
 pub mod distill;
 pub mod embed;
@@ -12,3 +14,4 @@ pub mod finetune;
 pub mod init;
 pub mod inspect;
 pub mod tag;
+pub mod version;

@@ -65,7 +65,10 @@ pub enum BlobError {
     #[error("H4: header byte {offset} is reserved and must be zero{}", Damaged("H4"))]
     ReservedNotZero { offset: usize },
     /// H5
-    #[error("H5: the header says the file is {expected} bytes but it is {found} (truncated or appended to){}", Damaged("H5"))]
+    #[error(
+        "H5: the header says the file is {expected} bytes but it is {found} (truncated or appended to){}",
+        Damaged("H5")
+    )]
     FileLength { expected: u64, found: u64 },
     /// H6
     #[error("H6: the index declares {what} = {found}, above the limit {max}{}", Damaged("H6"))]
@@ -77,13 +80,19 @@ pub enum BlobError {
     #[error("H8: header/index checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the file is corrupted{}", Damaged("H8"))]
     IndexChecksum { stored: u32, computed: u32 },
     /// I1
-    #[error("I1: {kind} {entry} runs past the end of the index (reading {field} at index byte {at}){}", Damaged("I1"))]
+    #[error(
+        "I1: {kind} {entry} runs past the end of the index (reading {field} at index byte {at}){}",
+        Damaged("I1")
+    )]
     IndexTruncated { kind: EntryKind, entry: usize, field: &'static str, at: usize },
     /// I2
     #[error("I2: {unused} bytes left in the index after the last entry{}", Damaged("I2"))]
     IndexTrailingBytes { unused: usize },
     /// M1
-    #[error("M1: metadata key {entry} is {len} bytes or not UTF-8 (1..=128 bytes of UTF-8 required){}", Damaged("M1"))]
+    #[error(
+        "M1: metadata key {entry} is {len} bytes or not UTF-8 (1..=128 bytes of UTF-8 required){}",
+        Damaged("M1")
+    )]
     BadKey { entry: usize, len: usize },
     /// M2
     #[error("M2: metadata key `{key}` appears twice{}", Damaged("M2"))]
@@ -95,7 +104,10 @@ pub enum BlobError {
     #[error("M4: metadata key `{key}` holds an invalid {value_type} value{}", Damaged("M4"))]
     BadValue { key: String, value_type: ValueType },
     /// T1
-    #[error("T1: tensor name {entry} is {len} bytes or not UTF-8 (1..=256 bytes of UTF-8 required){}", Damaged("T1"))]
+    #[error(
+        "T1: tensor name {entry} is {len} bytes or not UTF-8 (1..=256 bytes of UTF-8 required){}",
+        Damaged("T1")
+    )]
     BadName { entry: usize, len: usize },
     /// T2
     #[error("T2: tensor `{name}` appears twice{}", Damaged("T2"))]
@@ -107,13 +119,22 @@ pub enum BlobError {
     #[error("T4: tensor `{name}`: encoding {encoding} does not allow layout code {layout}{}", Damaged("T4"))]
     UnsupportedLayout { name: String, encoding: Encoding, layout: u8 },
     /// T5
-    #[error("T5: tensor `{name}`: rank {rank} is not allowed for {encoding} in layout {layout}{}", Damaged("T5"))]
+    #[error(
+        "T5: tensor `{name}`: rank {rank} is not allowed for {encoding} in layout {layout}{}",
+        Damaged("T5")
+    )]
     BadRank { name: String, encoding: Encoding, layout: Layout, rank: usize },
     /// T6
-    #[error("T6: tensor `{name}`: shape {shape:?} has a zero dimension or a size that overflows{}", Damaged("T6"))]
+    #[error(
+        "T6: tensor `{name}`: shape {shape:?} has a zero dimension or a size that overflows{}",
+        Damaged("T6")
+    )]
     BadShape { name: String, shape: Vec<u64> },
     /// T7
-    #[error("T7: tensor `{name}` stores {found} bytes, its encoding and shape need {expected}{}", Damaged("T7"))]
+    #[error(
+        "T7: tensor `{name}` stores {found} bytes, its encoding and shape need {expected}{}",
+        Damaged("T7")
+    )]
     ByteLength { name: String, expected: u64, found: u64 },
     /// T8
     #[error("T8: tensor `{name}` starts at offset {offset}, not a multiple of 64{}", Damaged("T8"))]
@@ -215,7 +236,7 @@ impl std::fmt::Display for ForeignFile {
                 "this is a JSON file: pass the checkpoint folder that holds it to classify/embed, or \
                  convert that folder with `edgebert convert DIR -o model.ebq`"
             }
-            Self::Unknown => "give a `.ebq` blob written by `edgebert convert`, or a Hugging Face checkpoint folder",
+            Self::Unknown => "give a `.ebq` blob written by `edgebert convert`",
         })
     }
 }
