@@ -10,7 +10,7 @@ pub fn page(c: &Comparison) -> String {
     let _ = write!(body, "<h1>edgebert compare: {} blobs</h1>", c.blobs.len());
     let _ = write!(
         body,
-        "<p class=\"meta\">{}<br>p50 latency of batch {} on synthetic ids; open time is the median of five opens{}</p>",
+        "<p class=\"meta\">{}<br>Latency columns: p50 in ms of batch {} on synthetic ids; open time is the median of five opens{}</p>",
         esc(&c.kernels),
         c.batch,
         c.data.as_ref().map(|d| format!("; accuracy on {}", esc(d))).unwrap_or_default()
@@ -33,18 +33,18 @@ pub fn page(c: &Comparison) -> String {
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}\
 h1{font-size:1.4em}.meta{color:#555;font-size:.9em}table{border-collapse:collapse;margin:1em 0}\
 th,td{padding:.35em .7em;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}\
-th{background:#f4f4f4}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border-radius:2px}\
+th{background:#f4f4f4;font-weight:600}td:first-child{white-space:nowrap}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border-radius:2px}\
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1.5em}figure{margin:0}\
 svg{width:100%;height:auto;font-family:system-ui,sans-serif}figcaption{color:#555;font-size:.9em}.none{color:#777;padding:2em}";
 
 fn table(c: &Comparison) -> String {
-    let mut t = String::from("<table><thead><tr><th>blob</th><th>weights</th><th>embeddings</th><th>size (MB)</th><th>open (ms)</th>");
+    let mut t = String::from("<table><thead><tr><th>blob</th><th>weights</th><th>embeddings</th><th>size MB</th><th>open ms</th>");
     for &th in &c.threads {
         for &s in &c.seq {
-            let _ = write!(t, "<th>seq {s}, {th} thr (ms)</th>");
+            let _ = write!(t, "<th>seq {s}<br>{th} thr</th>");
         }
     }
-    t += "<th>accuracy</th><th>agreement</th><th>cosine mean / min</th></tr></thead><tbody>";
+    t += "<th>accuracy</th><th>agreement</th><th>cosine<br>mean / min</th></tr></thead><tbody>";
     for (i, b) in c.blobs.iter().enumerate() {
         let _ = write!(
             t,
@@ -83,8 +83,9 @@ fn latency(c: &Comparison) -> String {
     let mut series = Vec::new();
     for (i, b) in c.blobs.iter().enumerate() {
         for (j, &th) in c.threads.iter().enumerate() {
+            let label = if c.threads.len() > 1 { format!("{} ({th} thr)", b.name) } else { b.name.clone() };
             series.push(Series {
-                label: &b.name,
+                label,
                 colour: COLOURS[i % COLOURS.len()],
                 dashed: j > 0,
                 points: c.seq.iter().filter_map(|&s| b.p50(s, th).map(|v| (s as f64, v))).collect(),
@@ -102,10 +103,10 @@ fn size(c: &Comparison) -> Option<String> {
         .filter_map(|(i, b)| b.quality.as_ref().map(|q| (i, b, quality(q))))
         .collect();
     let name = measured.first()?.2 .1;
-    let series: Vec<Series<'_>> = measured
+    let series: Vec<Series> = measured
         .iter()
         .map(|(i, b, (v, _))| Series {
-            label: &b.name,
+            label: b.name.clone(),
             colour: COLOURS[i % COLOURS.len()],
             dashed: false,
             points: vec![(b.file_bytes as f64 / 1e6, *v)],

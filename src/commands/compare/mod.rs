@@ -221,7 +221,7 @@ pub fn quality(q: &EvalReport) -> (f64, &'static str) {
 
 /// The terminal table: one row per blob.
 pub fn table(c: &Comparison) -> String {
-    let mut head = format!("{:<28} {:>7} {:>9} {:>8}", "blob", "weights", "size MB", "open ms");
+    let mut head = format!("{:<28} {:>9} {:>9} {:>8}", "blob", "weights", "size MB", "open ms");
     for &t in &c.threads {
         for &s in &c.seq {
             head += &format!(" {:>9}", format!("s{s}/t{t}"));
@@ -236,7 +236,7 @@ pub fn table(c: &Comparison) -> String {
     out.push('\n');
     for b in &c.blobs {
         let mut row = format!(
-            "{:<28} {:>7} {:>9.2} {:>8.3}",
+            "{:<28} {:>9} {:>9.2} {:>8.3}",
             crate::shorten(&b.name, 28),
             format!("{}/{}", short(&b.weights), short(&b.embeddings)),
             b.file_bytes as f64 / 1e6,

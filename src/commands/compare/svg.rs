@@ -10,14 +10,14 @@ pub const COLOURS: [&str; 8] =
 
 const W: f64 = 640.0;
 const H: f64 = 360.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 84.0;
 const RIGHT: f64 = 170.0;
 const TOP: f64 = 20.0;
 const BOTTOM: f64 = 48.0;
 
-pub struct Series<'a> {
-    pub label: &'a str,
-    pub colour: &'a str,
+pub struct Series {
+    pub label: String,
+    pub colour: &'static str,
     pub dashed: bool,
     pub points: Vec<(f64, f64)>,
 }
@@ -46,7 +46,7 @@ impl Frame {
 }
 
 /// Latency (y, ms, from 0) against sequence length (x, log scale), one line per series.
-pub fn latency_chart(series: &[Series<'_>], seqs: &[usize]) -> String {
+pub fn latency_chart(series: &[Series], seqs: &[usize]) -> String {
     let y_max = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0, f64::max) * 1.1;
     let (lo, hi) = (*seqs.iter().min().unwrap_or(&1) as f64, *seqs.iter().max().unwrap_or(&2) as f64);
     let frame = Frame { x_min: lo, x_max: hi.max(lo * 2.0), y_min: 0.0, y_max: y_max.max(1e-3), log_x: true };
@@ -71,7 +71,7 @@ pub fn latency_chart(series: &[Series<'_>], seqs: &[usize]) -> String {
                 frame.x(x),
                 frame.y(y),
                 s.colour,
-                super::html::esc(s.label)
+                super::html::esc(&s.label)
             );
         }
         legend(&mut svg, i, s);
@@ -80,7 +80,7 @@ pub fn latency_chart(series: &[Series<'_>], seqs: &[usize]) -> String {
 }
 
 /// Quality (y) against blob size (x, MB, from 0), one labelled point per series.
-pub fn size_chart(series: &[Series<'_>], quality_name: &str) -> String {
+pub fn size_chart(series: &[Series], quality_name: &str) -> String {
     let points: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().copied()).collect();
     let x_max = points.iter().map(|p| p.0).fold(0.0, f64::max) * 1.15;
     let (mut y_lo, mut y_hi) =
@@ -100,10 +100,10 @@ pub fn size_chart(series: &[Series<'_>], quality_name: &str) -> String {
                 frame.x(x),
                 frame.y(y),
                 s.colour,
-                super::html::esc(s.label),
+                super::html::esc(&s.label),
                 frame.x(x) + 9.0,
                 frame.y(y) + 4.0,
-                super::html::esc(s.label)
+                super::html::esc(&s.label)
             );
         }
         legend(&mut svg, i, s);
@@ -145,7 +145,7 @@ fn axes(svg: &mut String, f: &Frame, x_ticks: &[(f64, String)], y_ticks: &[(f64,
     }
 }
 
-fn legend(svg: &mut String, i: usize, s: &Series<'_>) {
+fn legend(svg: &mut String, i: usize, s: &Series) {
     let (x, y) = (W - RIGHT + 14.0, TOP + 8.0 + 20.0 * i as f64);
     let dash = if s.dashed { r#" stroke-dasharray="6 4""# } else { "" };
     let _ = write!(
@@ -155,7 +155,7 @@ fn legend(svg: &mut String, i: usize, s: &Series<'_>) {
         s.colour,
         x + 28.0,
         y + 4.0,
-        super::html::esc(&crate::shorten(s.label, 22))
+        super::html::esc(&crate::shorten(&s.label, 22))
     );
 }
 
