@@ -182,6 +182,10 @@ fn convert(hf: &Path, dir: &Path, name: &str, precision: Precision) -> Model {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn reference_and_f32_blob_match_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("f32");
@@ -218,6 +222,10 @@ fn reference_and_f32_blob_match_transformers() {
 /// The golden padded batch (three items of different lengths): our unpadded batch gives each
 /// item's logits as transformers gives them for the padded batch.
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn batches_match_the_padded_golden_batch() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("batch");
@@ -297,6 +305,10 @@ fn batches_match_the_padded_golden_batch() {
 /// answer's start and end, each mask's top token) wherever transformers' own choice is clearer
 /// than the blob's measured error; decisions closer than that are counted and printed.
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn quantized_blobs_agree_with_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("quant");

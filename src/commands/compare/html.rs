@@ -38,7 +38,9 @@ th{background:#f4f4f4;font-weight:600}td:first-child{white-space:nowrap}.swatch{
 svg{width:100%;height:auto;font-family:system-ui,sans-serif}figcaption{color:#555;font-size:.9em}.none{color:#777;padding:2em}";
 
 fn table(c: &Comparison) -> String {
-    let mut t = String::from("<table><thead><tr><th>blob</th><th>weights</th><th>embeddings</th><th>size MB</th><th>open ms</th>");
+    let mut t = String::from(
+        "<table><thead><tr><th>blob</th><th>weights</th><th>embeddings</th><th>size MB</th><th>open ms</th>",
+    );
     for &th in &c.threads {
         for &s in &c.seq {
             let _ = write!(t, "<th>seq {s}<br>{th} thr</th>");
