@@ -10,12 +10,14 @@ pub fn page(c: &Comparison) -> String {
     let _ = write!(body, "<h1>edgebert compare: {} blobs</h1>", c.blobs.len());
     let _ = write!(
         body,
-        "<p class=\"meta\">{}<br>Latency columns: p50 in ms of batch {} on synthetic ids; open time is the median of five opens{}</p>",
+        "<p class=\"meta\">{}<br>Latency columns: p50 in ms of batch {} on synthetic ids; open: median of five Model::open calls (map, validate, build the tokenizer){}</p>",
         esc(&c.kernels),
         c.batch,
         c.data.as_ref().map(|d| format!("; accuracy on {}", esc(d))).unwrap_or_default()
     );
+    body += "<div class=\"scroll\">";
     body += &table(c);
+    body += "</div>";
     body += "<div class=\"charts\">";
     let _ = write!(body, "<figure id=\"latency\">{}<figcaption>p50 latency against sequence length, one line per blob{}.</figcaption></figure>", latency(c), if c.threads.len() > 1 { " and thread count (dashed: more threads)" } else { "" });
     match size(c) {
@@ -31,8 +33,8 @@ pub fn page(c: &Comparison) -> String {
 }
 
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}\
-h1{font-size:1.4em}.meta{color:#555;font-size:.9em}table{border-collapse:collapse;margin:1em 0}\
-th,td{padding:.35em .7em;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}\
+h1{font-size:1.4em}.meta{color:#555;font-size:.9em}.scroll{overflow-x:auto}table{border-collapse:collapse;margin:1em 0;font-size:13px}\
+th,td{padding:.3em .5em;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}\
 th{background:#f4f4f4;font-weight:600}td:first-child{white-space:nowrap}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border-radius:2px}\
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1.5em}figure{margin:0}\
 svg{width:100%;height:auto;font-family:system-ui,sans-serif}figcaption{color:#555;font-size:.9em}.none{color:#777;padding:2em}";

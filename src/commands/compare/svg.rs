@@ -11,7 +11,7 @@ pub const COLOURS: [&str; 8] =
 const W: f64 = 640.0;
 const H: f64 = 360.0;
 const LEFT: f64 = 84.0;
-const RIGHT: f64 = 170.0;
+const RIGHT: f64 = 200.0;
 const TOP: f64 = 20.0;
 const BOTTOM: f64 = 48.0;
 
@@ -92,21 +92,20 @@ pub fn size_chart(series: &[Series], quality_name: &str) -> String {
     let mut svg = open(&format!("{quality_name} against size"), "blob size (MB)", quality_name);
     let x_ticks: Vec<(f64, String)> = nice_ticks(0.0, frame.x_max);
     axes(&mut svg, &frame, &x_ticks, &nice_ticks(y_lo, y_hi));
-    for (i, s) in series.iter().enumerate() {
+    // Points carry their names (no legend); a name that would run off the right edge goes left.
+    for s in series {
         for &(x, y) in &s.points {
+            let (px, py) = (frame.x(x), frame.y(y));
+            let (tx, anchor) = if px > W - RIGHT - 120.0 { (px - 9.0, "end") } else { (px + 9.0, "start") };
             let _ = write!(
                 svg,
-                r#"<circle class="series" cx="{:.1}" cy="{:.1}" r="6" fill="{}"><title>{}: {y:.4} at {x:.2} MB</title></circle><text x="{:.1}" y="{:.1}" font-size="12">{}</text>"#,
-                frame.x(x),
-                frame.y(y),
+                r#"<circle class="series" cx="{px:.1}" cy="{py:.1}" r="6" fill="{}"><title>{}: {y:.4} at {x:.2} MB</title></circle><text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}" font-size="12">{}</text>"#,
                 s.colour,
                 super::html::esc(&s.label),
-                frame.x(x) + 9.0,
-                frame.y(y) + 4.0,
+                py + 4.0,
                 super::html::esc(&s.label)
             );
         }
-        legend(&mut svg, i, s);
     }
     svg + "</svg>"
 }
@@ -155,7 +154,7 @@ fn legend(svg: &mut String, i: usize, s: &Series) {
         s.colour,
         x + 28.0,
         y + 4.0,
-        super::html::esc(&crate::shorten(&s.label, 22))
+        super::html::esc(&crate::shorten(&s.label, 30))
     );
 }
 
