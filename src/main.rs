@@ -9,8 +9,9 @@ mod output;
 mod commands;
 mod input;
 mod model_source;
+mod progress;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -19,10 +20,15 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "edgebert",
-    version,
+    version = commands::version::SHORT,
+    long_version = commands::version::long(),
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success (also when a reader such as `| head -1` closes the output \
+    after_help = "Start here (paths the quickstart, scripts/quickstart.sh, creates):\n  \
+    edgebert embed .cache/all-minilm-l6-v2.int8.ebq \"A cat sat.\" \"A kitten rested.\" --nearest\n  \
+    edgebert bench .cache/all-minilm-l6-v2.int8.ebq --seq 128\n  \
+    edgebert <command> --help     (every command has examples)\n\n\
+    Exit codes: 0 success (also when a reader such as `| head -1` closes the output \
     early), 1 runtime error (a model or file that cannot be read, a full disk, ...), 2 usage error \
     (wrong or inconsistent arguments). Errors are one line on stderr starting with \"error:\"."
 )]
@@ -47,6 +53,9 @@ enum Command {
     Finetune(commands::finetune::FinetuneArgs),
     Init(commands::init::InitArgs),
     Inspect(commands::inspect::InspectArgs),
+    Compare(commands::compare::CompareArgs),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +75,9 @@ fn main() -> ExitCode {
         Command::Finetune(args) => commands::finetune::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Compare(args) => commands::compare::run(args),
+        Command::Completions(args) => commands::completions::completions(args, Cli::command()),
+        Command::Man(args) => commands::completions::man(args, Cli::command()),
     };
     match result.and_then(|()| Ok(output::flush()?)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 use anyhow::{bail, Context, Result};
 use edgebert_convert::reference::ReferencePipeline;
 use edgebert_engine::prompts::Prompts;
+use edgebert_engine::blob::{Blob, BlobError};
 use edgebert_engine::tokenizer::TextTokenizer;
 use edgebert_engine::Model;
 use edgebert_models::{Classification, Config, EncoderOutput, Head, Sequence};
@@ -19,10 +20,28 @@ pub fn open(model: &Path) -> Result<Runner> {
         return Ok(Runner::Reference(Box::new(ReferencePipeline::open(model)?)));
     }
     if model.is_file() {
-        let m = Model::open(model).with_context(|| format!("{}", model.display()))?;
+        let m = open_model(model)?;
         return Ok(Runner::Engine(Box::new(m)));
     }
-    bail!("{}: no such file or directory", model.display())
+    bail!(
+        "{}: no such file or directory; MODEL is a `.ebq` blob from `edgebert convert` or a Hugging Face \
+         checkpoint folder (after the quickstart: .cache/all-minilm-l6-v2.int8.ebq or .cache/models/all-minilm-l6-v2)",
+        model.display()
+    )
+}
+
+/// Maps and validates the blob at `path`; errors name the file once (the engine's "does not
+/// exist" and "is a directory" errors already do).
+pub fn open_blob(path: &Path) -> Result<Blob> {
+    Blob::open(path).map_err(|e| match e {
+        BlobError::NotFound { .. } | BlobError::IsDirectory { .. } | BlobError::Io { .. } => e.into(),
+        other => anyhow::Error::new(other).context(path.display().to_string()),
+    })
+}
+
+/// [`open_blob`], then the model it holds.
+pub fn open_model(path: &Path) -> Result<Model> {
+    Model::from_blob(open_blob(path)?).with_context(|| path.display().to_string())
 }
 
 impl Runner {

@@ -27,6 +27,10 @@ fn s(p: &Path) -> &str {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
 fn convert_inspect_verify_and_force() {
     let Some(model) = asset("models/categorium-tiny-bert-en") else { return };
     let dir = scratch("roundtrip");

@@ -44,6 +44,10 @@ fn assert_skipped(session: &Session, full: &[f32], h: usize, read: &[usize]) {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/minilm-l6-rt-sentiment (README: Tests)"
+)]
 fn classification_runs_the_last_layer_on_first_tokens_only() {
     let Some(hf) = asset("models/minilm-l6-rt-sentiment") else { return };
     let dir = std::env::temp_dir().join(format!("edgebert-last-layer-cls-{}", std::process::id()));
@@ -73,6 +77,7 @@ fn classification_runs_the_last_layer_on_first_tokens_only() {
 }
 
 #[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/models/tiny-bert-mlm (README: Tests)")]
 fn fill_mask_runs_the_last_layer_on_masked_positions_only() {
     let Some(hf) = asset("models/tiny-bert-mlm") else { return };
     let dir = std::env::temp_dir().join(format!("edgebert-last-layer-mlm-{}", std::process::id()));

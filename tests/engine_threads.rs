@@ -20,6 +20,10 @@ fn texts() -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/minilm-l6-rt-sentiment (README: Tests)"
+)]
 fn shared_model_gives_identical_results_across_threads() {
     let Some(hf) = asset("models/minilm-l6-rt-sentiment") else { return };
     let dir = std::env::temp_dir().join(format!("edgebert-threads-{}", std::process::id()));

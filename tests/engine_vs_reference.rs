@@ -38,6 +38,10 @@ fn sentences() -> Option<Vec<String>> {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/minilm-l6-rt-sentiment + golden/golden.json (README: Tests)"
+)]
 fn classifier_blobs_match_reference() {
     let (Some(hf), Some(texts)) = (asset("models/minilm-l6-rt-sentiment"), sentences()) else { return };
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -76,6 +80,10 @@ fn classifier_blobs_match_reference() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/all-minilm-l6-v2 + golden/golden.json (README: Tests)"
+)]
 fn embedding_blobs_match_reference() {
     let (Some(hf), Some(texts)) = (asset("models/all-minilm-l6-v2"), sentences()) else { return };
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();

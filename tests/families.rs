@@ -188,6 +188,10 @@ fn convert(hf: &Path, dir: &Path, name: &str, precision: Precision) -> Model {
 const F32_TOL: f32 = 2e-5;
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn reference_and_f32_blob_match_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("f32");
@@ -250,6 +254,10 @@ fn tolerance_catches_a_layer_norm_epsilon_mix_up() {
 /// The golden padded batch (three items of different lengths): our unpadded batch gives each
 /// item's logits as transformers gives them for the padded batch.
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn batches_match_the_padded_golden_batch() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("batch");
@@ -330,6 +338,10 @@ fn batches_match_the_padded_golden_batch() {
 /// transformers' own choice is clearer than twice the blob's error; decisions closer than that
 /// may flip, at most as many as [`quantized_bounds`] allows.
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn quantized_blobs_agree_with_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("quant");

@@ -80,16 +80,28 @@ fn check_classifier(name: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/golden.json + models/minilm-l6-rt-sentiment (README: Tests)"
+)]
 fn minilm_sentiment_matches_transformers() {
     check_classifier("minilm-l6-rt-sentiment");
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/golden.json + models/categorium-tiny-bert-en (README: Tests)"
+)]
 fn categorium_matches_transformers() {
     check_classifier("categorium-tiny-bert-en");
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/golden.json + models/all-minilm-l6-v2 (README: Tests)"
+)]
 fn all_minilm_embeddings_match_sentence_transformers() {
     let name = "all-minilm-l6-v2";
     let Some((pipeline, entries, sentences)) = check_encoder(name) else { return };

@@ -27,6 +27,7 @@ fn shapes(dir: &Path) -> BTreeMap<String, Vec<usize>> {
 }
 
 #[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/the tiny models (README: Tests)")]
 fn random_checkpoints_have_transformers_names_and_shapes() {
     for name in TINY_MODELS {
         let Some(real) = asset(&format!("models/{name}")) else { return };
@@ -45,6 +46,7 @@ fn random_checkpoints_have_transformers_names_and_shapes() {
 }
 
 #[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/models/tiny-albert (README: Tests)")]
 fn same_seed_same_bytes_other_seed_other_weights() {
     let Some(real) = asset("models/tiny-albert") else { return };
     let config = real.join("config.json");

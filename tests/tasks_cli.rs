@@ -132,6 +132,10 @@ fn f64s(v: &Value) -> Vec<f64> {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn tag_matches_the_token_classification_pipeline() {
     let dir = temp_dir("tag");
     let Some(c) = case("tiny-bert-token-cls", &dir) else { return };
@@ -190,6 +194,10 @@ fn tag_matches_the_token_classification_pipeline() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn answer_matches_the_question_answering_pipeline() {
     let dir = temp_dir("answer");
     let Some(c) = case("tiny-bert-qa", &dir) else { return };
@@ -231,6 +239,10 @@ fn answer_matches_the_question_answering_pipeline() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn fill_matches_the_fill_mask_pipeline() {
     let dir = temp_dir("fill");
     let Some(c) = case("tiny-bert-mlm", &dir) else { return };
@@ -277,6 +289,10 @@ fn fill_matches_the_fill_mask_pipeline() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn classify_pair_matches_the_pair_classifier() {
     let dir = temp_dir("pair");
     let Some(c) = case("tiny-bert-pair-cls", &dir) else { return };
@@ -319,6 +335,7 @@ fn classify_pair_matches_the_pair_classifier() {
 }
 
 #[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/models/tiny-bert-qa (README: Tests)")]
 fn bad_task_input_is_a_clear_error() {
     let Some(qa) = asset("models/tiny-bert-qa") else { return };
     let Some(mlm) = asset("models/tiny-bert-mlm") else { return };

@@ -46,6 +46,10 @@ fn assert_score(what: &str, got: f64, want: &Value) {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn token_classification_groups_entities_as_the_pipeline() {
     let Some(g) = golden("tiny-bert-token-cls") else { return };
     assert_eq!(g.model["pipeline_params"]["aggregation_strategy"], "simple");
@@ -73,6 +77,10 @@ fn token_classification_groups_entities_as_the_pipeline() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn token_classification_checks_the_logits_length() {
     let Some(g) = golden("tiny-bert-token-cls") else { return };
     let enc = g.tok.encode("John lives in Paris").unwrap();
@@ -96,6 +104,10 @@ fn qa_params(g: &Golden) -> (qa::QaParams, usize) {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn question_answering_finds_the_pipelines_span_and_score() {
     let Some(g) = golden("tiny-bert-qa") else { return };
     let (params, stride) = qa_params(&g);
@@ -144,6 +156,10 @@ fn question_answering_finds_the_pipelines_span_and_score() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn question_answering_top_k_and_the_empty_answer() {
     let Some(g) = golden("tiny-bert-qa") else { return };
     let (params, stride) = qa_params(&g);
@@ -171,6 +187,10 @@ fn question_answering_top_k_and_the_empty_answer() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn fill_mask_ranks_the_vocabulary_as_the_pipeline() {
     let Some(g) = golden("tiny-bert-mlm") else { return };
     let top_k = usize_of(&g.model["pipeline_params"]["top_k"]);
@@ -216,6 +236,10 @@ fn fill_mask_ranks_the_vocabulary_as_the_pipeline() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn fill_mask_keeps_the_other_masks_in_the_sequence() {
     let Some(g) = golden("tiny-bert-mlm") else { return };
     let text = "i [MASK] this, it was [MASK].";

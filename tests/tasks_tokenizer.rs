@@ -54,6 +54,10 @@ fn assert_matches(what: &str, got: &Encoded, ids: &Value, types: Option<&Value>,
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn every_golden_item_tokenizes_as_transformers() {
     let Some(fam) = families() else { return };
     let mut checked = 0;
@@ -91,6 +95,10 @@ fn every_golden_item_tokenizes_as_transformers() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn vocab_txt_wordpiece_matches_tokenizer_json() {
     let Some(fam) = families() else { return };
     for name in ["tiny-bert-token-cls", "tiny-bert-pair-cls", "tiny-distilbert"] {
@@ -108,6 +116,10 @@ fn vocab_txt_wordpiece_matches_tokenizer_json() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn long_context_windows_match_the_question_answering_pipeline() {
     let Some(fam) = families() else { return };
     let Some(dir) = common::asset("models/tiny-bert-qa") else { return };
@@ -154,6 +166,7 @@ fn long_context_windows_match_the_question_answering_pipeline() {
 }
 
 #[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/models/tiny-bert-qa (README: Tests)")]
 fn windows_need_room_for_the_question_and_a_stride_below_the_window() {
     let Some(dir) = common::asset("models/tiny-bert-qa") else { return };
     let tok = hf_json(&dir, 16);
@@ -175,6 +188,10 @@ fn windows_need_room_for_the_question_and_a_stride_below_the_window() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
 fn mask_token_decoding_and_char_spans() {
     let Some(fam) = families() else { return };
     for (name, mask) in [("tiny-bert-mlm", "[MASK]"), ("tiny-roberta", "<mask>"), ("tiny-albert", "[MASK]")] {

@@ -78,6 +78,10 @@ fn distill_loss(model: &BertModel, teacher: &BertModel, seqs: &[Sequence], label
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
 fn tiny_distillation_lowers_the_loss_and_loads_back() {
     let Some(teacher_dir) = asset("models/categorium-tiny-bert-en") else { return };
     let tmp = TempDir::new("distill");
@@ -135,6 +139,10 @@ fn tiny_distillation_lowers_the_loss_and_loads_back() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
 fn finetune_adds_a_head_and_learns() {
     let Some(teacher_dir) = asset("models/categorium-tiny-bert-en") else { return };
     let tmp = TempDir::new("finetune");

@@ -31,12 +31,31 @@ pub struct Checkpoint {
     pub prompts: Prompts,
 }
 
+/// Fails with what to pass instead unless `dir` is a folder: a missing path, a blob, or one of
+/// the checkpoint's own files (`model.safetensors`, `config.json`) given where the folder belongs.
+pub fn require_checkpoint_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let shown = dir.display();
+    if !dir.exists() {
+        bail!("{shown} does not exist: give a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer files)");
+    }
+    let folder = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".ebq") {
+        bail!("{shown} is a converted blob, not a checkpoint folder: run it directly (`edgebert classify {shown} ...`); conversion needs the Hugging Face folder it came from");
+    }
+    if name.ends_with(".safetensors") || name.ends_with(".json") || name.ends_with(".txt") {
+        bail!("{shown} is one file of a checkpoint: pass its folder instead (`{}`)", folder.display());
+    }
+    bail!("{shown} is a file, not a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer files)")
+}
+
 impl Checkpoint {
     /// Reads a checkpoint directory; errors name the file and the problem.
     pub fn load(dir: &Path) -> Result<Checkpoint> {
-        if !dir.is_dir() {
-            bail!("{}: not a directory (expected a Hugging Face checkpoint folder)", dir.display());
-        }
+        require_checkpoint_dir(dir)?;
         let config_path = dir.join("config.json");
         let config_text = read_text(&config_path)?;
         let config =

@@ -21,6 +21,7 @@ const MODELS: [&str; 3] = ["all-minilm-l6-v2", "minilm-l6-rt-sentiment", "catego
 const MINILM_INT8_MAX_RATIO: f64 = 0.26;
 
 #[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/the shared models (README: Tests)")]
 fn shared_models_convert_verify_and_shrink() {
     for name in MODELS {
         let Some(dir) = asset(&format!("models/{name}")) else { return };
@@ -83,6 +84,10 @@ fn outputs(model: &BertModel, ckpt: &Checkpoint, seqs: &[Sequence]) -> Vec<Vec<f
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/golden.json + the shared models (README: Tests)"
+)]
 fn embedding_tables_in_int8_per_row_cost_little_accuracy() {
     let Some(sentences) = golden_sentences() else { return };
     for name in MODELS {

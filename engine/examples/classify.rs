@@ -1,12 +1,16 @@
-//! The README's library example: classify texts with a blob.
+//! The README's library example: classify texts with a blob, then embed one.
 //!
 //!     cargo run --release -p edgebert-engine --example classify -- sentiment.ebq "A gem of a film."
 
-use edgebert_engine::Model;
+use edgebert_engine::{Model, Report};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[derive(Debug, thiserror::Error)]
+#[error("usage: classify MODEL.ebq TEXT...")]
+struct Usage;
+
+fn main() -> Result<(), Report> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or("usage: classify MODEL.ebq TEXT...")?;
+    let path = args.next().ok_or(Usage)?;
     let texts: Vec<String> = args.collect();
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
 
@@ -15,5 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (text, r) in texts.iter().zip(session.classify(&texts)?) {
         println!("{:<10} {:.3}  {text}", r.label, r.score);
     }
+    let vectors = session.embed(&["A cat sat on the mat."])?; // pooled, L2-normalised
+    println!("{} dimensions", vectors[0].len());
     Ok(())
 }

@@ -40,3 +40,40 @@ pub enum EngineError {
     #[error("the engine was built without the `tokenizer` feature: pass token ids")]
     NoTokenizer,
 }
+
+/// An error for `fn main() -> Result<(), Report>`: `?` converts any error into it, and when
+/// `main` returns it Rust prints its `Debug` form, which here is the message and its causes
+/// ("Error: the model has no classification head ...") instead of a variant name such as
+/// `NoClassifier`. Like `anyhow::Error`, without the dependency.
+pub struct Report(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Report {
+    fn from(error: E) -> Report {
+        Report(Box::new(error))
+    }
+}
+
+impl Report {
+    /// The error it wraps, to match on (`report.error().downcast_ref::<EngineError>()`).
+    pub fn error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}

@@ -33,6 +33,12 @@ mod session;
 pub mod tasks;
 pub mod tokenizer;
 
-pub use error::EngineError;
+pub use error::{EngineError, Report};
 pub use model::Model;
 pub use session::Session;
+
+// The README's library example is compiled (not run: it needs a blob) by
+// `cargo test --doc -p edgebert-engine`, so it cannot drift from the API.
+#[cfg(all(doctest, feature = "tokenizer"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

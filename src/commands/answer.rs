@@ -14,8 +14,8 @@ use std::path::PathBuf;
 /// question-answering pipeline.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    edgebert answer ../shared/assets/models/tiny-bert-qa --question \"Who wrote it?\" --context \"The book was written by Jane Austen.\"\n  \
-    edgebert answer MODEL -q \"What is it about?\" --context-file review.txt --top-k 3 --json")]
+    edgebert answer QA_MODEL --question \"Who wrote it?\" --context \"The book was written by Jane Austen.\"\n  \
+    edgebert answer QA_MODEL -q \"What is it about?\" --context-file review.txt --top-k 3 --json")]
 pub struct AnswerArgs {
     /// A Hugging Face checkpoint directory (…ForQuestionAnswering) or a converted blob.
     pub model: PathBuf,

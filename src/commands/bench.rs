@@ -1,6 +1,5 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use edgebert_engine::blob::Blob;
 use edgebert_engine::Model;
 use edgebert_models::{Head, Sequence};
 use serde::Serialize;
@@ -11,8 +10,8 @@ use std::time::{Duration, Instant};
 #[derive(Args, Debug)]
 #[command(
     after_help = "Token ids are synthetic and deterministic: [CLS], then id 1000 + (i·7919) mod (vocab − 1000), \
-then [SEP] (benches/peers uses the same ids for ONNX Runtime).\n\nExamples:\n  edgebert bench model.ebq\n  \
-edgebert bench model.ebq --seq 128 --batch 1 --threads 1,2 --json"
+then [SEP] (benches/peers uses the same ids for ONNX Runtime).\n\nExamples (the blob the quickstart wrote):\n  edgebert bench .cache/all-minilm-l6-v2.int8.ebq\n  \
+edgebert bench .cache/all-minilm-l6-v2.int8.ebq --seq 128 --batch 1 --threads 1,2 --json"
 )]
 pub struct BenchArgs {
     /// A blob written by `edgebert convert`.
@@ -71,11 +70,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.seq.iter().any(|&s| s < 2) || args.batch.contains(&0) || args.threads.contains(&0) {
         usage_bail!("--seq must be at least 2, --batch and --threads at least 1");
     }
-    let file_bytes =
-        std::fs::metadata(&args.model).with_context(|| format!("{}", args.model.display()))?.len();
     let started = Instant::now();
-    let blob = Blob::open(&args.model).with_context(|| format!("{}", args.model.display()))?;
+    let blob = crate::model_source::open_blob(&args.model)?;
     let open_ms = ms(started.elapsed());
+    let file_bytes = blob.bytes().len() as u64;
     let model = Model::from_blob(blob).with_context(|| format!("{}", args.model.display()))?;
     let ready_ms = ms(started.elapsed());
     let config = &model.info().config;
@@ -105,6 +103,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "runs"
         );
     }
+    let bar = crate::progress::steps((args.threads.len() * args.batch.len() * args.seq.len()) as u64);
     for &threads in &args.threads {
         let pool =
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start threads")?;
@@ -112,26 +111,36 @@ pub fn run(args: BenchArgs) -> Result<()> {
             for &seq in &args.seq {
                 let input: Vec<Sequence> =
                     (0..batch).map(|_| Sequence::new(bench_ids(seq, config.vocab_size))).collect();
+                bar.set_message(format!("measuring seq {seq}, batch {batch}, {threads} thread(s)"));
                 let times = pool.install(|| measure(&model, &input, args.warmup, args.seconds))?;
+                bar.inc(1);
                 let row = summarize(times, seq, batch, threads, &backend, open_ms, file_bytes);
                 if args.json {
-                    outln!("{}", serde_json::to_string(&row)?);
+                    let line = serde_json::to_string(&row)?;
+                    bar.suspend(|| -> Result<()> {
+                        outln!("{line}");
+                        Ok(())
+                    })?;
                 } else {
-                    outln!(
-                        "{:>5} {:>5} {:>7} {:>9.3} {:>9.3} {:>9.3} {:>11.0} {:>6}",
-                        row.seq,
-                        row.batch,
-                        row.threads,
-                        row.p50_ms,
-                        row.p90_ms,
-                        row.p99_ms,
-                        row.tokens_per_s,
-                        row.iters
-                    );
+                    bar.suspend(|| -> Result<()> {
+                        outln!(
+                            "{:>5} {:>5} {:>7} {:>9.3} {:>9.3} {:>9.3} {:>11.0} {:>6}",
+                            row.seq,
+                            row.batch,
+                            row.threads,
+                            row.p50_ms,
+                            row.p90_ms,
+                            row.p99_ms,
+                            row.tokens_per_s,
+                            row.iters
+                        );
+                        Ok(())
+                    })?;
                 }
             }
         }
     }
+    bar.finish_and_clear();
     if !args.json {
         match peak_rss_bytes() {
             Some(b) => outln!("peak RSS {:.1} MB", b as f64 / 1e6),
@@ -144,7 +153,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 /// Runs the model with its head (sequence classification, per-token logits, the masked-LM
 /// vocabulary row of the middle token, or embedding pooling) until `seconds` have passed and at
 /// least 10 runs are timed.
-fn measure(model: &Model, input: &[Sequence], warmup: usize, seconds: f64) -> Result<Vec<Duration>> {
+pub(crate) fn measure(
+    model: &Model,
+    input: &[Sequence],
+    warmup: usize,
+    seconds: f64,
+) -> Result<Vec<Duration>> {
     let mut session = model.session();
     let masks: Vec<Vec<usize>> = input.iter().map(|s| vec![s.ids.len() / 2]).collect();
     let once = |session: &mut edgebert_engine::Session| -> Result<()> {
@@ -201,7 +215,7 @@ fn summarize(
     }
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 

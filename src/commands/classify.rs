@@ -9,13 +9,16 @@ use std::path::PathBuf;
 /// Classify texts, or sentence pairs (--pair), with a sequence-classification model.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  edgebert classify ../shared/assets/models/minilm-l6-rt-sentiment \"A gem of a film.\"\n  \
-    edgebert classify MODEL --file reviews.txt --json\n  \
-    edgebert classify ../shared/assets/models/tiny-bert-pair-cls --pair \"A man is eating.\" \"Someone eats.\"\n  \
-    edgebert classify MODEL --pair --file pairs.tsv   (one pair per line: first<TAB>second)"
+    after_help = "Examples (the quickstart writes .cache/minilm-l6-rt-sentiment.int8.ebq where ../shared/assets exists; \
+any other sequence classifier, blob or checkpoint folder, works the same):\n  \
+    edgebert classify .cache/minilm-l6-rt-sentiment.int8.ebq \"A gem of a film.\"\n  \
+    edgebert classify .cache/minilm-l6-rt-sentiment.int8.ebq --file reviews.txt --json\n  \
+    edgebert classify PAIR_MODEL --pair \"A man is eating.\" \"Someone eats.\"\n  \
+    edgebert classify PAIR_MODEL --pair --file pairs.tsv   (one pair per line: first<TAB>second)"
 )]
 pub struct ClassifyArgs {
-    /// A Hugging Face checkpoint directory (config.json, model.safetensors, tokenizer files).
+    /// A `.ebq` blob from `edgebert convert` (quantized engine) or a Hugging Face checkpoint
+    /// directory: config.json, model.safetensors, tokenizer files (float reference path).
     pub model: PathBuf,
     /// Texts to classify (or use --file); with --pair, two per pair: A1 B1 A2 B2 ...
     pub texts: Vec<String>,

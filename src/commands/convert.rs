@@ -8,10 +8,9 @@ use std::path::PathBuf;
 
 /// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Examples:\n  edgebert convert ../shared/assets/models/all-minilm-l6-v2 -o minilm.ebq\n  \
-    edgebert convert MODEL_DIR -o model-f16.ebq --weights f16 --embeddings f16 --force"
-)]
+#[command(after_help = "Examples (the checkpoint folder the quickstart fetched):\n  \
+    edgebert convert .cache/models/all-minilm-l6-v2 -o minilm.ebq\n  \
+    edgebert convert .cache/models/all-minilm-l6-v2 -o minilm-f16.ebq --weights f16 --embeddings f16 --force")]
 pub struct ConvertArgs {
     /// Checkpoint directory: config.json, model.safetensors, tokenizer.json or vocab.txt.
     pub model: PathBuf,

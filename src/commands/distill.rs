@@ -13,8 +13,8 @@ use std::path::PathBuf;
 (default every other layer, as DistilBERT). Loss: alpha · T²·KL(teacher_T ‖ student_T) + (1 − alpha) · \
 cross-entropy on the labels (+ hidden-mse · MSE of mapped hidden states). Teacher logits are computed once \
 up front. The output is a standard Hugging Face checkpoint holding the best dev epoch.\n\nExample:\n  \
-edgebert distill --teacher ../shared/assets/models/minilm-l6-rt-sentiment --layers 3 \\\n    \
---train train.tsv --dev dev.tsv -o student"
+edgebert distill --teacher my-classifier --layers 3 --train train.tsv --dev dev.tsv -o student\n  \
+(my-classifier: a sequence classifier, e.g. from `edgebert finetune ... -o my-classifier`)"
 )]
 pub struct DistillArgs {
     /// Teacher checkpoint directory (with a classification head).

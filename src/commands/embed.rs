@@ -10,8 +10,8 @@ use std::path::PathBuf;
 /// Turn texts into sentence embeddings (the checkpoint's pooling; mean + L2 norm by default).
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  edgebert embed ../shared/assets/models/all-minilm-l6-v2 \"A cat sat.\" \"A dog ran.\" --nearest\n  \
-    edgebert embed MODEL --file sentences.txt --json > vectors.jsonl\n  \
+    after_help = "Examples:\n  edgebert embed .cache/all-minilm-l6-v2.int8.ebq \"A cat sat.\" \"A dog ran.\" --nearest\n  \
+    edgebert embed .cache/all-minilm-l6-v2.int8.ebq --file .cache/sentences.txt --json > vectors.jsonl\n  \
     edgebert embed MODEL --file corpus.txt --output corpus.npy            (NumPy float32 [texts, dim])\n  \
     edgebert embed MODEL --file corpus.txt --dim 256 --precision int8 --output corpus-int8.npy\n  \
     edgebert embed MODEL --file book.txt --chunk 128 --stride 32 --per-chunk --json   (one vector per window)\n  \
@@ -25,7 +25,8 @@ text embedded alone gives the same vector.\n\n\
 8 per byte, first dimension in the high bit."
 )]
 pub struct EmbedArgs {
-    /// A Hugging Face checkpoint directory (config.json, model.safetensors, tokenizer files).
+    /// A `.ebq` blob from `edgebert convert` (quantized engine) or a Hugging Face checkpoint
+    /// directory: config.json, model.safetensors, tokenizer files (float reference path).
     pub model: PathBuf,
     /// Texts to embed (or use --file).
     pub texts: Vec<String>,

@@ -1,8 +1,7 @@
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use edgebert_convert::eval::{evaluate, read_examples};
 use edgebert_convert::reference::ReferencePipeline;
-use edgebert_engine::Model;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -10,8 +9,8 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 #[command(
     after_help = "DATA is `label<TAB>text` per line (a `label\\ttext` header is skipped), or one text per line.\n\n\
-Examples:\n  edgebert eval model.ebq --reference ../shared/assets/models/minilm-l6-rt-sentiment \
---data ../shared/assets/data/rt_polarity/dev.tsv"
+Examples (paths the quickstart creates):\n  edgebert eval .cache/all-minilm-l6-v2.int8.ebq --reference .cache/models/all-minilm-l6-v2 \
+--data .cache/sentences.txt"
 )]
 pub struct EvalArgs {
     /// A blob written by `edgebert convert`.
@@ -35,7 +34,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if let Some(n) = args.limit {
         examples.truncate(n);
     }
-    let model = Model::open(&args.model).with_context(|| format!("{}", args.model.display()))?;
+    let model = crate::model_source::open_model(&args.model)?;
     let reference = ReferencePipeline::open(&args.reference)?;
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(examples.len() as u64) };
     bar.set_style(

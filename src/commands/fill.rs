@@ -13,8 +13,8 @@ use std::path::PathBuf;
 /// pipeline.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    edgebert fill ../shared/assets/models/tiny-bert-mlm \"The man went to the [MASK] to buy some milk.\"\n  \
-    edgebert fill MODEL \"I [MASK] this movie, it was [MASK].\" --top-k 3 --json")]
+    edgebert fill MLM_MODEL \"The man went to the [MASK] to buy some milk.\"\n  \
+    edgebert fill MLM_MODEL \"I [MASK] this movie, it was [MASK].\" --top-k 3 --json")]
 pub struct FillArgs {
     /// A Hugging Face checkpoint directory (…ForMaskedLM) or a converted blob.
     pub model: PathBuf,

@@ -93,8 +93,8 @@ pub fn print_report(report: &TrainReport, output: &std::path::Path) -> Result<()
 #[command(
     after_help = "Adds a pooler and classifier when the checkpoint has none. The output is a standard \
 Hugging Face checkpoint (config.json with id2label, model.safetensors, tokenizer files) holding the best \
-dev epoch.\n\nExample:\n  edgebert finetune ../shared/assets/models/all-minilm-l6-v2 --train train.tsv \
---dev dev.tsv -o sentiment-model"
+dev epoch.\n\nExample (the checkpoint folder the quickstart fetched):\n  edgebert finetune .cache/models/all-minilm-l6-v2 \
+--train train.tsv --dev dev.tsv -o my-classifier"
 )]
 pub struct FinetuneArgs {
     /// Hugging Face checkpoint directory.

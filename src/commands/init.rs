@@ -11,9 +11,9 @@ use std::path::PathBuf;
 /// have no weights for.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    edgebert init ../shared/assets/models/tiny-bert-base-shape-config/config.json -o bert-base \\\n    \
-    --tokenizer ../shared/assets/models/all-minilm-l6-v2\n  \
-    edgebert convert bert-base -o bert-base.ebq && edgebert bench bert-base.ebq --seq 128\n\n\
+    edgebert init .cache/models/all-minilm-l6-v2/config.json -o minilm-random --tokenizer .cache/models/all-minilm-l6-v2\n  \
+    edgebert convert minilm-random -o minilm-random.ebq && edgebert bench minilm-random.ebq --seq 128\n  \
+    edgebert init bert-base-config.json -o bert-base --tokenizer .cache/models/all-minilm-l6-v2   (any config.json: BERT-base shapes)\n\n\
 Weights follow transformers' initialisation (normal with the config's initializer_range, biases 0, \
 LayerNorm weights 1): outputs are meaningless, shapes and costs are real.")]
 pub struct InitArgs {
@@ -47,7 +47,7 @@ pub fn run(args: InitArgs) -> Result<()> {
     );
     if report.tokenizer_files == 0 {
         outln!(
-            "no tokenizer copied: pass --tokenizer DIR (e.g. ../shared/assets/models/all-minilm-l6-v2) \
+            "no tokenizer copied: pass --tokenizer DIR (e.g. .cache/models/all-minilm-l6-v2 after the quickstart) \
              before `edgebert convert`, which needs one"
         );
     }

@@ -12,7 +12,8 @@ use std::time::Instant;
 /// Print a blob's model, metadata, tensors and bytes per encoding.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  edgebert inspect model.ebq\n  edgebert inspect model.ebq --verify --json"
+    after_help = "Examples (the blob the quickstart wrote):\n  edgebert inspect .cache/all-minilm-l6-v2.int8.ebq\n  \
+edgebert inspect .cache/all-minilm-l6-v2.int8.ebq --verify --json"
 )]
 pub struct InspectArgs {
     /// A blob written by `edgebert convert`.
@@ -27,7 +28,7 @@ pub struct InspectArgs {
 
 pub fn run(args: InspectArgs) -> Result<()> {
     let started = Instant::now();
-    let blob = Blob::open(&args.blob).with_context(|| format!("{}", args.blob.display()))?;
+    let blob = crate::model_source::open_blob(&args.blob)?;
     let open_us = started.elapsed().as_secs_f64() * 1e6;
     let verified = if args.verify {
         let t = Instant::now();

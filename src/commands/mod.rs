@@ -3,6 +3,8 @@
 pub mod answer;
 pub mod bench;
 pub mod classify;
+pub mod compare;
+pub mod completions;
 pub mod convert;
 pub mod distill;
 pub mod embed;
@@ -16,3 +18,4 @@ mod prompt_args;
 pub mod rerank;
 pub mod search;
 pub mod tag;
+pub mod version;

@@ -12,10 +12,8 @@ use std::path::PathBuf;
 /// B-/I- labels are merged into entities with scores and character offsets, as transformers'
 /// pipeline with aggregation_strategy="simple".
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Examples:\n  edgebert tag ../shared/assets/models/tiny-bert-token-cls \"John Smith lives in New York.\"\n  \
-    edgebert tag MODEL --file texts.txt --json   (one JSON array of entities per line)"
-)]
+#[command(after_help = "Examples:\n  edgebert tag NER_MODEL \"John Smith lives in New York.\"\n  \
+    edgebert tag MODEL --file texts.txt --json   (one JSON array of entities per line)")]
 pub struct TagArgs {
     /// A Hugging Face checkpoint directory (…ForTokenClassification) or a converted blob.
     pub model: PathBuf,

@@ -6,7 +6,7 @@
 //! is checked.
 
 use super::crc32c::Crc32c;
-use super::error::{BlobError, EntryKind, ValueType};
+use super::error::{BlobError, EntryKind, ForeignFile, ValueType};
 use super::format::{self, Encoding, Layout, Parts};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -101,7 +101,7 @@ pub fn parse(bytes: &[u8]) -> Result<Index, BlobError> {
     let mut magic = [0u8; 8];
     magic.copy_from_slice(&header[..8]);
     if magic != format::MAGIC {
-        return Err(BlobError::BadMagic { found: magic });
+        return Err(BlobError::BadMagic { found: magic, looks_like: ForeignFile::guess(bytes) });
     }
     let version = le_u32(header, 8);
     if version != format::VERSION {

@@ -18,7 +18,7 @@ mod meta;
 mod source;
 
 pub use crc32c::{crc32c, Crc32c};
-pub use error::{BlobError, EntryKind, ValueType};
+pub use error::{BlobError, EntryKind, ForeignFile, ValueType};
 pub use format::{Encoding, Layout, Parts};
 pub use index::{parse, Index, MetaValue, TensorInfo};
 pub use meta::{HeadType, Metadata, ModelInfo, TOKENIZER_JSON, TOKENIZER_VOCAB};
@@ -74,6 +74,16 @@ impl Blob {
     pub fn open(path: impl AsRef<Path>) -> Result<Blob, BlobError> {
         let path = path.as_ref();
         let io = |source| BlobError::Io { path: path.to_path_buf(), source };
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(BlobError::NotFound { path: path.to_path_buf() })
+            }
+            Ok(m) if m.is_dir() => {
+                let checkpoint = path.join("config.json").is_file();
+                return Err(BlobError::IsDirectory { path: path.to_path_buf(), checkpoint });
+            }
+            _ => {}
+        }
         let storage = Storage::Mapped(MappedFile::open(path).map_err(io)?);
         Blob::validated(storage)
     }
