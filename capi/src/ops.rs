@@ -21,9 +21,8 @@ pub fn open_borrowed(bytes: &'static [u8]) -> Outcome<usize> {
 /// A copy of `bytes` (JNI: a Java byte[] may move, so it cannot be borrowed).
 #[cfg(feature = "jni")]
 pub fn open_copy(bytes: &[u8]) -> Outcome<usize> {
-    Ok(handles::add_model(Model::from_blob(
-        Blob::from_bytes(bytes).map_err(edgebert_engine::EngineError::from)?,
-    )?))
+    let blob = edgebert_engine::blob::Blob::from_bytes(bytes).map_err(edgebert_engine::EngineError::from)?;
+    Ok(handles::add_model(Model::from_blob(blob)?))
 }
 
 pub fn open_fd(fd: std::os::fd::BorrowedFd<'_>, offset: u64, len: u64) -> Outcome<usize> {
