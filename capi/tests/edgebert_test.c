@@ -24,6 +24,9 @@
 #define TOL 1e-6f
 #define MAX_TEXTS 64
 #define THREADS 8
+/* The batch one thread runs while another tries the same session: long enough (tens of ms
+ * natively, seconds under valgrind or qemu) that the second call lands inside it. */
+#define BUSY_TEXTS 64
 
 static int checks, failures;
 
@@ -456,10 +459,10 @@ struct busy {
 
 static void *busy_main(void *arg) {
     struct busy *b = arg;
-    const char *many[MAX_TEXTS * 4];
-    for (size_t i = 0; i < MAX_TEXTS * 4; i++) many[i] = texts[i % n_texts];
+    const char *many[BUSY_TEXTS];
+    for (size_t i = 0; i < BUSY_TEXTS; i++) many[i] = texts[i % n_texts];
     __atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
-    b->rc = edgebert_classify_batch(b->session, many, MAX_TEXTS * 4, NULL, 0, NULL);
+    b->rc = edgebert_classify_batch(b->session, many, BUSY_TEXTS, NULL, 0, NULL);
     return NULL;
 }
 
@@ -491,7 +494,7 @@ static void test_threads(const char *path, int rounds) {
     pthread_create(&bt, NULL, busy_main, &b);
     while (!__atomic_load_n(&b.started, __ATOMIC_SEQ_CST)) {
     }
-    usleep(20000); /* the batch takes far longer (256 texts) */
+    usleep(5000); /* the batch takes far longer */
     float p[2];
     EXPECT_CODE(edgebert_classify(b.session, "x", p, 2, NULL), EDGEBERT_E_BUSY, "a session used by two threads at once");
     pthread_join(bt, NULL);
