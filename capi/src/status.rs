@@ -129,9 +129,11 @@ mod tests {
     fn a_panic_becomes_internal_with_its_message() {
         let code = guard(|| panic!("boom {}", 7));
         assert_eq!(code, E_INTERNAL);
+        // SAFETY: last_error_ptr is a NUL-terminated string owned by this thread until its next call.
         let msg = unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
         assert!(msg.contains("boom 7"), "{msg}");
         assert_eq!(guard(|| Ok(())), OK);
+        // SAFETY: as above.
         assert_eq!(unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) }.to_bytes(), b"");
     }
 }

@@ -94,7 +94,7 @@ impl Blob {
     pub fn open_fd_region(fd: std::os::fd::BorrowedFd<'_>, offset: u64, len: u64) -> Result<Blob, BlobError> {
         use std::os::fd::AsRawFd;
         let what = || format!("fd {} region at offset {offset}, {len} bytes", fd.as_raw_fd());
-        if offset % BUFFER_ALIGN as u64 != 0 {
+        if !offset.is_multiple_of(BUFFER_ALIGN as u64) {
             return Err(BlobError::UnalignedBuffer { what: what(), align: BUFFER_ALIGN });
         }
         let map = MappedFile::open_region(fd, offset, len)
@@ -106,7 +106,7 @@ impl Blob {
     /// (`include_bytes!` into an aligned static) or one a foreign caller keeps alive. The first
     /// byte must sit at a multiple of [`BUFFER_ALIGN`] (the tensors' f32 views need it).
     pub fn from_static(bytes: &'static [u8]) -> Result<Blob, BlobError> {
-        if bytes.as_ptr() as usize % BUFFER_ALIGN != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(BUFFER_ALIGN) {
             let what = format!("buffer at address {:p}", bytes.as_ptr());
             return Err(BlobError::UnalignedBuffer { what, align: BUFFER_ALIGN });
         }
