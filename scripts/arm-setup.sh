@@ -52,7 +52,8 @@ pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 [ $want_armv7 = 1 ] && pkgs+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
 apt_install "${pkgs[@]}"
 
-targets=(aarch64-unknown-linux-gnu)
+# musl: fully static binaries for Android phones and any board (docs/ARM.md, .ci/capi-arm).
+targets=(aarch64-unknown-linux-gnu aarch64-unknown-linux-musl)
 [ $want_armv7 = 1 ] && targets+=(armv7-unknown-linux-gnueabihf)
 [ $want_android = 1 ] && targets+=(aarch64-linux-android)
 

@@ -24,6 +24,22 @@ impl Model {
         Model::from_blob(Blob::open(path)?)
     }
 
+    /// A blob in memory that outlives the model, used in place (see [`Blob::from_static`]).
+    pub fn from_static(bytes: &'static [u8]) -> Result<Model, EngineError> {
+        Model::from_blob(Blob::from_static(bytes)?)
+    }
+
+    /// A blob stored at `[offset, offset + len)` of the open file `fd`, mapped (see
+    /// [`Blob::open_fd_region`]): an uncompressed asset inside an APK.
+    #[cfg(unix)]
+    pub fn open_fd_region(
+        fd: std::os::fd::BorrowedFd<'_>,
+        offset: u64,
+        len: u64,
+    ) -> Result<Model, EngineError> {
+        Model::from_blob(Blob::open_fd_region(fd, offset, len)?)
+    }
+
     pub fn from_blob(blob: Blob) -> Result<Model, EngineError> {
         let info = blob.model_info()?;
         let plan = Plan::resolve(&blob, &info.config)?;
@@ -65,6 +81,15 @@ impl Model {
     /// Whether the model ends with a sequence-classification head (dense layer and classifier).
     pub fn has_classifier(&self) -> bool {
         self.plan.pooler.is_some() && self.plan.classifier.is_some()
+    }
+
+    /// The classification head's label count (the length of each probability vector; label
+    /// names beyond the blob's `id2label` are `LABEL_<id>`), or 0 without such a head.
+    pub fn label_count(&self) -> usize {
+        match (self.plan.pooler, self.plan.classifier) {
+            (Some(_), Some(c)) => c.n,
+            _ => 0,
+        }
     }
 
     #[cfg(feature = "tokenizer")]

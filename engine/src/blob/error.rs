@@ -154,6 +154,8 @@ pub enum BlobError {
     /// D2
     #[error("D2: padding byte at offset {offset} is not zero: the file is corrupted{}", Damaged("D2"))]
     NonZeroPadding { offset: u64 },
+    #[error("{what}: a blob must start at a multiple of {align} bytes (copy it into malloc'd memory; in an APK, store it uncompressed and run `zipalign 4`)")]
+    UnalignedBuffer { what: String, align: usize },
     #[error("the blob has no tensor `{name}`")]
     MissingTensor { name: String },
     #[error("tensor `{name}` is {found}, expected {expected}")]

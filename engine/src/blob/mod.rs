@@ -27,8 +27,16 @@ use crate::mmap::MappedFile;
 use half::f16;
 use std::path::Path;
 
+/// Where a blob's first byte must sit in memory for [`Blob::from_static`] and in its file for
+/// [`Blob::open_fd_region`]: tensors start at 64-byte offsets from it and are read as f32, i32
+/// and f16 slices, so 4 suffices (a mapped file starts on a page, a copy on 8).
+pub const BUFFER_ALIGN: usize = 4;
+
 enum Storage {
     Mapped(MappedFile),
+    /// The caller's bytes, used in place (a blob embedded in the binary, or handed over by a C
+    /// or JNI caller who keeps it alive for as long as the model).
+    Borrowed(&'static [u8]),
     /// A copy in `u64`s, so every 64-byte-aligned offset is aligned for f32/i32/f16 views.
     Owned {
         words: Vec<u64>,
@@ -86,6 +94,33 @@ impl Blob {
         }
         let storage = Storage::Mapped(MappedFile::open(path).map_err(io)?);
         Blob::validated(storage)
+    }
+
+    /// Maps bytes `[offset, offset + len)` of the open file `fd` and validates them: how an
+    /// Android app reads a blob stored uncompressed inside its APK (`AssetFileDescriptor` gives
+    /// the fd, offset and length). `offset` must be a multiple of [`BUFFER_ALIGN`] (zipalign's
+    /// default 4 gives that). The fd may be closed once this returns.
+    #[cfg(unix)]
+    pub fn open_fd_region(fd: std::os::fd::BorrowedFd<'_>, offset: u64, len: u64) -> Result<Blob, BlobError> {
+        use std::os::fd::AsRawFd;
+        let what = || format!("fd {} region at offset {offset}, {len} bytes", fd.as_raw_fd());
+        if !offset.is_multiple_of(BUFFER_ALIGN as u64) {
+            return Err(BlobError::UnalignedBuffer { what: what(), align: BUFFER_ALIGN });
+        }
+        let map = MappedFile::open_region(fd, offset, len)
+            .map_err(|source| BlobError::Io { path: what().into(), source })?;
+        Blob::validated(Storage::Mapped(map))
+    }
+
+    /// Validates `bytes` and uses them in place, without a copy: for a blob in static memory
+    /// (`include_bytes!` into an aligned static) or one a foreign caller keeps alive. The first
+    /// byte must sit at a multiple of [`BUFFER_ALIGN`] (the tensors' f32 views need it).
+    pub fn from_static(bytes: &'static [u8]) -> Result<Blob, BlobError> {
+        if !(bytes.as_ptr() as usize).is_multiple_of(BUFFER_ALIGN) {
+            let what = format!("buffer at address {:p}", bytes.as_ptr());
+            return Err(BlobError::UnalignedBuffer { what, align: BUFFER_ALIGN });
+        }
+        Blob::validated(Storage::Borrowed(bytes))
     }
 
     /// Validates a copy of `bytes` (tests, fuzzing, blobs embedded in a binary).
@@ -213,6 +248,7 @@ impl Blob {
 fn storage_bytes(storage: &Storage) -> &[u8] {
     match storage {
         Storage::Mapped(m) => m.bytes(),
+        Storage::Borrowed(bytes) => bytes,
         Storage::Owned { words, len } => {
             let all: &[u8] = bytemuck::cast_slice(words);
             &all[..*len]
