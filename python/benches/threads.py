@@ -1,0 +1,75 @@
+"""Throughput of two Python threads against one, on one edgebert.Model (issue 20's bar: >= 1.7x
+on a 2-core machine).
+
+    python python/benches/threads.py MODEL.ebq [--rounds 5] [--seconds 2] [--batch 32] [--threads 1]
+
+Each round measures one thread, then two threads, for --seconds each, so both see the same
+machine load; it prints per-round texts/s and the ratio, then the median ratio. The model runs
+with threads=1 by default (each call on one core; Python threads give the parallelism), the
+texts are 32 review-length sentences (~20 tokens each) per call. CPU seconds per wall second
+show how many cores the process really got (other processes on the machine take the rest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import threading
+import time
+
+import edgebert
+
+TEXTS = [
+    f"Review {i}: the plot was thin, but the acting carried the film to a satisfying and warm ending."
+    for i in range(32)
+]
+
+
+def run(model: edgebert.Model, n_threads: int, seconds: float, batch: list) -> tuple:
+    done = [0] * n_threads
+    stop = time.perf_counter() + seconds
+
+    def worker(k: int) -> None:
+        while time.perf_counter() < stop:
+            model.embed(batch)
+            done[k] += len(batch)
+
+    cpu0, t0 = os.times(), time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    cpu1 = os.times()
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    return sum(done) / wall, cpu / wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=1, help="threads per call (Model(threads=...)); 0 = every core")
+    args = ap.parse_args()
+    model = edgebert.Model(args.model, threads=args.threads or None)
+    batch = (TEXTS * (args.batch // len(TEXTS) + 1))[: args.batch]
+    model.embed(batch)  # warm-up: scratch buffers, page cache
+    print(f"{model!r}, threads per call {args.threads or 'all'}, {len(batch)} texts per call, cores {os.cpu_count()}")
+    ratios = []
+    for r in range(args.rounds):
+        one, cpu1 = run(model, 1, args.seconds, batch)
+        two, cpu2 = run(model, 2, args.seconds, batch)
+        ratios.append(two / one)
+        print(
+            f"round {r + 1}: 1 thread {one:8.1f} texts/s (cpu {cpu1:.2f}), "
+            f"2 threads {two:8.1f} texts/s (cpu {cpu2:.2f}), ratio {two / one:.2f}"
+        )
+    print(f"median ratio (2 threads / 1 thread) over {args.rounds} rounds: {statistics.median(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()
