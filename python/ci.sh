@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI for the Python package (issue 20), called by .ci/run. From a fresh venv (packages from PyPI):
 #   1. builds the abi3 wheel with `maturin build --release` and installs it;
-#   2. runs the issue's one-liner (prints (1, 384) for all-MiniLM-L6-v2) and pytest (python/tests:
+#   2. checks the type stubs (mypy stubtest), runs the issue's one-liner (prints (1, 384) for all-MiniLM-L6-v2) and pytest (python/tests:
 #      bitwise agreement with the release CLI, tasks, threads, error cases);
 #   3. cross-builds the manylinux aarch64 wheel (Debian's aarch64 gcc as linker, set up by
 #      scripts/arm-setup.sh) and imports it under qemu with an aarch64 CPython (python/arm-python.sh).
@@ -36,6 +36,10 @@ step "the issue's one-liner on the all-MiniLM-L6-v2 blob"
 shape=$(cd "$work" && "$py" -c "import edgebert; m = edgebert.Model('x.ebq'); print(m.encode(['a cat']).shape)")
 echo "$shape"
 [ "$shape" = "(1, 384)" ] || { echo "FAIL: expected (1, 384)"; exit 1; }
+
+step "type stubs against the installed package (mypy stubtest)"
+"$py" -m pip install -q --disable-pip-version-check "mypy>=1.10"
+(cd "$work" && "$py" -m mypy.stubtest edgebert)
 
 step "pytest (from outside the source tree, so the installed wheel is imported)"
 (cd "$work" && EDGEBERT_BIN=$root/target/release/edgebert "$py" -m pytest "$root/python/tests" -q -p no:cacheprovider)

@@ -1,4 +1,5 @@
-"""Type stubs for edgebert (the native module edgebert._edgebert and the Python layer)."""
+"""Type stubs for edgebert (the native module edgebert._edgebert and the Python layer). The result
+types (_Classification, _Info ...) exist only here, for editors and type checkers."""
 
 from os import PathLike
 from typing import List, Literal, Optional, Sequence, Tuple, TypedDict, Union, overload
@@ -8,8 +9,8 @@ import numpy.typing as npt
 
 __version__: str
 
-StrPath = Union[str, PathLike[str]]
-Texts = Union[str, Sequence[str]]
+_StrPath = Union[str, PathLike[str]]
+_Texts = Union[str, Sequence[str]]
 
 class Error(Exception):
     """Base class of edgebert's own exceptions."""
@@ -20,39 +21,39 @@ class BlobError(Error):
 class ConvertError(Error):
     """The converter could not turn a checkpoint into a blob."""
 
-class Classification(TypedDict):
+class _Classification(TypedDict):
     label: str
     score: float
     probs: List[float]  # in label-id order, as info["labels"]
 
-class Entity(TypedDict):
+class _Entity(TypedDict):
     entity_group: str
     score: float
     word: str
     start: int  # character offsets into the text, as Python counts them
     end: int
 
-class Answer(TypedDict):
+class _Answer(TypedDict):
     score: float
     start: int
     end: int
     answer: str
 
-class Guess(TypedDict):
+class _Guess(TypedDict):
     score: float
     token: int
     token_str: str
     sequence: str
 
-class Encodings(TypedDict):
+class _Encodings(TypedDict):
     weights: str
     embeddings: str
 
-class Pooling(TypedDict):
+class _Pooling(TypedDict):
     mode: Literal["mean", "cls"]
     normalize: bool
 
-class Info(TypedDict):
+class _Info(TypedDict):
     path: str
     family: Literal["bert", "distilbert", "roberta", "albert"]
     architecture: str
@@ -63,15 +64,15 @@ class Info(TypedDict):
     attention_heads: int
     vocab_size: int
     max_seq_len: int
-    encodings: Encodings
-    pooling: Pooling
+    encodings: _Encodings
+    pooling: _Pooling
     backend: str
     threads: Optional[int]
     file_bytes: int
     converter_version: str
     source_sha256: str
 
-class ConvertReport(TypedDict):
+class _ConvertReport(TypedDict):
     output: str
     outcome: Literal["created", "replaced", "unchanged"]
     blob_bytes: int
@@ -80,7 +81,7 @@ class ConvertReport(TypedDict):
     weights: str
     embeddings: str
 
-class BenchRow(TypedDict):
+class _BenchRow(TypedDict):
     seq: int
     batch: int
     threads: int
@@ -103,19 +104,19 @@ class Model:
     its own n threads (several Python threads then scale over the cores).
     """
 
-    def __init__(self, path: StrPath, threads: Optional[int] = None) -> None: ...
+    def __new__(cls, path: _StrPath, threads: Optional[int] = None) -> "Model": ...
     @property
-    def info(self) -> Info: ...
+    def info(self) -> _Info: ...
     def tokenize(self, text: str) -> List[int]:
         """Token ids as the model sees them ([CLS] ... [SEP]), truncated to info["max_seq_len"]."""
-    def embed(self, texts: Texts, batch_size: int = 32) -> npt.NDArray[np.float32]:
+    def embed(self, texts: _Texts, batch_size: int = 32) -> npt.NDArray[np.float32]:
         """Embeddings with the blob's pooling, float32, shape (n, dims); a str counts as [str].
 
         TypeError for None or non-str items, ValueError for an empty list or a str with lone
         surrogates.
         """
     @overload
-    def encode(
+    def encode(  # type: ignore[overload-overlap]
         self,
         sentences: str,
         batch_size: int = 32,
@@ -148,13 +149,13 @@ class Model:
         prompt: Optional[str] = None,
     ) -> List[npt.NDArray[np.float32]]: ...
     @overload
-    def classify(self, texts: Union[str, Tuple[str, str]], batch_size: int = 32) -> Classification: ...
+    def classify(self, texts: Union[str, Tuple[str, str]], batch_size: int = 32) -> _Classification: ...  # type: ignore[overload-overlap]
     @overload
-    def classify(self, texts: Sequence[Union[str, Tuple[str, str]]], batch_size: int = 32) -> List[Classification]: ...
+    def classify(self, texts: Sequence[Union[str, Tuple[str, str]]], batch_size: int = 32) -> List[_Classification]: ...
     @overload
-    def tag(self, texts: str) -> List[Entity]: ...
+    def tag(self, texts: str) -> List[_Entity]: ...  # type: ignore[overload-overlap]
     @overload
-    def tag(self, texts: Sequence[str]) -> List[List[Entity]]: ...
+    def tag(self, texts: Sequence[str]) -> List[List[_Entity]]: ...
     @overload
     def answer(
         self,
@@ -165,7 +166,7 @@ class Model:
         max_seq_len: Optional[int] = None,
         stride: Optional[int] = None,
         handle_impossible_answer: bool = False,
-    ) -> Optional[Answer]: ...
+    ) -> Optional[_Answer]: ...
     @overload
     def answer(
         self,
@@ -176,34 +177,34 @@ class Model:
         max_seq_len: Optional[int] = None,
         stride: Optional[int] = None,
         handle_impossible_answer: bool = False,
-    ) -> Union[Optional[Answer], List[Answer]]: ...
+    ) -> Union[Optional[_Answer], List[_Answer]]: ...
     @overload
-    def fill(self, texts: str, top_k: int = 5) -> List[List[Guess]]: ...
+    def fill(self, texts: str, top_k: int = 5) -> List[List[_Guess]]: ...  # type: ignore[overload-overlap]
     @overload
-    def fill(self, texts: Sequence[str], top_k: int = 5) -> List[List[List[Guess]]]: ...
+    def fill(self, texts: Sequence[str], top_k: int = 5) -> List[List[List[_Guess]]]: ...
 
 def convert(
-    hf_dir: StrPath,
-    out: StrPath,
+    hf_dir: _StrPath,
+    out: _StrPath,
     weights: Literal["int8", "f16", "f32"] = "int8",
     embeddings: Literal["int8", "f16", "f32"] = "int8",
     keep_f16: Optional[Sequence[str]] = None,
     force: bool = False,
     progress: bool = True,
-) -> ConvertReport:
+) -> _ConvertReport:
     """A Hugging Face checkpoint directory to a blob, as `edgebert convert HF_DIR -o OUT`."""
 
 def bench(
-    model: StrPath,
+    model: _StrPath,
     seq: Optional[Sequence[int]] = None,
     batch: Optional[Sequence[int]] = None,
     threads: Optional[Sequence[int]] = None,
     seconds: Optional[float] = None,
     warmup: Optional[int] = None,
-) -> List[BenchRow]:
+) -> List[_BenchRow]:
     """`edgebert bench` with its defaults (seq 8,32,128,512; batch 1,8; threads 1; 2 s; 3 warm-up runs)."""
 
 def backend() -> str:
     """The kernels this process runs (EDGEBERT_KERNELS forces one) and the CPU features seen."""
 
-__all__: List[str]
+__all__ = ["Model", "Error", "BlobError", "ConvertError", "convert", "bench", "backend", "__version__"]

@@ -5,7 +5,7 @@ use crate::errors::{self, ConvertError};
 use edgebert_convert::bench::{self as benchmark, BenchConfig, BenchModel};
 use edgebert_convert::blob::progress::ConvertBar;
 use edgebert_convert::blob::{convert_dir_with, Precision, Recipe, WriteOutcome};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
@@ -36,6 +36,12 @@ pub fn convert<'py>(
     let recipe =
         Recipe { weights: precision(weights, "weights")?, embeddings: precision(embeddings, "embeddings")? };
     let keep_f16 = keep_f16.unwrap_or_default();
+    if !hf_dir.exists() {
+        return Err(PyFileNotFoundError::new_err(format!(
+            "{}: no such directory (expected a Hugging Face checkpoint folder)",
+            hf_dir.display()
+        )));
+    }
     let report = py.detach(|| {
         // The CLI's bar: drawn on stderr when it is a terminal, hidden otherwise.
         let mut bar = progress.then(ConvertBar::new);
