@@ -27,4 +27,4 @@ pub mod tokenizer;
 
 pub use error::EngineError;
 pub use model::Model;
-pub use session::Session;
+pub use session::{Session, SessionMemory};

@@ -95,7 +95,8 @@ pub fn bench<'py>(
     };
     let rows = py.detach(|| {
         let opened = BenchModel::open(&model).map_err(|e| errors::tool(e, PyRuntimeError::new_err))?;
-        benchmark::check_config(&config, &opened.model).map_err(|e| PyValueError::new_err(format!("{e:#}")))?;
+        benchmark::check_config(&config, &opened.model)
+            .map_err(|e| PyValueError::new_err(format!("{e:#}")))?;
         let mut rows = Vec::new();
         benchmark::run(&opened, &config, &mut |row| {
             rows.push(row);
