@@ -3,6 +3,8 @@ measured by python/benches/threads.py, not here.)"""
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -35,3 +37,29 @@ def test_threads_mix_tasks_and_models(sentiment, minilm):
                 assert got == want_a
             else:
                 assert np.array_equal(got, want_b)
+
+
+def test_the_gil_is_released_during_a_call(minilm):
+    """While one thread is inside embed, another runs Python code: with the GIL held for the
+    whole call, no tick of the main loop could fall inside the call's window."""
+    import threading
+    import time
+
+    m = edgebert.Model(minilm, threads=1)
+    texts = ["A long enough sentence to keep the encoder busy for a while, again and again."] * 64
+    window = []
+
+    def call() -> None:
+        start = time.perf_counter()
+        m.embed(texts)
+        window.append((start, time.perf_counter()))
+
+    worker = threading.Thread(target=call)
+    ticks = []
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    ((start, end),) = window
+    inside = sum(start < t < end for t in ticks)
+    assert inside > 100, f"only {inside} main-thread ticks during a {end - start:.3f} s call"
