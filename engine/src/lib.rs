@@ -35,7 +35,7 @@ pub mod tokenizer;
 
 pub use error::{EngineError, Report};
 pub use model::Model;
-pub use session::Session;
+pub use session::{Session, SessionMemory};
 
 // The README's library example is compiled (not run: it needs a blob) by
 // `cargo test --doc -p edgebert-engine`, so it cannot drift from the API.

@@ -44,6 +44,15 @@ pub struct Session<'m> {
     last_layer_rows: bool,
 }
 
+/// A session's scratch memory without its model, to keep between calls: bindings that make a
+/// session per call (Python, C) park it here so the next call allocates nothing. Reusing it
+/// changes no result: every buffer is overwritten before it is read.
+#[derive(Default)]
+pub struct SessionMemory {
+    bufs: Buffers,
+    scratch: Vec<Scratch>,
+}
+
 /// Where each sequence of `batch` starts in the stacked matrices, then the total row count.
 pub(crate) fn sequence_starts(batch: &[Sequence]) -> impl Iterator<Item = usize> + '_ {
     std::iter::once(0).chain(batch.iter().scan(0, |end, s| {
@@ -62,14 +71,24 @@ pub(crate) fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 impl<'m> Session<'m> {
     pub fn new(model: &'m Model) -> Session<'m> {
+        Session::with_memory(model, SessionMemory::default())
+    }
+
+    /// A session that starts with the memory an earlier one left ([`Session::into_memory`]).
+    pub fn with_memory(model: &'m Model, memory: SessionMemory) -> Session<'m> {
         Session {
             model,
-            bufs: Buffers::default(),
-            scratch: Vec::new(),
+            bufs: memory.bufs,
+            scratch: memory.scratch,
             keep_layers: false,
             layers_out: Vec::new(),
             last_layer_rows: true,
         }
+    }
+
+    /// The session's scratch memory, for a later [`Session::with_memory`] (on any model).
+    pub fn into_memory(self) -> SessionMemory {
+        SessionMemory { bufs: self.bufs, scratch: self.scratch }
     }
 
     /// Whether classification and fill-mask run the last layer only on the rows they read

@@ -1,9 +1,9 @@
 use crate::model_source;
 use anyhow::{Context, Result};
 use clap::Args;
-use edgebert_engine::tasks::qa::{self, QaParams, WindowLogits};
-use edgebert_engine::tokenizer::Encoded;
-use edgebert_models::{Head, Sequence};
+use edgebert_engine::tasks::qa::{self, QaParams};
+use edgebert_engine::tasks::run::{answer_question, Windows};
+use edgebert_models::Head;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -66,28 +66,16 @@ pub fn run(args: AnswerArgs) -> Result<()> {
     qa::check_inputs(&args.question, &context)?;
     let runner = model_source::open(&args.model)?;
     runner.require_head(&[Head::QuestionAnswering], "answer")?;
-    let tok = runner.tokenizer();
-    let max_seq_len = args.max_seq_len.unwrap_or(tok.max_len().min(384)).min(tok.max_len());
-    let stride = args.stride.unwrap_or((max_seq_len / 2).min(128));
-    let windows = tok.encode_windows(&args.question, &context, max_seq_len, stride)?;
-    let batch: Vec<Sequence> = windows.iter().map(Encoded::sequence).collect();
-    let logits = runner.token_logits(&batch)?;
-    // The head's two columns: start logits, then end logits.
-    let columns: Vec<(Vec<f32>, Vec<f32>)> = logits
-        .iter()
-        .map(|l| (l.iter().step_by(2).copied().collect(), l.iter().skip(1).step_by(2).copied().collect()))
-        .collect();
-    let per_window: Vec<WindowLogits> = windows
-        .iter()
-        .zip(&columns)
-        .map(|(encoding, (start, end))| WindowLogits { encoding, start, end })
-        .collect();
     let params = QaParams {
         max_answer_len: args.max_answer_len,
         top_k: args.top_k,
         handle_impossible_answer: args.handle_impossible_answer,
     };
-    let answers = qa::answers(&context, &per_window, &params).context("answer")?;
+    let windows = Windows { max_seq_len: args.max_seq_len, stride: args.stride };
+    let answers = answer_question(&args.question, &context, runner.tokenizer(), &params, windows, |batch| {
+        runner.token_logits(batch)
+    })
+    .context("answer")?;
     if args.json {
         for a in &answers {
             let line = AnswerJson { score: a.score, start: a.start, end: a.end, answer: &a.answer };

@@ -123,13 +123,13 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     };
     if args.nearest {
         let vectors: Vec<Vec<f32>> = rows.into_iter().map(|r| r.vector).collect();
-        print_nearest(&texts, &vectors);
+        print_nearest(&texts, &vectors)?;
         return Ok(());
     }
     write_rows(rows, &texts, &args.output, args.json)
 }
 
-fn print_nearest(texts: &[String], embeddings: &[Vec<f32>]) {
+fn print_nearest(texts: &[String], embeddings: &[Vec<f32>]) -> Result<()> {
     outln!("{:>6}  {:<40}  nearest", "cosine", "text");
     for (i, e) in embeddings.iter().enumerate() {
         let best = embeddings
@@ -145,4 +145,5 @@ fn print_nearest(texts: &[String], embeddings: &[Vec<f32>]) {
             None => outln!("{:>6}  {:<40}  (no other text)", "-", crate::shorten(&texts[i], 40)),
         }
     }
+    Ok(())
 }

@@ -119,7 +119,7 @@ pub fn write_rows(mut rows: Vec<Row>, texts: &[String], out: &OutputArgs, json: 
         }
         return Ok(());
     }
-    print_table(&rows, &matrix, texts);
+    print_table(&rows, &matrix, texts)?;
     Ok(())
 }
 
@@ -136,7 +136,7 @@ fn npy_dtype(m: &CompactMatrix) -> &'static str {
     }
 }
 
-fn print_table(rows: &[Row], m: &CompactMatrix, texts: &[String]) {
+fn print_table(rows: &[Row], m: &CompactMatrix, texts: &[String]) -> Result<()> {
     outln!("{:>4}  {:>7}  {:<40}  text", "dims", "norm", "first values");
     for (i, r) in rows.iter().enumerate() {
         let values: Vec<f32> = match &m.values {
@@ -157,6 +157,7 @@ fn print_table(rows: &[Row], m: &CompactMatrix, texts: &[String]) {
         };
         outln!("{:>4}  {norm:>7.4}  {:<40}  {}", m.cols, head.join(" ") + " …", crate::shorten(&text, 50));
     }
+    Ok(())
 }
 
 /// A `[2, dim]` float32 .npy of minima and maxima.

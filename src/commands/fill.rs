@@ -1,9 +1,9 @@
 use crate::{input, model_source};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use edgebert_engine::tasks::fill::{self, Guess};
-use edgebert_engine::tokenizer::Encoded;
-use edgebert_models::{Head, Sequence};
+use edgebert_engine::tasks::fill::Guess;
+use edgebert_engine::tasks::run::fill_texts;
+use edgebert_models::Head;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -44,26 +44,17 @@ pub fn run(args: FillArgs) -> Result<()> {
     let texts = input::read_texts(&args.texts, args.file.as_deref())?;
     let runner = model_source::open(&args.model)?;
     runner.require_head(&[Head::MaskedLm], "fill")?;
-    let tok = runner.tokenizer();
-    let encodings = texts.iter().map(|t| tok.encode(t)).collect::<Result<Vec<_>, _>>()?;
-    let positions = encodings
-        .iter()
-        .enumerate()
-        .map(|(i, e)| fill::mask_positions(e, tok).with_context(|| format!("text {}", i + 1)))
-        .collect::<Result<Vec<_>>>()?;
-    let batch: Vec<Sequence> = encodings.iter().map(Encoded::sequence).collect();
-    let rows = runner.mask_logits(&batch, &positions)?;
-    for (i, ((text, enc), (pos, rows))) in
-        texts.iter().zip(&encodings).zip(positions.iter().zip(&rows)).enumerate()
-    {
-        let guesses = fill::guesses(enc, pos, &rows.concat(), args.top_k, tok)
-            .with_context(|| format!("text {}", i + 1))?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let all = fill_texts(&refs, runner.tokenizer(), args.top_k, |batch, positions| {
+        runner.mask_logits(batch, positions)
+    })?;
+    for (text, guesses) in texts.iter().zip(&all) {
         if args.json {
             let json: Vec<Vec<GuessJson>> =
                 guesses.iter().map(|g| g.iter().map(guess_json).collect()).collect();
             outln!("{}", serde_json::to_string(&json)?);
         } else {
-            print_table(text, &guesses)?;
+            print_table(text, guesses)?;
         }
     }
     Ok(())

@@ -1,9 +1,9 @@
 use crate::{input, model_source};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use edgebert_engine::tasks::tag::{self, Entity};
-use edgebert_engine::tokenizer::Encoded;
-use edgebert_models::{Head, Sequence};
+use edgebert_engine::tasks::run::tag_texts;
+use edgebert_engine::tasks::tag::Entity;
+use edgebert_models::Head;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -40,33 +40,17 @@ pub fn run(args: TagArgs) -> Result<()> {
     let texts = input::read_texts(&args.texts, args.file.as_deref())?;
     let runner = model_source::open(&args.model)?;
     runner.require_head(&[Head::TokenClassification], "tag")?;
-    let tok = runner.tokenizer();
-    let encodings = texts.iter().map(|t| tok.encode(t)).collect::<Result<Vec<_>, _>>()?;
-    let batch: Vec<Sequence> = encodings.iter().map(Encoded::sequence).collect();
-    let logits = runner.token_logits(&batch)?;
-    let labels = label_names(&runner.config().id2label, &encodings, &logits);
-    for (i, ((text, enc), logits)) in texts.iter().zip(&encodings).zip(&logits).enumerate() {
-        let entities =
-            tag::entities(text, enc, logits, &labels, tok).with_context(|| format!("text {}", i + 1))?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let all =
+        tag_texts(&refs, runner.tokenizer(), &runner.config().id2label, |batch| runner.token_logits(batch))?;
+    for (text, entities) in texts.iter().zip(&all) {
         if args.json {
             outln!("{}", serde_json::to_string(&entities.iter().map(entity_json).collect::<Vec<_>>())?);
         } else {
-            print_table(text, &entities)?;
+            print_table(text, entities)?;
         }
     }
     Ok(())
-}
-
-/// The config's labels, or transformers' `LABEL_0`, `LABEL_1` … when it names none.
-fn label_names(id2label: &[String], encodings: &[Encoded], logits: &[Vec<f32>]) -> Vec<String> {
-    if !id2label.is_empty() {
-        return id2label.to_vec();
-    }
-    let n = match (encodings.first(), logits.first()) {
-        (Some(e), Some(l)) if !e.is_empty() => l.len() / e.len(),
-        _ => 0,
-    };
-    (0..n).map(|i| format!("LABEL_{i}")).collect()
 }
 
 fn entity_json(e: &Entity) -> EntityJson<'_> {

@@ -13,6 +13,7 @@
 
 pub mod fill;
 pub mod qa;
+pub mod run;
 pub mod tag;
 
 use crate::tokenizer::TokenizerError;
@@ -36,6 +37,9 @@ pub enum TaskError {
     ZeroTopK,
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
+    /// One text of a batch (counted from 1) could not be handled.
+    #[error("text {text}: {error}")]
+    InText { text: usize, error: Box<TaskError> },
 }
 
 /// Checks a logits slice against the length the tokens call for.

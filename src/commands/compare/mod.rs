@@ -5,7 +5,7 @@
 mod html;
 mod svg;
 
-use crate::commands::bench::{bench_ids, measure, ms};
+use edgebert_convert::bench::{bench_ids, measure, ms};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use edgebert_convert::eval::{evaluate, read_examples, EvalReport};
