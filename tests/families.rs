@@ -404,12 +404,21 @@ fn quantized_blobs_agree_with_transformers() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// (head max |Δ| bound, most flips allowed) per model and precision, over every backend.
-/// PLACEHOLDER until measured.
-fn quantized_bounds(_name: &str, precision: Precision) -> (f32, usize) {
-    match precision {
-        Precision::Int8 => (0.35, usize::MAX),
-        _ => (5e-3, usize::MAX),
+/// (head max |Δ| bound, most flips allowed) per model and precision, over every backend: int8
+/// about 1.5x the largest error measured on generic, avx2, avx512 and avx512-vnni (`cargo test
+/// --test families -- --nocapture`, 2026-12-01: token-cls 0.092, qa 0.086, mlm 0.087, pair-cls
+/// 0.051, distilbert 0.062, roberta 0.170, albert 0.035) and the flips seen there (4, 1, 0, 1, 0,
+/// 0, 1); f16 1.5x roberta's 2.12e-3 (the largest), no flips.
+fn quantized_bounds(name: &str, precision: Precision) -> (f32, usize) {
+    match (precision, name) {
+        (Precision::Int8, "tiny-bert-token-cls") => (0.14, 4),
+        (Precision::Int8, "tiny-bert-qa") => (0.13, 1),
+        (Precision::Int8, "tiny-bert-mlm") => (0.13, 0),
+        (Precision::Int8, "tiny-bert-pair-cls") => (0.076, 1),
+        (Precision::Int8, "tiny-distilbert") => (0.093, 0),
+        (Precision::Int8, "tiny-roberta") => (0.26, 0),
+        (Precision::Int8, _) => (0.052, 1), // tiny-albert
+        _ => (3.2e-3, 0),
     }
 }
 
