@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context, Result};
 use edgebert_convert::reference::ReferencePipeline;
-use edgebert_engine::prompts::Prompts;
 use edgebert_engine::blob::{Blob, BlobError};
+use edgebert_engine::prompts::Prompts;
 use edgebert_engine::tokenizer::TextTokenizer;
 use edgebert_engine::Model;
 use edgebert_models::{Classification, Config, EncoderOutput, Head, Sequence};

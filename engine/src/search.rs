@@ -72,7 +72,7 @@ impl VectorIndex {
         if dim == 0 {
             return Err(SearchError::NoDimensions);
         }
-        if vectors.len() % dim != 0 {
+        if !vectors.len().is_multiple_of(dim) {
             return Err(SearchError::Shape { len: vectors.len(), dim });
         }
         let rows = vectors.len() / dim;
@@ -121,7 +121,7 @@ impl VectorIndex {
         top_k: usize,
     ) -> Result<Vec<Vec<Hit>>, SearchError> {
         let dim = self.dim;
-        if queries.len() % dim != 0 {
+        if !queries.len().is_multiple_of(dim) {
             return Err(SearchError::QueryWidth { found: queries.len() % dim, dim });
         }
         let m = queries.len() / dim;

@@ -67,7 +67,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         );
         outln!(
             "{:>5} {:>5} {:>7} {:>9} {:>9} {:>9} {:>11} {:>6}",
-            "seq", "batch", "threads", "p50 ms", "p90 ms", "p99 ms", "tokens/s", "runs"
+            "seq",
+            "batch",
+            "threads",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "tokens/s",
+            "runs"
         );
     }
     let bar = crate::progress::steps((config.threads.len() * config.batch.len() * config.seq.len()) as u64);

@@ -5,9 +5,9 @@
 mod html;
 mod svg;
 
-use edgebert_convert::bench::{bench_ids, measure, ms};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use edgebert_convert::bench::{bench_ids, measure, ms};
 use edgebert_convert::eval::{evaluate, read_examples, EvalReport};
 use edgebert_convert::reference::ReferencePipeline;
 use edgebert_engine::Model;
