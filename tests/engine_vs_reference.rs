@@ -69,11 +69,16 @@ fn classifier_blobs_match_reference() {
             }
             eprintln!(
                 "{weights} {backend}: max logit error {worst:e}, argmax agreement {agree}/{}",
-                texts.len()
+                chosen.len()
             );
-            let (logit_tol, min_agree) = classifier_bounds(weights, backend);
+            let (logit_tol, may_differ) = classifier_bounds(weights, backend);
             assert!(worst <= logit_tol, "{weights} {backend}: logits differ by {worst} (bound {logit_tol})");
-            assert!(agree >= min_agree, "{weights} {backend}: {agree} labels agree, want {min_agree}");
+            // Counted over the texts this backend ran (generic skips the 2999-character one).
+            let differ = chosen.len() - agree;
+            assert!(
+                differ <= may_differ,
+                "{weights} {backend}: {differ} labels differ, at most {may_differ} may"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -120,7 +125,7 @@ fn embedding_blobs_match_reference() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// (max logit error, least argmax agreement of 32) per precision and backend, about 1.2x the
+/// (max logit error, labels that may differ) per precision and backend, about 1.2x the
 /// error measured on the 32 golden sentences (`cargo test --test engine_vs_reference --
 /// --nocapture`, 2026-12-01): f32 2.4e-6 (generic) to 3.6e-6 (avx2); f16 1.27e-3; int8 0.235
 /// (generic, f32 attention), 0.259 (avx2), 0.237 (avx512), 0.214 (avx512-vnni, int8 attention; ONNX Runtime's
@@ -128,11 +133,11 @@ fn embedding_blobs_match_reference() {
 /// agreed with the reference on all 32 labels; int8 may lose one near-tie.
 fn classifier_bounds(weights: Precision, backend: &str) -> (f32, usize) {
     match (weights, backend) {
-        (Precision::F32, _) => (5e-6, 32),
-        (Precision::F16, _) => (1.6e-3, 32),
-        (Precision::Int8, "avx2") => (0.31, 31),
-        (Precision::Int8, "avx512-vnni") => (0.26, 31),
-        (Precision::Int8, _) => (0.285, 31),
+        (Precision::F32, _) => (5e-6, 0),
+        (Precision::F16, _) => (1.6e-3, 0),
+        (Precision::Int8, "avx2") => (0.31, 1),
+        (Precision::Int8, "avx512-vnni") => (0.26, 1),
+        (Precision::Int8, _) => (0.285, 1),
     }
 }
 
