@@ -94,7 +94,11 @@ fn bad_file_regions_are_refused_by_name() {
         other => panic!("unaligned offset: {:?}", other.map(|_| ())),
     }
     match Blob::open_fd_region(fd, 100, len + 1) {
-        Err(e @ BlobError::Io { .. }) => assert!(e.to_string().contains("past the file's end"), "{e}"),
+        // The cause is the error's source (Display names the path once; `Report` prints both).
+        Err(e @ BlobError::Io { .. }) => {
+            let cause = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+            assert!(cause.contains("past the file's end"), "{e}: {cause}")
+        }
         other => panic!("past the end: {:?}", other.map(|_| ())),
     }
     assert!(matches!(Blob::open_fd_region(fd, u64::MAX - 3, 8), Err(BlobError::Io { .. })));
