@@ -55,7 +55,11 @@ pub type Outcome<T> = Result<T, Failure>;
 impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Failure {
         let code = match &e {
-            EngineError::Blob(BlobError::Io { .. }) => E_IO,
+            // A missing path or a directory is an I/O failure to a C caller, as before the
+            // engine gave them their own variants (with the fix in the message).
+            EngineError::Blob(BlobError::Io { .. })
+            | EngineError::Blob(BlobError::NotFound { .. })
+            | EngineError::Blob(BlobError::IsDirectory { .. }) => E_IO,
             EngineError::Blob(BlobError::UnalignedBuffer { .. }) => E_INVALID_ARGUMENT,
             EngineError::Blob(_)
             | EngineError::UnusableEncoding { .. }

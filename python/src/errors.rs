@@ -26,6 +26,7 @@ pub fn engine(err: EngineError) -> PyErr {
         {
             PyFileNotFoundError::new_err(format!("{}: no such file", path.display()))
         }
+        EngineError::Blob(EngineBlobError::NotFound { .. }) => PyFileNotFoundError::new_err(err.to_string()),
         EngineError::Blob(_)
         | EngineError::UnusableEncoding { .. }
         | EngineError::Shape { .. }
