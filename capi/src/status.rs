@@ -70,7 +70,7 @@ impl From<EngineError> for Failure {
             }
             _ => E_INPUT,
         };
-        Failure::new(code, e.to_string())
+        Failure::new(code, edgebert_engine::with_causes(&e))
     }
 }
 

@@ -62,14 +62,22 @@ impl Report {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut cause = self.0.source();
-        while let Some(c) = cause {
-            write!(f, ": {c}")?;
-            cause = c.source();
-        }
-        Ok(())
+        f.write_str(&with_causes(&*self.0))
     }
+}
+
+/// An error's message followed by each of its causes ("cannot open blob m.bin: region [..)
+/// ends past the file's end"): what a caller that sees only a string (C, Java, Python) needs,
+/// since `Display` alone stops at the outermost message.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    message
 }
 
 impl std::fmt::Debug for Report {

@@ -33,7 +33,7 @@ mod session;
 pub mod tasks;
 pub mod tokenizer;
 
-pub use error::{EngineError, Report};
+pub use error::{with_causes, EngineError, Report};
 pub use model::Model;
 pub use session::{Session, SessionMemory};
 

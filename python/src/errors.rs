@@ -26,17 +26,19 @@ pub fn engine(err: EngineError) -> PyErr {
         {
             PyFileNotFoundError::new_err(format!("{}: no such file", path.display()))
         }
-        EngineError::Blob(EngineBlobError::NotFound { .. }) => PyFileNotFoundError::new_err(err.to_string()),
+        EngineError::Blob(EngineBlobError::NotFound { .. }) => {
+            PyFileNotFoundError::new_err(edgebert_engine::with_causes(&err))
+        }
         EngineError::Blob(_)
         | EngineError::UnusableEncoding { .. }
         | EngineError::Shape { .. }
-        | EngineError::PackedLayout { .. } => BlobError::new_err(err.to_string()),
+        | EngineError::PackedLayout { .. } => BlobError::new_err(edgebert_engine::with_causes(&err)),
         EngineError::Input(_)
         | EngineError::Tokenizer(_)
         | EngineError::NoClassifier
         | EngineError::NotOneLabel { .. }
-        | EngineError::NoHead { .. } => PyValueError::new_err(err.to_string()),
-        EngineError::NoTokenizer => PyRuntimeError::new_err(err.to_string()),
+        | EngineError::NoHead { .. } => PyValueError::new_err(edgebert_engine::with_causes(&err)),
+        EngineError::NoTokenizer => PyRuntimeError::new_err(edgebert_engine::with_causes(&err)),
     }
 }
 
