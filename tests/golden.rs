@@ -2,8 +2,9 @@
 //! three shared models and all 32 sentences: token ids identical, logits and probabilities within
 //! 2e-5, embeddings cosine >= 0.99999 and max abs difference <= 2e-6, last_hidden_state within
 //! 2e-5. Measured (2026-12-02, `cargo test --test golden -- --nocapture`): logits 3.3e-6,
-//! embeddings 1.8e-7, last_hidden_state 2.9e-6; the bounds are tight enough that a LayerNorm epsilon of 1e-5 instead of
-//! the checkpoint's 1e-12 fails them (`tolerance_catches_a_layer_norm_epsilon_mix_up`).
+//! embeddings 1.8e-7, last_hidden_state 2.9e-6; the bounds are tight enough that a LayerNorm
+//! epsilon of 1e-5 instead of the checkpoint's 1e-12 fails them
+//! (`tolerance_catches_a_layer_norm_epsilon_mix_up`).
 
 mod common;
 
