@@ -73,7 +73,7 @@ def test_wrong_task_for_the_head(model, tiny):
 
 
 def test_files_that_are_not_blobs(tmp_path, model):
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="missing.ebq does not exist"):
         edgebert.Model(tmp_path / "missing.ebq")
     junk = tmp_path / "junk.ebq"
     junk.write_bytes(b"not a blob at all" * 10)
