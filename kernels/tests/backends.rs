@@ -57,13 +57,16 @@ impl Rng {
     }
 }
 
-/// Shapes (m, k, n): 0, 1, tile ± 1 for every backend's tiles (rows: 2/4/6/8; columns: 8/16
+/// Shapes (m, k, n): 0 (also k = 0 with m > 1), 1, tile ± 1 for every backend's tiles (rows: 2/4/6/8; columns: 8/16
 /// per panel, 48 for VNNI, 64 for AVX-512 f32), odd k, n = 1, k up to 4096 (several depth
 /// blocks).
 const SHAPES: &[(usize, usize, usize)] = &[
     (0, 4, 4),
     (1, 1, 1),
     (1, 0, 3),
+    // k = 0 with several rows: row 1's slab offset equals the empty slab's length (AVX2 once
+    // sliced past it).
+    (7, 0, 3),
     (2, 3, 1),
     (1, 384, 1),
     (5, 7, 15),
