@@ -133,3 +133,23 @@ pub(crate) fn for_each_block4<T: Send, S: Send>(
             .for_each(|(i, ((((a, b), c), d), state))| f(i, [a, b, c, d], state));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every element is visited once, in the block of its index, with that block's state: with
+    /// rayon (the default) and, under `--no-default-features` (the firmware build, run by CI),
+    /// through the serial branch.
+    #[test]
+    fn every_block_runs_once_with_its_own_state() {
+        let mut data = vec![0usize; 10];
+        let mut states = vec![0usize; 4];
+        for_each_block(&mut data, 3, &mut states, |i, block, state| {
+            *state += block.len();
+            block.iter_mut().for_each(|x| *x += i + 1);
+        });
+        assert_eq!(data, [1, 1, 1, 2, 2, 2, 3, 3, 3, 4]);
+        assert_eq!(states, [3, 3, 3, 1]);
+    }
+}
