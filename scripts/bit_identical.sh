@@ -12,6 +12,9 @@
 # With EDGEBERT_BIT_ARM=1 the aarch64 binary ($EDGEBERT_BIT_ARM_BIN, by default
 # target/aarch64-unknown-linux-gnu/release/edgebert: build it first) also runs under qemu as a Cortex-A72 (neon) and a Cortex-A76 (neon-dotprod);
 # ARM lines are recorded and checked only when that variable is set.
+# EDGEBERT_BIT_TEXTS=N classifies only the first N dev texts on the slow lines (the scalar
+# `generic` backend and the qemu ARM runs; every x86 SIMD backend always runs all 1275); such
+# lines say "first N texts", so record and check must use the same N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +27,12 @@ mkdir -p "$dir/blobs" "$dir/out"
 dev="$dir/dev_texts.txt"
 [ -s "$dev" ] || tail -n +2 "$assets/data/rt_polarity/dev.tsv" | cut -f2 >"$dev"
 [ "$(wc -l <"$dev")" = 1275 ] || { echo "expected 1275 dev texts in $dev"; exit 1; }
+slow_texts=${EDGEBERT_BIT_TEXTS:-1275}
+[[ "$slow_texts" =~ ^[0-9]+$ ]] && [ "$slow_texts" -ge 1 ] && [ "$slow_texts" -le 1275 ] ||
+    { echo "EDGEBERT_BIT_TEXTS must be 1..1275, not $slow_texts"; exit 1; }
+if [ "$slow_texts" != 1275 ]; then
+    head -n "$slow_texts" "$dev" >"$dir/dev_texts_$slow_texts.txt"
+fi
 # The golden sentences hold newlines: pass them as arguments, not lines of a file.
 mapfile -d '' golden < <(python3 -c '
 import json, sys
@@ -38,15 +47,19 @@ for w in int8 f16 f32; do
     done
 done
 
-# run LABEL RUNNER...: every output of one backend, one md5 line each.
+# run LABEL TEXTS RUNNER...: every output of one backend (classify over the first TEXTS dev
+# texts), one md5 line each.
 run() {
-    local label=$1
-    shift
+    local label=$1 texts=$2 file=$dev note=""
+    shift 2
+    if [ "$texts" != 1275 ]; then
+        file="$dir/dev_texts_$texts.txt" note=" (first $texts texts)"
+    fi
     for w in int8 f16 f32; do
         local o="$dir/out/$label-classify-$w.json"
-        "$@" classify "$dir/blobs/minilm-l6-rt-sentiment-$w.ebq" --file "$dev" --json >"$o"
-        [ "$(wc -l <"$o")" = 1275 ] || { echo "$label classify $w: $(wc -l <"$o") lines, want 1275"; exit 1; }
-        echo "$(md5sum <"$o" | cut -d' ' -f1) $label classify $w"
+        "$@" classify "$dir/blobs/minilm-l6-rt-sentiment-$w.ebq" --file "$file" --json >"$o"
+        [ "$(wc -l <"$o")" = "$texts" ] || { echo "$label classify $w: $(wc -l <"$o") lines, want $texts"; exit 1; }
+        echo "$(md5sum <"$o" | cut -d' ' -f1) $label classify $w$note"
         o="$dir/out/$label-embed-$w.json"
         "$@" embed "$dir/blobs/all-minilm-l6-v2-$w.ebq" --json "${golden[@]}" >"$o"
         [ "$(wc -l <"$o")" = 32 ] || { echo "$label embed $w: $(wc -l <"$o") lines, want 32"; exit 1; }
@@ -58,7 +71,9 @@ result="$dir/$mode-$(date +%H%M%S).md5"
 : >"$result"
 for b in generic avx2 avx512 avx512-vnni; do
     if EDGEBERT_KERNELS=$b "$bin" classify "$dir/blobs/minilm-l6-rt-sentiment-int8.ebq" "x" >/dev/null 2>&1; then
-        EDGEBERT_KERNELS=$b run "$b" "$bin" | tee -a "$result"
+        texts=1275
+        [ "$b" = generic ] && texts=$slow_texts
+        EDGEBERT_KERNELS=$b run "$b" "$texts" "$bin" | tee -a "$result"
     else
         echo "this CPU lacks $b: not compared" | tee -a "$result"
     fi
@@ -67,7 +82,7 @@ if [ "${EDGEBERT_BIT_ARM:-0}" = 1 ]; then
     arm=${EDGEBERT_BIT_ARM_BIN:-target/aarch64-unknown-linux-gnu/release/edgebert}
     [ -x "$arm" ] || { echo "EDGEBERT_BIT_ARM=1 but $arm is missing: cargo build --release --target aarch64-unknown-linux-gnu"; exit 1; }
     for cpu in cortex-a72:neon cortex-a76:neon-dotprod; do
-        QEMU_CPU=${cpu%%:*} run "${cpu#*:}" scripts/arm-run.sh aarch64 "$arm" | tee -a "$result"
+        QEMU_CPU=${cpu%%:*} run "${cpu#*:}" "$slow_texts" scripts/arm-run.sh aarch64 "$arm" | tee -a "$result"
     done
 fi
 

@@ -6,59 +6,22 @@
 //! 4 activation bytes replicated in every lane. Activations stay i8 (no u8 shift, no column
 //! sums). `sdot` goes through `asm!` (its intrinsic is unstable) inside a
 //! `#[target_feature(enable = "dotprod")]` function so the assembler accepts it.
+//! The layout and the blocking are `frame::int8::PlainRows`'.
 //! Tolerance: i32 exact.
 
 use crate::arch::aarch64::NeonDot;
-use crate::frame::gemm::{drive, Depth, MicroKernel};
-use crate::frame::int8::{finish_i32, padded_rows, Int8Gemm, Sink};
-use crate::linear::{RowQuant, Scratch};
+use crate::frame::int8::{finish_i32, PlainTiles, Sink};
 use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::aarch64::*;
 use core::arch::asm;
 
-const MR: usize = 4;
-
-impl Int8Gemm for NeonDot {
-    type Act = i8;
-
-    fn act_len(m: usize, k: usize) -> usize {
-        padded_rows::len(m, k)
-    }
-
-    fn buffers(s: &mut Scratch) -> (&mut Vec<i8>, &mut Vec<RowQuant>) {
-        (&mut s.i8s, &mut s.rows)
-    }
-
-    fn quantize_row(self, x: &[f32], i: usize, act: &mut [i8]) -> RowQuant {
-        padded_rows::quantize_row(x, i, act)
-    }
-
-    fn copy_row(self, q: &[i8], i: usize, act: &mut [i8]) {
-        padded_rows::copy_row(q, i, act)
-    }
-
-    fn run(self, act: &[i8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
-        assert!(act.len() >= m * k4(w.k()));
-        drive(&mut Tiles { q: act, w, sink }, m, w.n(), k4(w.k()));
-    }
-}
-
-/// The `sdot` GEMM as a [`MicroKernel`]: 4 × 16 tiles, one depth block.
-struct Tiles<'a, 'w, 's, 'e> {
-    q: &'a [i8],
-    w: &'a PackedI8<'w>,
-    sink: Sink<'s, 'e>,
-}
-
-impl MicroKernel for Tiles<'_, '_, '_, '_> {
-    const MR: usize = MR;
-    const NP: usize = 1;
-    const NR: usize = PANEL;
+impl PlainTiles for NeonDot {
+    const MR: usize = 4;
 
     #[inline(always)]
-    fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
+    fn tile(self, rows: usize, q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
         // SAFETY: a `NeonDot` token exists (this is its GEMM), so NEON and dotprod are present.
-        unsafe { tiles!(rows rows, tile (self.q, i0, p, self.w, &mut self.sink); 1 2 3 4) }
+        unsafe { tiles!(rows rows, tile (q, i0, p, w, sink); 1 2 3 4) }
     }
 }
 

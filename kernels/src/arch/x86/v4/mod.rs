@@ -17,29 +17,7 @@ impl Sealed for V4 {}
 /// kernels, fused f32 attention, attention products by GEMM. `$v4` maps `self` to the [`V4`].
 macro_rules! v4_slots {
     ($v4:expr) => {
-        fn linear_f16(
-            &self,
-            a: &[f32],
-            m: usize,
-            w: &$crate::PackedF16<'_>,
-            ep: &$crate::Epilogue<'_>,
-            out: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            $crate::arch::x86::v4::gemm_f32::F32Gemm::new($v4(self), a, w, ep, out).run(m, scratch)
-        }
-
-        fn linear_f32(
-            &self,
-            a: &[f32],
-            m: usize,
-            w: &$crate::PackedF32<'_>,
-            ep: &$crate::Epilogue<'_>,
-            out: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            $crate::arch::x86::v4::gemm_f32::F32Gemm::new($v4(self), a, w, ep, out).run(m, scratch)
-        }
+        float_slots!($v4 => $crate::arch::x86::v4::gemm_f32::linear_float);
 
         fn gelu_erf(&self, x: &mut [f32]) {
             $crate::arch::x86::v4::math::gelu_slice($v4(self), x)
@@ -53,48 +31,10 @@ macro_rules! v4_slots {
             $crate::arch::x86::v4::rows::layer_norm($v4(self), x, gamma, beta, eps)
         }
 
-        fn attention_f32(
-            &self,
-            q: &[f32],
-            k: &[f32],
-            v: &[f32],
-            s: &$crate::AttentionShape,
-            ctx: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            s.check(q.len(), k.len(), v.len(), ctx.len());
-            $crate::arch::x86::v4::attention::attention_f32($v4(self), q, k, v, s, ctx, scratch)
-        }
+        attention_slot!(attention_f32, $v4 => $crate::arch::x86::v4::attention::attention_f32);
 
-        fn attention_scores(
-            &self,
-            q: &[f32],
-            k: &[f32],
-            l: usize,
-            heads: usize,
-            d: usize,
-            ld: usize,
-            scale: f32,
-            scores: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            let shape = $crate::AttentionShape { m: l, l, heads, d, ld, scale };
-            $crate::frame::attention::attention_scores(self, q, k, &shape, scores, scratch)
-        }
-
-        fn attention_context(
-            &self,
-            p: &[f32],
-            v: &[f32],
-            l: usize,
-            heads: usize,
-            d: usize,
-            ld: usize,
-            ctx: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            let shape = $crate::AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
-            $crate::frame::attention::attention_context(self, p, v, &shape, ctx, scratch)
+        fn attention_by_gemm(&self) -> bool {
+            true
         }
     };
 }
