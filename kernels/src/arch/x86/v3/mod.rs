@@ -20,15 +20,15 @@ impl KernelSlots for V3 {
     float_slots!(|s: &V3| *s => crate::frame::gemm::linear_float);
 
     fn gelu_erf(&self, x: &mut [f32]) {
-        math::gelu_slice(*self, x)
+        math::gelu_erf_slice(*self, x)
     }
 
     fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-        math::softmax_rows(*self, x, cols, scale, bias)
+        math::softmax_rows_f32(*self, x, cols, scale, bias)
     }
 
     fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-        math::layer_norm(*self, x, gamma, beta, eps)
+        math::layer_norm_f32(*self, x, gamma, beta, eps)
     }
 
     fn attention_by_gemm(&self) -> bool {

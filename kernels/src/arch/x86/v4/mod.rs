@@ -6,7 +6,6 @@ pub(crate) mod attention;
 pub(crate) mod gelu;
 pub(crate) mod gemm_f32;
 pub(crate) mod math;
-pub(crate) mod rows;
 
 use super::V4;
 use crate::registry::{KernelSlots, Sealed};
@@ -20,15 +19,15 @@ macro_rules! v4_slots {
         float_slots!($v4 => $crate::arch::x86::v4::gemm_f32::linear_float);
 
         fn gelu_erf(&self, x: &mut [f32]) {
-            $crate::arch::x86::v4::math::gelu_slice($v4(self), x)
+            $crate::arch::x86::v4::math::gelu_erf_slice($v4(self), x)
         }
 
         fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-            $crate::arch::x86::v4::rows::softmax_rows($v4(self), x, cols, scale, bias)
+            $crate::arch::x86::v4::math::softmax_rows_f32($v4(self), x, cols, scale, bias)
         }
 
         fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-            $crate::arch::x86::v4::rows::layer_norm($v4(self), x, gamma, beta, eps)
+            $crate::arch::x86::v4::math::layer_norm_f32($v4(self), x, gamma, beta, eps)
         }
 
         attention_slot!(attention_f32, $v4 => $crate::arch::x86::v4::attention::attention_f32);
