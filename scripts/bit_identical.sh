@@ -12,6 +12,13 @@
 # With EDGEBERT_BIT_ARM=1 the aarch64 binary ($EDGEBERT_BIT_ARM_BIN, by default
 # target/aarch64-unknown-linux-gnu/release/edgebert: build it first) also runs under qemu as a Cortex-A72 (neon) and a Cortex-A76 (neon-dotprod);
 # ARM lines are recorded and checked only when that variable is set.
+# EDGEBERT_BIT_TEXTS=N classifies only the first N dev texts on the slow lines (the scalar
+# `generic` backend and the qemu ARM runs; every x86 SIMD backend always runs all 1275); such
+# lines say "first N texts", so record and check must use the same N.
+# EDGEBERT_BIT_ARM_TEXTS=N (default: EDGEBERT_BIT_TEXTS) does the same for the qemu lines, which
+# then also embed only the first N golden sentences when N < 32 (qemu runs f16 slowly).
+# EDGEBERT_BIT_X86=0 (with EDGEBERT_BIT_ARM=1) runs and checks only the ARM lines, so an x86
+# check and an ARM check can run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +31,13 @@ mkdir -p "$dir/blobs" "$dir/out"
 dev="$dir/dev_texts.txt"
 [ -s "$dev" ] || tail -n +2 "$assets/data/rt_polarity/dev.tsv" | cut -f2 >"$dev"
 [ "$(wc -l <"$dev")" = 1275 ] || { echo "expected 1275 dev texts in $dev"; exit 1; }
+slow_texts=${EDGEBERT_BIT_TEXTS:-1275}
+arm_texts=${EDGEBERT_BIT_ARM_TEXTS:-$slow_texts}
+for n in "$slow_texts" "$arm_texts"; do
+    [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 1275 ] ||
+        { echo "EDGEBERT_BIT_TEXTS and EDGEBERT_BIT_ARM_TEXTS must be 1..1275, not $n"; exit 1; }
+    [ "$n" = 1275 ] || head -n "$n" "$dev" >"$dir/dev_texts_$n.txt"
+done
 # The golden sentences hold newlines: pass them as arguments, not lines of a file.
 mapfile -d '' golden < <(python3 -c '
 import json, sys
@@ -38,27 +52,37 @@ for w in int8 f16 f32; do
     done
 done
 
-# run LABEL RUNNER...: every output of one backend, one md5 line each.
+# run LABEL TEXTS SENTENCES RUNNER...: every output of one backend (classify over the first
+# TEXTS dev texts, embed of the first SENTENCES golden sentences), one md5 line each.
 run() {
-    local label=$1
-    shift
+    local label=$1 texts=$2 sentences=$3 file=$dev note="" enote=""
+    shift 3
+    if [ "$texts" != 1275 ]; then
+        file="$dir/dev_texts_$texts.txt" note=" (first $texts texts)"
+    fi
+    [ "$sentences" = 32 ] || enote=" (first $sentences sentences)"
     for w in int8 f16 f32; do
         local o="$dir/out/$label-classify-$w.json"
-        "$@" classify "$dir/blobs/minilm-l6-rt-sentiment-$w.ebq" --file "$dev" --json >"$o"
-        [ "$(wc -l <"$o")" = 1275 ] || { echo "$label classify $w: $(wc -l <"$o") lines, want 1275"; exit 1; }
-        echo "$(md5sum <"$o" | cut -d' ' -f1) $label classify $w"
+        "$@" classify "$dir/blobs/minilm-l6-rt-sentiment-$w.ebq" --file "$file" --json >"$o"
+        [ "$(wc -l <"$o")" = "$texts" ] || { echo "$label classify $w: $(wc -l <"$o") lines, want $texts"; exit 1; }
+        echo "$(md5sum <"$o" | cut -d' ' -f1) $label classify $w$note"
         o="$dir/out/$label-embed-$w.json"
-        "$@" embed "$dir/blobs/all-minilm-l6-v2-$w.ebq" --json "${golden[@]}" >"$o"
-        [ "$(wc -l <"$o")" = 32 ] || { echo "$label embed $w: $(wc -l <"$o") lines, want 32"; exit 1; }
-        echo "$(md5sum <"$o" | cut -d' ' -f1) $label embed $w"
+        "$@" embed "$dir/blobs/all-minilm-l6-v2-$w.ebq" --json "${golden[@]:0:$sentences}" >"$o"
+        [ "$(wc -l <"$o")" = "$sentences" ] ||
+            { echo "$label embed $w: $(wc -l <"$o") lines, want $sentences"; exit 1; }
+        echo "$(md5sum <"$o" | cut -d' ' -f1) $label embed $w$enote"
     done
 }
 
 result="$dir/$mode-$(date +%H%M%S).md5"
 : >"$result"
-for b in generic avx2 avx512 avx512-vnni; do
+x86_backends="generic avx2 avx512 avx512-vnni"
+[ "${EDGEBERT_BIT_X86:-1}" = 0 ] && x86_backends=""
+for b in $x86_backends; do
     if EDGEBERT_KERNELS=$b "$bin" classify "$dir/blobs/minilm-l6-rt-sentiment-int8.ebq" "x" >/dev/null 2>&1; then
-        EDGEBERT_KERNELS=$b run "$b" "$bin" | tee -a "$result"
+        texts=1275
+        [ "$b" = generic ] && texts=$slow_texts
+        EDGEBERT_KERNELS=$b run "$b" "$texts" 32 "$bin" | tee -a "$result"
     else
         echo "this CPU lacks $b: not compared" | tee -a "$result"
     fi
@@ -67,7 +91,7 @@ if [ "${EDGEBERT_BIT_ARM:-0}" = 1 ]; then
     arm=${EDGEBERT_BIT_ARM_BIN:-target/aarch64-unknown-linux-gnu/release/edgebert}
     [ -x "$arm" ] || { echo "EDGEBERT_BIT_ARM=1 but $arm is missing: cargo build --release --target aarch64-unknown-linux-gnu"; exit 1; }
     for cpu in cortex-a72:neon cortex-a76:neon-dotprod; do
-        QEMU_CPU=${cpu%%:*} run "${cpu#*:}" scripts/arm-run.sh aarch64 "$arm" | tee -a "$result"
+        QEMU_CPU=${cpu%%:*} run "${cpu#*:}" "$arm_texts" "$((arm_texts < 32 ? arm_texts : 32))" scripts/arm-run.sh aarch64 "$arm" | tee -a "$result"
     done
 fi
 
@@ -80,6 +104,8 @@ base="$dir/baseline.md5"
 [ -s "$base" ] || { echo "no baseline: run scripts/bit_identical.sh record BIN first"; exit 1; }
 if [ "${EDGEBERT_BIT_ARM:-0}" != 1 ]; then
     base_cmp=$(grep -v -e ' neon ' -e ' neon-dotprod ' "$base")
+elif [ -z "$x86_backends" ]; then
+    base_cmp=$(grep -e ' neon ' -e ' neon-dotprod ' "$base")
 else
     base_cmp=$(cat "$base")
 fi

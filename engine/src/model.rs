@@ -1,9 +1,9 @@
 //! [`Model`]: an open blob ready to run, shared by every thread (`Send + Sync`, read-only over
-//! the mapping). Work happens in [`Session`]s.
+//! the mapping). Work happens in [`Session`](crate::Session)s, made by `Model::session` (in
+//! `session.rs`, so that this module does not depend on the session's).
 
 use crate::blob::{Blob, ModelInfo, TensorData};
 use crate::plan::Plan;
-use crate::session::Session;
 use crate::EngineError;
 use edgebert_kernels::Kernels;
 use edgebert_models::Sequence;
@@ -71,11 +71,6 @@ impl Model {
 
     pub fn kernels(&self) -> Kernels {
         self.kernels
-    }
-
-    /// A new session (per-thread scratch) over this model.
-    pub fn session(&self) -> Session<'_> {
-        Session::new(self)
     }
 
     /// Whether the model ends with a sequence-classification head (dense layer and classifier).

@@ -69,6 +69,13 @@ pub(crate) fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut v[..len]
 }
 
+impl Model {
+    /// A new session (per-thread scratch) over this model.
+    pub fn session(&self) -> Session<'_> {
+        Session::new(self)
+    }
+}
+
 impl<'m> Session<'m> {
     pub fn new(model: &'m Model) -> Session<'m> {
         Session::with_memory(model, SessionMemory::default())

@@ -83,42 +83,22 @@ pub fn from_env() -> Result<Backend, String> {
     Ok(b)
 }
 
-#[cfg(target_arch = "x86_64")]
-fn x86_has(feature: &str) -> bool {
-    match feature {
-        "avx2" => std::arch::is_x86_feature_detected!("avx2"),
-        "fma" => std::arch::is_x86_feature_detected!("fma"),
-        "f16c" => std::arch::is_x86_feature_detected!("f16c"),
-        "avx512f" => std::arch::is_x86_feature_detected!("avx512f"),
-        "avx512bw" => std::arch::is_x86_feature_detected!("avx512bw"),
-        "avx512vl" => std::arch::is_x86_feature_detected!("avx512vl"),
-        "avx512vnni" => std::arch::is_x86_feature_detected!("avx512vnni"),
-        _ => false,
-    }
-}
-
-#[cfg(target_arch = "aarch64")]
-fn aarch64_has(feature: &str) -> bool {
-    match feature {
-        "neon" => std::arch::is_aarch64_feature_detected!("neon"),
-        "dotprod" => std::arch::is_aarch64_feature_detected!("dotprod"),
-        "fp16" => std::arch::is_aarch64_feature_detected!("fp16"),
-        _ => false,
-    }
-}
-
 /// CPU features relevant to the kernels that this CPU has, by name.
 pub fn cpu_features() -> Vec<&'static str> {
+    /// The listed features `std::arch::$detect!` finds, in order.
+    #[allow(unused_macros)]
+    macro_rules! present {
+        ($detect:ident: $($feature:tt)*) => {
+            [$(($feature, std::arch::$detect!($feature))),*].into_iter().filter(|f| f.1).map(|f| f.0).collect()
+        };
+    }
     #[cfg(target_arch = "x86_64")]
     {
-        ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vnni"]
-            .into_iter()
-            .filter(|f| x86_has(f))
-            .collect()
+        present!(is_x86_feature_detected: "avx2" "fma" "f16c" "avx512f" "avx512bw" "avx512vl" "avx512vnni")
     }
     #[cfg(target_arch = "aarch64")]
     {
-        ["neon", "dotprod", "fp16"].into_iter().filter(|f| aarch64_has(f)).collect()
+        present!(is_aarch64_feature_detected: "neon" "dotprod" "fp16")
     }
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {

@@ -20,9 +20,9 @@
 //!    fails if a registered backend is not stamped.
 
 use crate::attention::AttentionShape;
-use crate::generic;
 use crate::linear::{Epilogue, LinearI8, RowQuant, Scratch};
 use crate::packed::{PackedF16, PackedF32, PackedI8};
+use crate::{frame, generic};
 
 mod sealed {
     /// Only this crate's tokens implement [`super::KernelSlots`]: each one is a proof of CPU
@@ -139,8 +139,11 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         ctx: &mut [f32],
         scratch: &mut Scratch,
     ) {
-        let _ = scratch;
-        generic::attention_f32(q, k, v, s, ctx)
+        if self.attention_by_gemm() {
+            frame::attention::attention_f32(self, [q, k, v], s, ctx, scratch)
+        } else {
+            generic::attention_f32(q, k, v, s, ctx)
+        }
     }
 
     /// Multi-head attention with int8 products (see [`generic::attention_i8`]): the same
@@ -165,6 +168,14 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         false
     }
 
+    /// Whether the default attention slots (`attention_f32`, `attention_scores`,
+    /// `attention_context`) run as this backend's own f32 GEMM around its row softmax
+    /// (`frame::attention`) rather than the scalar twins: SIMD backends say `true`; a fused
+    /// kernel still overrides `attention_f32`.
+    fn attention_by_gemm(&self) -> bool {
+        false
+    }
+
     /// Attention scores per head, `scores[h][i][j] = scale · q_h[i] · k_h[j]` (see
     /// [`generic::attention_scores_f32`] for the strided layout). SIMD backends gather each
     /// head and run it through the packed f32 GEMM.
@@ -180,8 +191,12 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         scores: &mut [f32],
         scratch: &mut Scratch,
     ) {
-        let _ = scratch;
-        generic::attention_scores_f32(q, k, l, heads, d, ld, scale, scores)
+        if self.attention_by_gemm() {
+            let shape = AttentionShape { m: l, l, heads, d, ld, scale };
+            frame::attention::attention_scores(self, q, k, &shape, scores, scratch)
+        } else {
+            generic::attention_scores_f32(q, k, l, heads, d, ld, scale, scores)
+        }
     }
 
     /// Attention context per head, `ctx[i][h·d + t] = Σ_j p[h][i][j] · v[j][h·d + t]` (see
@@ -197,8 +212,12 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         ctx: &mut [f32],
         scratch: &mut Scratch,
     ) {
-        let _ = scratch;
-        generic::attention_context_f32(p, v, l, heads, d, ld, ctx)
+        if self.attention_by_gemm() {
+            let shape = AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
+            frame::attention::attention_context(self, p, v, &shape, ctx, scratch)
+        } else {
+            generic::attention_context_f32(p, v, l, heads, d, ld, ctx)
+        }
     }
 }
 

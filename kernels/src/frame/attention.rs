@@ -7,11 +7,15 @@ use crate::linear::{Epilogue, Scratch};
 use crate::packed::{pack_f32_with, PackedF32};
 use crate::registry::KernelSlots;
 
-/// The three attention slots of a backend that runs attention as GEMMs: put
-/// `gemm_attention_slots!();` inside its `impl KernelSlots`.
-macro_rules! gemm_attention_slots {
-    () => {
-        fn attention_f32(
+/// A fused attention slot (`attention_f32` or `attention_i8`) of a backend whose kernel is
+/// `$kernel($token(self), [q, k, v], s, ctx, scratch)`: checks the shapes and finishes the
+/// empty cases (no rows, heads or keys), then runs the kernel. Put
+/// `attention_slot!(attention_i8, |s: &Token| .. => path::to::kernel);` inside its
+/// `impl KernelSlots`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_macros))]
+macro_rules! attention_slot {
+    ($slot:ident, $token:expr => $kernel:path) => {
+        fn $slot(
             &self,
             q: &[f32],
             k: &[f32],
@@ -20,48 +24,18 @@ macro_rules! gemm_attention_slots {
             ctx: &mut [f32],
             scratch: &mut $crate::Scratch,
         ) {
-            $crate::frame::attention::attention_f32(self, q, k, v, s, ctx, scratch)
-        }
-
-        fn attention_scores(
-            &self,
-            q: &[f32],
-            k: &[f32],
-            l: usize,
-            heads: usize,
-            d: usize,
-            ld: usize,
-            scale: f32,
-            scores: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            let shape = $crate::AttentionShape { m: l, l, heads, d, ld, scale };
-            $crate::frame::attention::attention_scores(self, q, k, &shape, scores, scratch)
-        }
-
-        fn attention_context(
-            &self,
-            p: &[f32],
-            v: &[f32],
-            l: usize,
-            heads: usize,
-            d: usize,
-            ld: usize,
-            ctx: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            let shape = $crate::AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
-            $crate::frame::attention::attention_context(self, p, v, &shape, ctx, scratch)
+            s.check(q.len(), k.len(), v.len(), ctx.len());
+            if !s.finish_if_empty(ctx) {
+                $kernel($token(self), [q, k, v], s, ctx, scratch)
+            }
         }
     };
 }
 
 /// `KernelSlots::attention_f32` as two f32 GEMMs per head around a row softmax.
-pub(crate) fn attention_f32<K: KernelSlots>(
+pub(crate) fn attention_f32<K: KernelSlots + ?Sized>(
     kern: &K,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
+    [q, k, v]: [&[f32]; 3],
     s: &AttentionShape,
     ctx: &mut [f32],
     scratch: &mut Scratch,
@@ -87,7 +61,7 @@ pub(crate) fn attention_f32<K: KernelSlots>(
 }
 
 /// `KernelSlots::attention_scores` (the `[heads, l, l]` scores of `s.l` rows) by f32 GEMM.
-pub(crate) fn attention_scores<K: KernelSlots>(
+pub(crate) fn attention_scores<K: KernelSlots + ?Sized>(
     kern: &K,
     q: &[f32],
     k: &[f32],
@@ -113,7 +87,7 @@ pub(crate) fn attention_scores<K: KernelSlots>(
 }
 
 /// `KernelSlots::attention_context` (probabilities `[heads, l, l]` times values) by f32 GEMM.
-pub(crate) fn attention_context<K: KernelSlots>(
+pub(crate) fn attention_context<K: KernelSlots + ?Sized>(
     kern: &K,
     p: &[f32],
     v: &[f32],
@@ -145,7 +119,7 @@ fn gather_head(qa: &mut Vec<f32>, q: &[f32], rows: usize, h: usize, d: usize, ld
 /// `ctx[i][h·d..] = p_h[i] · V_h` for `m` rows of probabilities over `l` keys: V packed into `w`,
 /// the product in `o` (`[m, d]`), then scattered into the strided context.
 #[allow(clippy::too_many_arguments)]
-fn context_head<K: KernelSlots>(
+fn context_head<K: KernelSlots + ?Sized>(
     kern: &K,
     p: &[f32],
     v: &[f32],

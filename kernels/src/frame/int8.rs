@@ -3,9 +3,10 @@
 //! integer GEMM, and let the tiles finish into a [`Sink`]: exact i32, or dequantized and then
 //! the epilogue.
 
+use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::generic::epilogue_at;
 use crate::linear::{check_linear, grow, Epilogue, LinearI8, RowQuant, Scratch};
-use crate::packed::{k4, PackedI8};
+use crate::packed::{k4, PackedI8, PANEL};
 
 /// The three int8 slots of a backend whose int8 GEMM is `$gemm(self)` (an [`Int8Gemm`]): put
 /// `int8_slots!(..);` inside its `impl KernelSlots`.
@@ -20,7 +21,8 @@ macro_rules! int8_slots {
             out: &mut [f32],
             scratch: &mut $crate::Scratch,
         ) {
-            $crate::frame::int8::linear_i8($gemm(self), a, m, w, ep, out, scratch)
+            let layer = $crate::LinearI8 { w: *w, ep: *ep, out };
+            $crate::frame::int8::linear_i8_shared($gemm(self), a, m, &mut [layer], scratch)
         }
 
         fn linear_i8_shared(
@@ -82,21 +84,8 @@ pub(crate) trait Int8Gemm: Copy {
     fn run(self, act: &[Self::Act], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>);
 }
 
-/// int8 linear layer through `g` (see `KernelSlots::linear_i8`).
-pub(crate) fn linear_i8<G: Int8Gemm>(
-    g: G,
-    a: &[f32],
-    m: usize,
-    w: &PackedI8<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    linear_i8_shared(g, a, m, &mut [LinearI8 { w: *w, ep: *ep, out }], scratch);
-}
-
-/// Several int8 linear layers of the same input (see `KernelSlots::linear_i8_shared`): the rows
-/// are quantized once.
+/// Several int8 linear layers of the same input (see `KernelSlots::linear_i8_shared`; `linear_i8`
+/// is the case of one layer): the rows are quantized once.
 pub(crate) fn linear_i8_shared<G: Int8Gemm>(
     g: G,
     a: &[f32],
@@ -138,26 +127,68 @@ pub(crate) fn gemm_i8_i32<G: Int8Gemm>(
     g.run(act, m, w, Sink::I32(out));
 }
 
-/// The plain layout: row `i` at `i · k4`, `k4` i8 values, depth padding 0 (the ARM kernels).
+/// A backend's int8 micro-tiles over the plain layout ([`PlainRows`]): up to `MR` rows by one
+/// packed panel, the whole padded depth in one block.
 #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
-pub(crate) mod padded_rows {
-    use super::*;
+pub(crate) trait PlainTiles: Copy {
+    /// Rows per tile.
+    const MR: usize;
+    /// Rows `i0..i0 + rows` (`rows ≤ MR`) of `q` times panel `p` of `w`, finished into `sink`.
+    fn tile(self, rows: usize, q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>);
+}
 
-    pub(crate) fn len(m: usize, k: usize) -> usize {
+/// The plain int8 layout, an [`Int8Gemm`] over a backend's [`PlainTiles`] (the ARM kernels):
+/// row `i` at `i · k4`, `k4` i8 values, depth padding 0.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) struct PlainRows<K>(pub K);
+
+impl<K: PlainTiles> Int8Gemm for PlainRows<K> {
+    type Act = i8;
+
+    fn act_len(m: usize, k: usize) -> usize {
         m * k4(k)
     }
 
-    pub(crate) fn quantize_row(x: &[f32], i: usize, act: &mut [i8]) -> RowQuant {
+    fn buffers(s: &mut Scratch) -> (&mut Vec<i8>, &mut Vec<RowQuant>) {
+        (&mut s.i8s, &mut s.rows)
+    }
+
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [i8]) -> RowQuant {
         let (k, k4) = (x.len(), k4(x.len()));
         let row = &mut act[i * k4..(i + 1) * k4];
         row[k..].fill(0);
         crate::generic::quantize_row_i8(x, &mut row[..k])
     }
 
-    pub(crate) fn copy_row(q: &[i8], i: usize, act: &mut [i8]) {
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [i8]) {
         let (k, k4) = (q.len(), k4(q.len()));
         act[i * k4..i * k4 + k].copy_from_slice(q);
         act[i * k4 + k..(i + 1) * k4].fill(0);
+    }
+
+    fn run(self, act: &[i8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
+        assert!(act.len() >= m * k4(w.k()));
+        drive(&mut PlainGemm { tiles: self.0, q: act, w, sink }, m, w.n(), k4(w.k()));
+    }
+}
+
+/// [`PlainTiles`] as a [`MicroKernel`].
+struct PlainGemm<'a, 'w, 's, 'e, K> {
+    tiles: K,
+    q: &'a [i8],
+    w: &'a PackedI8<'w>,
+    sink: Sink<'s, 'e>,
+}
+
+impl<K: PlainTiles> MicroKernel for PlainGemm<'_, '_, '_, '_, K> {
+    const MR: usize = K::MR;
+    const NP: usize = 1;
+    const NR: usize = PANEL;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
+        self.tiles.tile(rows, self.q, i0, p, self.w, &mut self.sink)
     }
 }
 

@@ -9,6 +9,7 @@ mod tiles;
 
 #[macro_use]
 pub(crate) mod attention;
+#[macro_use]
 pub(crate) mod gemm;
 #[macro_use]
 pub(crate) mod int8;

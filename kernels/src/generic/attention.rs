@@ -1,21 +1,9 @@
-//! Scalar attention pieces: masked row softmax and the per-head products QKᵀ and PV, on
+//! Scalar attention pieces: the per-head products QKᵀ and PV, on
 //! activations laid out as the projections produce them: row `i` of a `[l, ld]` matrix holds
 //! every head's `d` values side by side (`ld = heads · d`, or `3 · heads · d` for a fused QKV
 //! projection with `q`, `k`, `v` being offset slices of it).
 
 use crate::attention::AttentionShape;
-
-/// `x[r][c] ← softmax_c(scale · x[r][c] + bias[c])` for each row of `x` (`[rows, cols]`).
-/// `bias` is the additive key mask (0 for real tokens, `-inf` or a large negative value for
-/// padding); `-inf` entries come out exactly 0 and a row with no finite entry becomes zeros.
-pub fn softmax_rows_f32(x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-    crate::frame::rows::softmax_rows(x, cols, bias, |row| {
-        for (c, v) in row.iter_mut().enumerate() {
-            *v = *v * scale + bias.map_or(0.0, |b| b[c]);
-        }
-        super::softmax_f32(row);
-    });
-}
 
 /// Asserts that a `[l, ld]` strided activation holds `heads · d` values per row.
 pub(crate) fn check_heads(len: usize, l: usize, heads: usize, d: usize, ld: usize, what: &str) {
@@ -111,15 +99,6 @@ pub fn attention_f32(q: &[f32], k: &[f32], v: &[f32], s: &AttentionShape, ctx: &
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masked_softmax_zeroes_padding_and_scales() {
-        let mut x = vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0];
-        softmax_rows_f32(&mut x, 3, 2.0, Some(&[0.0, 0.0, f32::NEG_INFINITY]));
-        let e = (2.0f32).exp();
-        assert!((x[0] - 1.0 / (1.0 + e)).abs() < 1e-6 && x[2] == 0.0);
-        assert!((x[3] - 0.5).abs() < 1e-7 && x[5] == 0.0);
-    }
 
     #[test]
     fn two_heads_of_a_fused_row_layout() {

@@ -1,4 +1,5 @@
-//! Element-wise and row-wise f32 math of the encoder, in plain scalar form.
+//! Element-wise and row-wise f32 math of the encoder (GELU, LayerNorm, the masked row softmax),
+//! in plain scalar form.
 
 /// The error function, from the Chebyshev fit of erfc in Numerical Recipes (§6.2), evaluated in
 /// f64: fractional error below 1.2e-7 everywhere, so the f32 result is within ~2 ulp.
@@ -60,9 +61,30 @@ pub fn softmax_f32(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
+/// `x[r][c] ← softmax_c(scale · x[r][c] + bias[c])` for each row of `x` (`[rows, cols]`).
+/// `bias` is the additive key mask (0 for real tokens, `-inf` or a large negative value for
+/// padding); `-inf` entries come out exactly 0 and a row with no finite entry becomes zeros.
+pub fn softmax_rows_f32(x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+    crate::frame::rows::softmax_rows(x, cols, bias, |row| {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = *v * scale + bias.map_or(0.0, |b| b[c]);
+        }
+        softmax_f32(row);
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_softmax_zeroes_padding_and_scales() {
+        let mut x = vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0];
+        softmax_rows_f32(&mut x, 3, 2.0, Some(&[0.0, 0.0, f32::NEG_INFINITY]));
+        let e = (2.0f32).exp();
+        assert!((x[0] - 1.0 / (1.0 + e)).abs() < 1e-6 && x[2] == 0.0);
+        assert!((x[3] - 0.5).abs() < 1e-7 && x[5] == 0.0);
+    }
 
     #[test]
     fn erf_matches_tabulated_values() {

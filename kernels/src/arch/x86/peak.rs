@@ -7,6 +7,13 @@
 use super::{V4Vnni, V3, V4};
 use core::arch::asm;
 
+/// Twelve independent `insn r<i>, r12, r13` lines (accumulators 0 to 11), one template.
+macro_rules! twelve {
+    ($insn:literal, $reg:literal; $($i:literal)*) => {
+        concat!($($insn, " ", $reg, $i, ", ", $reg, "12, ", $reg, "13\n",)*)
+    };
+}
+
 macro_rules! probe {
     ($name:ident, $token:ty, $feat:literal, $reg:literal, $insn:literal) => {
         /// Runs `iters` blocks of 12 independent instructions; the token proves the extension.
@@ -21,18 +28,7 @@ macro_rules! probe {
                 unsafe {
                     asm!(
                 "2:",
-                concat!($insn, " ", $reg, "0, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "1, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "2, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "3, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "4, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "5, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "6, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "7, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "8, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "9, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "10, ", $reg, "12, ", $reg, "13"),
-                concat!($insn, " ", $reg, "11, ", $reg, "12, ", $reg, "13"),
+                twelve!($insn, $reg; 0 1 2 3 4 5 6 7 8 9 10 11),
                 "dec {n}",
                 "jnz 2b",
                 n = inout(reg) iters => _,

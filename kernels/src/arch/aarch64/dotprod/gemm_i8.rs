@@ -6,59 +6,23 @@
 //! 4 activation bytes replicated in every lane. Activations stay i8 (no u8 shift, no column
 //! sums). `sdot` goes through `asm!` (its intrinsic is unstable) inside a
 //! `#[target_feature(enable = "dotprod")]` function so the assembler accepts it.
+//! The layout and the blocking are `frame::int8::PlainRows`'.
 //! Tolerance: i32 exact.
 
+use crate::arch::aarch64::neon::gemm_i8::plain_tile;
 use crate::arch::aarch64::NeonDot;
-use crate::frame::gemm::{drive, Depth, MicroKernel};
-use crate::frame::int8::{finish_i32, padded_rows, Int8Gemm, Sink};
-use crate::linear::{RowQuant, Scratch};
-use crate::packed::{k4, PackedI8, PANEL};
+use crate::frame::int8::{PlainTiles, Sink};
+use crate::packed::PackedI8;
 use core::arch::aarch64::*;
 use core::arch::asm;
 
-const MR: usize = 4;
-
-impl Int8Gemm for NeonDot {
-    type Act = i8;
-
-    fn act_len(m: usize, k: usize) -> usize {
-        padded_rows::len(m, k)
-    }
-
-    fn buffers(s: &mut Scratch) -> (&mut Vec<i8>, &mut Vec<RowQuant>) {
-        (&mut s.i8s, &mut s.rows)
-    }
-
-    fn quantize_row(self, x: &[f32], i: usize, act: &mut [i8]) -> RowQuant {
-        padded_rows::quantize_row(x, i, act)
-    }
-
-    fn copy_row(self, q: &[i8], i: usize, act: &mut [i8]) {
-        padded_rows::copy_row(q, i, act)
-    }
-
-    fn run(self, act: &[i8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
-        assert!(act.len() >= m * k4(w.k()));
-        drive(&mut Tiles { q: act, w, sink }, m, w.n(), k4(w.k()));
-    }
-}
-
-/// The `sdot` GEMM as a [`MicroKernel`]: 4 × 16 tiles, one depth block.
-struct Tiles<'a, 'w, 's, 'e> {
-    q: &'a [i8],
-    w: &'a PackedI8<'w>,
-    sink: Sink<'s, 'e>,
-}
-
-impl MicroKernel for Tiles<'_, '_, '_, '_> {
-    const MR: usize = MR;
-    const NP: usize = 1;
-    const NR: usize = PANEL;
+impl PlainTiles for NeonDot {
+    const MR: usize = 4;
 
     #[inline(always)]
-    fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
+    fn tile(self, rows: usize, q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
         // SAFETY: a `NeonDot` token exists (this is its GEMM), so NEON and dotprod are present.
-        unsafe { tiles!(rows rows, tile (self.q, i0, p, self.w, &mut self.sink); 1 2 3 4) }
+        unsafe { tiles!(rows rows, tile (q, i0, p, w, sink); 1 2 3 4) }
     }
 }
 
@@ -78,35 +42,13 @@ fn sdot(acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t {
     acc
 }
 
-/// One R × 16 tile.
+/// One R × 16 tile: `sdot` into 4 accumulators per row (one per 4 columns), no fold.
 #[target_feature(enable = "neon,dotprod")]
 fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
-    let k4 = k4(w.k());
-    assert!(q.len() >= (i0 + R) * k4 && p * PANEL < w.n());
-    let ap = q[i0 * k4..].as_ptr();
-    let wp = w.data()[p * PANEL * k4..].as_ptr();
-    let mut acc = [[vdupq_n_s32(0); 4]; R];
-    for g in 0..k4 / 4 {
-        let mut wv = [vdupq_n_s8(0); 4];
-        for (c, v) in wv.iter_mut().enumerate() {
-            // SAFETY: panel p holds k4 / 4 groups of 64 bytes (asserted; PackedI8's lengths).
-            *v = unsafe { vld1q_s8(wp.add(g * 64 + c * 16)) };
+    let mac = |acc: &mut [int32x4_t; 4], wv: &[int8x16_t; 4], av: int8x16_t| {
+        for (acc_c, wc) in acc.iter_mut().zip(wv) {
+            *acc_c = sdot(*acc_c, *wc, av);
         }
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            // SAFETY: rows i0..i0+R of `q` hold k4 bytes each (asserted).
-            let word = unsafe { (ap.add(r * k4 + g * 4) as *const u32).read_unaligned() };
-            let av = vreinterpretq_s8_u32(vdupq_n_u32(word));
-            for (acc_rc, wc) in acc_r.iter_mut().zip(&wv) {
-                *acc_rc = sdot(*acc_rc, *wc, av);
-            }
-        }
-    }
-    for (r, acc_r) in acc.iter().enumerate() {
-        let mut vals = [0i32; 16];
-        for (v, out) in acc_r.iter().zip(vals.chunks_exact_mut(4)) {
-            // SAFETY: `out` holds the 4 i32 written.
-            unsafe { vst1q_s32(out.as_mut_ptr(), *v) };
-        }
-        finish_i32(&vals, i0 + r, p * PANEL, w, sink);
-    }
+    };
+    plain_tile::<R, 4>(q, i0, p, w, sink, mac, |acc| *acc)
 }

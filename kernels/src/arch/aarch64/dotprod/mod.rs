@@ -14,7 +14,7 @@ impl KernelSlots for NeonDot {
         Ok(NeonDot { neon, dotprod: Dotprod::try_new().ok_or("dotprod")? })
     }
 
-    int8_slots!(|s: &NeonDot| *s);
+    int8_slots!(|s: &NeonDot| crate::frame::int8::PlainRows(*s));
 
     crate::arch::aarch64::neon::neon_float_slots!(|s: &NeonDot| s.neon);
 }

@@ -2,7 +2,8 @@
 //! widening multiply-accumulate, f32 and f16-weight GEMM by `fmla`. Row kernels are the generic
 //! twins (LLVM vectorises them for NEON).
 
-pub(crate) mod gemm;
+pub(crate) mod gemm_f32;
+pub(crate) mod gemm_i8;
 
 use super::Neon;
 use crate::registry::{KernelSlots, Sealed};
@@ -13,31 +14,11 @@ impl Sealed for Neon {}
 /// to the [`Neon`] token.
 macro_rules! neon_float_slots {
     ($neon:expr) => {
-        fn linear_f16(
-            &self,
-            a: &[f32],
-            m: usize,
-            w: &$crate::PackedF16<'_>,
-            ep: &$crate::Epilogue<'_>,
-            out: &mut [f32],
-            _: &mut $crate::Scratch,
-        ) {
-            $crate::arch::aarch64::neon::gemm::F32Gemm { t: $neon(self), a, w, ep, out }.run(m)
-        }
+        float_slots!($neon => $crate::frame::gemm::linear_float);
 
-        fn linear_f32(
-            &self,
-            a: &[f32],
-            m: usize,
-            w: &$crate::PackedF32<'_>,
-            ep: &$crate::Epilogue<'_>,
-            out: &mut [f32],
-            _: &mut $crate::Scratch,
-        ) {
-            $crate::arch::aarch64::neon::gemm::F32Gemm { t: $neon(self), a, w, ep, out }.run(m)
+        fn attention_by_gemm(&self) -> bool {
+            true
         }
-
-        gemm_attention_slots!();
     };
 }
 pub(crate) use neon_float_slots;
@@ -47,7 +28,7 @@ impl KernelSlots for Neon {
         Neon::try_new().ok_or("neon")
     }
 
-    int8_slots!(|s: &Neon| *s);
+    int8_slots!(|s: &Neon| crate::frame::int8::PlainRows(*s));
 
     neon_float_slots!(|s: &Neon| *s);
 }

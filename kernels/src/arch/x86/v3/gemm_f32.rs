@@ -7,54 +7,27 @@
 
 use super::math::store_epilogue;
 use crate::arch::x86::{Widen, V3};
-use crate::frame::gemm::{drive, Depth, MicroKernel};
-use crate::linear::{check_linear, Epilogue};
-use crate::packed::{PackedFloat, PANEL};
+use crate::frame::gemm::{FloatGemm, FloatLinear, FloatTiles};
+use crate::packed::PANEL;
 use core::arch::x86_64::*;
 
-/// The f32 GEMM over weights of type `T` (f32 or f16) as a [`MicroKernel`]: one panel per
-/// tile, no depth blocking (the tile's 6 rows of `a` and its panel stream from L2).
-pub(crate) struct F32Gemm<'a, 'w, T> {
-    pub t: V3,
-    pub a: &'a [f32],
-    pub w: &'a PackedFloat<'w, T>,
-    pub ep: &'a Epilogue<'w>,
-    pub out: &'a mut [f32],
-}
-
-impl<T: Widen> F32Gemm<'_, '_, T> {
-    /// The linear layer: `out = ep(a · Wᵀ)` over `m` rows.
-    pub(crate) fn run(mut self, m: usize) {
-        let (k, n) = (self.w.k(), self.w.n());
-        check_linear(self.a.len(), m, k, n, self.out.len(), self.ep);
-        drive(&mut self, m, n, k);
-    }
-}
-
-impl<T: Widen> MicroKernel for F32Gemm<'_, '_, T> {
+/// The f32 GEMM's tiles over weights of type `T` (f32 or f16), driven by
+/// [`crate::frame::gemm::linear_float`]: one panel per tile, no depth blocking (the tile's 6
+/// rows of `a` and its panel stream from L2).
+impl<T: Widen> FloatTiles<T> for V3 {
     const MR: usize = 6;
-    const NP: usize = 1;
-    const NR: usize = PANEL;
 
     #[inline(always)]
-    fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
-        let Self { t, a, w, ep, .. } = *self;
+    fn tile(g: &mut FloatGemm<'_, '_, V3, T>, rows: usize, i0: usize, p: usize) {
         // SAFETY: the V3 token proves AVX2/FMA/F16C.
-        unsafe { tiles!(rows rows, tile[T] (t, a, i0, p, w, ep, self.out); 1 2 3 4 5 6) }
+        unsafe { tiles!(rows rows, tile[T] (g.tiles, &mut g.l, i0, p); 1 2 3 4 5 6) }
     }
 }
 
 /// One R × 16 tile: rows `i0..i0+R`, panel `p`.
 #[target_feature(enable = "avx2,fma,f16c")]
-fn tile<T: Widen, const R: usize>(
-    t: V3,
-    a: &[f32],
-    i0: usize,
-    p: usize,
-    w: &PackedFloat<'_, T>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-) {
+fn tile<T: Widen, const R: usize>(t: V3, l: &mut FloatLinear<'_, '_, T>, i0: usize, p: usize) {
+    let FloatLinear { a, w, ep, ref mut out, .. } = *l;
     let (n, k) = (w.n(), w.k());
     assert!((i0 + R) * k <= a.len() && p * PANEL < n && (i0 + R) * n <= out.len());
     let ap = a[i0 * k..].as_ptr();

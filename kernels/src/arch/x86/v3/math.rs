@@ -127,13 +127,13 @@ pub(crate) fn store_epilogue(
 }
 
 /// GELU (erf form) in place over a slice.
-pub(crate) fn gelu_slice(_t: crate::arch::x86::V3, x: &mut [f32]) {
+pub(crate) fn gelu_erf_slice(_t: crate::arch::x86::V3, x: &mut [f32]) {
     // SAFETY: the V3 token proves AVX2/FMA.
-    unsafe { gelu_slice_impl(x) }
+    unsafe { gelu_erf_slice_impl(x) }
 }
 
 #[target_feature(enable = "avx2,fma")]
-fn gelu_slice_impl(x: &mut [f32]) {
+fn gelu_erf_slice_impl(x: &mut [f32]) {
     for j0 in (0..x.len()).step_by(8) {
         let v = gelu(load8(x, j0));
         store8(x, j0, v);
@@ -141,7 +141,7 @@ fn gelu_slice_impl(x: &mut [f32]) {
 }
 
 /// See `generic::softmax_rows_f32`.
-pub(crate) fn softmax_rows(
+pub(crate) fn softmax_rows_f32(
     _t: crate::arch::x86::V3,
     x: &mut [f32],
     cols: usize,
@@ -208,7 +208,7 @@ fn hsum(v: __m256) -> f32 {
 }
 
 /// See `generic::layer_norm_f32`.
-pub(crate) fn layer_norm(_t: crate::arch::x86::V3, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+pub(crate) fn layer_norm_f32(_t: crate::arch::x86::V3, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     // SAFETY: the V3 token proves AVX2/FMA.
     crate::frame::rows::layer_norm_rows(x, gamma, beta, |row| unsafe {
         layer_norm_row(row, gamma, beta, eps)

@@ -6,8 +6,6 @@ pub(crate) mod gemm_i8;
 pub(crate) mod math;
 
 use super::V3;
-use crate::linear::{Epilogue, Scratch};
-use crate::packed::{PackedF16, PackedF32};
 use crate::registry::{KernelSlots, Sealed};
 
 impl Sealed for V3 {}
@@ -19,41 +17,21 @@ impl KernelSlots for V3 {
 
     int8_slots!(|s: &V3| *s);
 
-    fn linear_f16(
-        &self,
-        a: &[f32],
-        m: usize,
-        w: &PackedF16<'_>,
-        ep: &Epilogue<'_>,
-        out: &mut [f32],
-        _: &mut Scratch,
-    ) {
-        gemm_f32::F32Gemm { t: *self, a, w, ep, out }.run(m)
-    }
-
-    fn linear_f32(
-        &self,
-        a: &[f32],
-        m: usize,
-        w: &PackedF32<'_>,
-        ep: &Epilogue<'_>,
-        out: &mut [f32],
-        _: &mut Scratch,
-    ) {
-        gemm_f32::F32Gemm { t: *self, a, w, ep, out }.run(m)
-    }
+    float_slots!(|s: &V3| *s => crate::frame::gemm::linear_float);
 
     fn gelu_erf(&self, x: &mut [f32]) {
-        math::gelu_slice(*self, x)
+        math::gelu_erf_slice(*self, x)
     }
 
     fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-        math::softmax_rows(*self, x, cols, scale, bias)
+        math::softmax_rows_f32(*self, x, cols, scale, bias)
     }
 
     fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-        math::layer_norm(*self, x, gamma, beta, eps)
+        math::layer_norm_f32(*self, x, gamma, beta, eps)
     }
 
-    gemm_attention_slots!();
+    fn attention_by_gemm(&self) -> bool {
+        true
+    }
 }

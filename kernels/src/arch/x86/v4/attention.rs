@@ -28,20 +28,16 @@ const MR: usize = 6;
 /// Key panels per score tile (64 keys).
 const NP: usize = 4;
 
-/// See `Kernels::attention_f32`; shapes are checked by the caller.
+/// See `Kernels::attention_f32`; shapes are checked and the empty cases finished by the caller
+/// (`attention_slot!`).
 pub(crate) fn attention_f32(
     _t: V4,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
+    [q, k, v]: [&[f32]; 3],
     shape: &AttentionShape,
     ctx: &mut [f32],
     scratch: &mut Scratch,
 ) {
     let AttentionShape { m, l, heads, d, ld, scale } = *shape;
-    if shape.finish_if_empty(ctx) {
-        return;
-    }
     let np = l.div_ceil(PANEL);
     let l16 = np * PANEL;
     let kt = grow(&mut scratch.attn_w, l16 * d);

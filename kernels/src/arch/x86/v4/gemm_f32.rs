@@ -13,8 +13,8 @@
 
 use super::math::{load16, store16, store_epilogue};
 use crate::arch::x86::{Widen, V4};
-use crate::frame::gemm::{drive, Depth, MicroKernel};
-use crate::linear::{check_linear, Epilogue, Scratch};
+use crate::frame::gemm::{drive, Depth, FloatLinear, MicroKernel};
+use crate::linear::{Epilogue, Scratch};
 use crate::packed::{PackedFloat, PANEL};
 use core::arch::x86_64::*;
 
@@ -23,34 +23,13 @@ const MR: usize = 6;
 const NP: usize = 4;
 const KC: usize = 512;
 
-/// The f32 GEMM over weights of type `T` (f32 or f16): activations repacked into 6-row slabs,
-/// then [`MicroKernel`] tiles of 6 × 64 over depth blocks of at most [`KC`].
-pub(crate) struct F32Gemm<'a, 'w, T> {
-    t: V4,
-    a: &'a [f32],
-    w: &'a PackedFloat<'w, T>,
-    ep: &'a Epilogue<'w>,
-    out: &'a mut [f32],
-}
-
-impl<'a, 'w, T: Widen> F32Gemm<'a, 'w, T> {
-    pub(crate) fn new(
-        t: V4,
-        a: &'a [f32],
-        w: &'a PackedFloat<'w, T>,
-        ep: &'a Epilogue<'w>,
-        out: &'a mut [f32],
-    ) -> Self {
-        F32Gemm { t, a, w, ep, out }
-    }
-
-    /// The linear layer: `out = ep(a · Wᵀ)` over `m` rows.
-    pub(crate) fn run(self, m: usize, scratch: &mut Scratch) {
-        let (k, n) = (self.w.k(), self.w.n());
-        check_linear(self.a.len(), m, k, n, self.out.len(), self.ep);
-        let slabs = crate::arch::x86::pack_row_slabs(self.a, m, k, MR, scratch);
-        drive(&mut Tiles { t: self.t, slabs, w: self.w, ep: self.ep, out: self.out }, m, n, k);
-    }
+/// The linear layer `l` (`out = ep(a · Wᵀ)`), weights of type `T` (f32 or f16): the
+/// activations repacked into 6-row slabs, then [`MicroKernel`] tiles of 6 × 64 over depth
+/// blocks of at most [`KC`].
+pub(crate) fn linear_float<T: Widen>(t: V4, l: FloatLinear<'_, '_, T>, scratch: &mut Scratch) {
+    let (k, n) = l.check();
+    let slabs = crate::arch::x86::pack_row_slabs(l.a, l.m, k, MR, scratch);
+    drive(&mut Tiles { t, slabs, w: l.w, ep: l.ep, out: l.out }, l.m, n, k);
 }
 
 struct Tiles<'a, 'w, T> {

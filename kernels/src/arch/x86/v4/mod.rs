@@ -6,7 +6,6 @@ pub(crate) mod attention;
 pub(crate) mod gelu;
 pub(crate) mod gemm_f32;
 pub(crate) mod math;
-pub(crate) mod rows;
 
 use super::V4;
 use crate::registry::{KernelSlots, Sealed};
@@ -17,84 +16,24 @@ impl Sealed for V4 {}
 /// kernels, fused f32 attention, attention products by GEMM. `$v4` maps `self` to the [`V4`].
 macro_rules! v4_slots {
     ($v4:expr) => {
-        fn linear_f16(
-            &self,
-            a: &[f32],
-            m: usize,
-            w: &$crate::PackedF16<'_>,
-            ep: &$crate::Epilogue<'_>,
-            out: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            $crate::arch::x86::v4::gemm_f32::F32Gemm::new($v4(self), a, w, ep, out).run(m, scratch)
-        }
-
-        fn linear_f32(
-            &self,
-            a: &[f32],
-            m: usize,
-            w: &$crate::PackedF32<'_>,
-            ep: &$crate::Epilogue<'_>,
-            out: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            $crate::arch::x86::v4::gemm_f32::F32Gemm::new($v4(self), a, w, ep, out).run(m, scratch)
-        }
+        float_slots!($v4 => $crate::arch::x86::v4::gemm_f32::linear_float);
 
         fn gelu_erf(&self, x: &mut [f32]) {
-            $crate::arch::x86::v4::math::gelu_slice($v4(self), x)
+            $crate::arch::x86::v4::math::gelu_erf_slice($v4(self), x)
         }
 
         fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-            $crate::arch::x86::v4::rows::softmax_rows($v4(self), x, cols, scale, bias)
+            $crate::arch::x86::v4::math::softmax_rows_f32($v4(self), x, cols, scale, bias)
         }
 
         fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-            $crate::arch::x86::v4::rows::layer_norm($v4(self), x, gamma, beta, eps)
+            $crate::arch::x86::v4::math::layer_norm_f32($v4(self), x, gamma, beta, eps)
         }
 
-        fn attention_f32(
-            &self,
-            q: &[f32],
-            k: &[f32],
-            v: &[f32],
-            s: &$crate::AttentionShape,
-            ctx: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            s.check(q.len(), k.len(), v.len(), ctx.len());
-            $crate::arch::x86::v4::attention::attention_f32($v4(self), q, k, v, s, ctx, scratch)
-        }
+        attention_slot!(attention_f32, $v4 => $crate::arch::x86::v4::attention::attention_f32);
 
-        fn attention_scores(
-            &self,
-            q: &[f32],
-            k: &[f32],
-            l: usize,
-            heads: usize,
-            d: usize,
-            ld: usize,
-            scale: f32,
-            scores: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            let shape = $crate::AttentionShape { m: l, l, heads, d, ld, scale };
-            $crate::frame::attention::attention_scores(self, q, k, &shape, scores, scratch)
-        }
-
-        fn attention_context(
-            &self,
-            p: &[f32],
-            v: &[f32],
-            l: usize,
-            heads: usize,
-            d: usize,
-            ld: usize,
-            ctx: &mut [f32],
-            scratch: &mut $crate::Scratch,
-        ) {
-            let shape = $crate::AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
-            $crate::frame::attention::attention_context(self, p, v, &shape, ctx, scratch)
+        fn attention_by_gemm(&self) -> bool {
+            true
         }
     };
 }

@@ -46,35 +46,29 @@ struct Dims {
     lg: usize,
 }
 
-/// See `Kernels::attention_i8`; shapes are checked by the caller.
+/// See `Kernels::attention_i8`; shapes are checked and the empty cases finished by the caller
+/// (`attention_slot!`).
 pub(crate) fn attention_i8(
     _t: V4Vnni,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
+    qkv: [&[f32]; 3],
     shape: &AttentionShape,
     ctx: &mut [f32],
     scratch: &mut Scratch,
 ) {
     // SAFETY: the token proves AVX-512F/BW/VL/VNNI.
-    unsafe { attention_i8_with_features(q, k, v, shape, ctx, scratch) }
+    unsafe { attention_i8_with_features(qkv, shape, ctx, scratch) }
 }
 
 /// [`attention_i8`] compiled for its features, so the per-row helpers (quantization, softmax)
 /// inline into the loops instead of being called across a feature boundary.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 fn attention_i8_with_features(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
+    [q, k, v]: [&[f32]; 3],
     shape: &AttentionShape,
     ctx: &mut [f32],
     scratch: &mut Scratch,
 ) {
     let AttentionShape { m, l, heads, d, ld, scale } = *shape;
-    if shape.finish_if_empty(ctx) {
-        return;
-    }
     let np = l.div_ceil(PANEL);
     let z = Dims { l, d, ld, l16: np * PANEL, dg: d.div_ceil(4), lg: l.div_ceil(4) };
     let vpanels = d.div_ceil(PANEL);

@@ -5,8 +5,6 @@ pub(crate) mod attention_i8;
 pub(crate) mod gemm_i8;
 
 use super::V4Vnni;
-use crate::attention::AttentionShape;
-use crate::linear::Scratch;
 use crate::registry::{KernelSlots, Sealed};
 
 impl Sealed for V4Vnni {}
@@ -18,18 +16,7 @@ impl KernelSlots for V4Vnni {
 
     int8_slots!(|s: &V4Vnni| *s);
 
-    fn attention_i8(
-        &self,
-        q: &[f32],
-        k: &[f32],
-        v: &[f32],
-        s: &AttentionShape,
-        ctx: &mut [f32],
-        scratch: &mut Scratch,
-    ) {
-        s.check(q.len(), k.len(), v.len(), ctx.len());
-        attention_i8::attention_i8(*self, q, k, v, s, ctx, scratch)
-    }
+    attention_slot!(attention_i8, |s: &V4Vnni| *s => attention_i8::attention_i8);
 
     fn has_fast_attention_i8(&self) -> bool {
         true
