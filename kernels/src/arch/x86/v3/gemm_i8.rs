@@ -94,7 +94,7 @@ fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQuant {
     let (k, k4) = (x.len(), k4(x.len()));
     assert!(slabs.len() >= slab_len(i + 1, k), "quantize_row_into_slab: slabs too short");
     // Row i's first group; with k = 0 (k4 = 0) it may equal slabs.len() and nothing is written.
-    let base = slab_index(i, 0, k4);
+    let (dst, base) = (slabs.as_mut_ptr(), slab_index(i, 0, k4));
     // Lanes past k load as 0, which the range includes anyway.
     let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     for j0 in (0..k).step_by(8) {
@@ -113,7 +113,6 @@ fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQuant {
         let q = _mm256_and_si256(_mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi), valid);
         let packed = _mm256_permute4x64_epi64::<0b10_00>(_mm256_packs_epi32(q, q));
         let halves: [i64; 4] = bytemuck::cast(packed);
-        let dst = slabs.as_mut_ptr();
         // SAFETY: group g of row i lies at base + g·MR·4 = slab_index(i, 4g, k4) <
         // slab_len(i + 1, k) ≤ slabs.len() (asserted) for every g < k4 / 4 (the loop runs only
         // when k4 > 0), and each write is 4 i16.
