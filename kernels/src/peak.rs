@@ -1,5 +1,5 @@
 //! Measured instruction-throughput peaks of this core, for benchmarks (`edgebert bench` and
-//! `kernels/benches`) that report GEMM speed as a fraction of what the hardware can issue.
+//! `benches/rust`) that report GEMM speed as a fraction of what the hardware can issue.
 
 use std::time::Instant;
 

@@ -30,7 +30,7 @@ const MR: usize = 8;
 /// Panels per tile (48 columns).
 const NP: usize = 3;
 /// Depth block, in inputs (bytes per column). 2048: MiniLM's output projection (k = 1536) runs as
-/// one block, 2% faster than two of 768 (`cargo bench -p edgebert-kernels --bench gemm`).
+/// one block, 2% faster than two of 768 (`cargo bench -p edgebert-benches --bench gemm`).
 const KC: usize = 2048;
 
 /// Writes i8 row `q` (`k` values) shifted to u8 into `dst` (`k4` bytes); depth padding is 128

@@ -1,12 +1,12 @@
 //! Exact cosine search over 100,000 stored 384-dimensional vectors (all-MiniLM-L6-v2's width),
 //! one query at a time, on one thread: the bar of issue 19 is under 5 ms per query. The corpus is
-//! the synthetic one of `tests/search_corpus` (the same rows `scripts/search_reference.py` checks
+//! the synthetic one of `engine/tests/search_corpus` (the same rows `scripts/search_reference.py` checks
 //! by brute force in numpy).
 //!
-//! `cargo bench -p edgebert-engine --bench search`
+//! `cargo bench -p edgebert-benches --bench search`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-#[path = "../tests/search_corpus/mod.rs"]
+#[path = "../../engine/tests/search_corpus/mod.rs"]
 mod search_corpus;
 use edgebert_engine::search::{StoredPrecision, VectorIndex};
 use edgebert_kernels::Kernels;

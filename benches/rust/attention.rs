@@ -1,7 +1,7 @@
 //! Fused multi-head attention at encoder shapes, f32 against int8 products, on the selected
 //! backend, one thread: one call covers every head of one layer (all query rows of a sequence).
 //!
-//! `cargo bench -p edgebert-kernels --bench attention` (add `-- <filter>`, e.g. `minilm`).
+//! `cargo bench -p edgebert-benches --bench attention` (add `-- <filter>`, e.g. `minilm`).
 //! Shapes: all-MiniLM-L6-v2 (12 heads of 32) and BERT-base (12 heads of 64) at seq 128 and 512.
 
 use criterion::{BenchmarkId, Criterion, Throughput};

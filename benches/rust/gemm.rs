@@ -1,7 +1,7 @@
 //! GEMM throughput at encoder shapes, per backend, as GOP/s and as a fraction of the peak
 //! measured in the same run (see `edgebert_kernels::peak`). One thread.
 //!
-//! `cargo bench -p edgebert-kernels --bench gemm` (add `-- <filter>` to narrow, e.g. `vnni`).
+//! `cargo bench -p edgebert-benches --bench gemm` (add `-- <filter>` to narrow, e.g. `vnni`).
 //! Criterion prints each (wall-clock) measurement; the table at the end uses thread CPU time:
 //! the best sample divided by the best peak probe (peaks are probed before and after the GEMMs).
 

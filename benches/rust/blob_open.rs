@@ -2,11 +2,11 @@
 //! out like all-MiniLM-L6-v2 int8 (23.6 MB) and like a 12-layer, 768-wide BERT-base int8 (~110 MB,
 //! 2× the tensors, 4.7× the bytes): the cost must follow the index, not the file size.
 //!
-//! `cargo bench -p edgebert-engine --bench blob_open`. Set `EDGEBERT_BENCH_BLOB=path.ebq` to also
+//! `cargo bench -p edgebert-benches --bench blob_open`. Set `EDGEBERT_BENCH_BLOB=path.ebq` to also
 //! time a real converted blob (e.g. from `edgebert convert`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-#[path = "../tests/blob_common/shaped.rs"]
+#[path = "../../engine/tests/blob_common/shaped.rs"]
 mod shaped;
 use edgebert_engine::blob::{parse, Blob};
 use shaped::{write_blob, Shape};
