@@ -76,7 +76,7 @@ run() {
 
 result="$dir/$mode-$(date +%H%M%S).md5"
 : >"$result"
-x86_backends="generic avx2 avx512 avx512-vnni"
+x86_backends="generic avx2 avx512 avx-vnni avx512-vnni"
 [ "${EDGEBERT_BIT_X86:-1}" = 0 ] && x86_backends=""
 for b in $x86_backends; do
     if EDGEBERT_KERNELS=$b "$bin" classify "$dir/blobs/minilm-l6-rt-sentiment-int8.ebq" "x" >/dev/null 2>&1; then

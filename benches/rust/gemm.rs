@@ -65,6 +65,7 @@ impl Kind {
     fn peak(self) -> Peak {
         match self {
             Kind::Int8(Backend::Avx512Vnni) => Peak::VpdpbusdZmm,
+            Kind::Int8(Backend::AvxVnni) => Peak::VpdpbusdYmm,
             Kind::Int8(_) => Peak::VpmaddubswYmm,
             Kind::F32(Backend::Avx2) | Kind::F16(Backend::Avx2) => Peak::FmaF32Ymm,
             _ => Peak::FmaF32Zmm,
@@ -191,8 +192,9 @@ fn main() {
         if !matches!(b, Backend::Avx512) {
             kinds.push(Kind::Int8(b)); // Avx512 runs the Avx2 int8 kernel
         }
-        if !matches!(b, Backend::Avx512Vnni) {
-            kinds.push(Kind::F32(b)); // Avx512Vnni runs the Avx512 float kernels
+        if !matches!(b, Backend::Avx512Vnni | Backend::AvxVnni) {
+            // Avx512Vnni runs the Avx512 float kernels, AvxVnni the Avx2 ones
+            kinds.push(Kind::F32(b));
             kinds.push(Kind::F16(b));
         }
     }

@@ -49,7 +49,13 @@ impl Backend {
 
     /// The most specialised backend this CPU supports.
     pub fn best_available() -> Backend {
-        Backend::ALL.into_iter().rev().find(|b| b.check().is_ok()).unwrap_or(Backend::Generic)
+        Backend::preferred(|b| b.check().is_ok())
+    }
+
+    /// The first backend in the order of preference (the reverse of [`Backend::ALL`]: on x86
+    /// avx512-vnni, avx-vnni, avx512, avx2, generic) for which `runs` is true; generic if none.
+    pub fn preferred(runs: impl Fn(Backend) -> bool) -> Backend {
+        Backend::ALL.into_iter().rev().find(|&b| runs(b)).unwrap_or(Backend::Generic)
     }
 
     /// The backend for this process: `EDGEBERT_KERNELS` if set, else the best available.
@@ -94,7 +100,7 @@ pub fn cpu_features() -> Vec<&'static str> {
     }
     #[cfg(target_arch = "x86_64")]
     {
-        present!(is_x86_feature_detected: "avx2" "fma" "f16c" "avx512f" "avx512bw" "avx512vl" "avx512vnni")
+        present!(is_x86_feature_detected: "avx2" "fma" "f16c" "avxvnni" "avx512f" "avx512bw" "avx512vl" "avx512vnni")
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -133,6 +139,7 @@ mod tests {
             assert_eq!(Backend::from_name(b.name()), Some(b));
         }
         assert_eq!(Backend::from_name(" AVX512_VNNI "), Some(Backend::Avx512Vnni));
+        assert_eq!(Backend::from_name("AVX_VNNI"), Some(Backend::AvxVnni));
         assert_eq!(Backend::from_name("sse2"), None);
     }
 
@@ -140,6 +147,24 @@ mod tests {
     fn generic_always_runs_and_best_is_runnable() {
         assert!(Backend::Generic.check().is_ok());
         assert!(Backend::best_available().check().is_ok());
+    }
+
+    #[test]
+    fn preference_order_does_not_depend_on_this_cpu() {
+        use Backend::*;
+        let best = |have: &[Backend]| Backend::preferred(|b| have.contains(&b));
+        // Zen 4/5 server, Sapphire Rapids: the zmm VNNI backend wins.
+        assert_eq!(best(&[Generic, Avx2, AvxVnni, Avx512, Avx512Vnni]), Avx512Vnni);
+        assert_eq!(best(&[Generic, Avx2, Avx512, Avx512Vnni]), Avx512Vnni);
+        // Alder Lake … Core Ultra, Zen 5 desktop (AVX-VNNI, no AVX-512).
+        assert_eq!(best(&[Generic, Avx2, AvxVnni]), AvxVnni);
+        // AVX-VNNI is preferred over AVX-512 without VNNI.
+        assert_eq!(best(&[Generic, Avx2, AvxVnni, Avx512]), AvxVnni);
+        assert_eq!(best(&[Generic, Avx2, Avx512]), Avx512);
+        assert_eq!(best(&[Generic, Avx2]), Avx2);
+        assert_eq!(best(&[Generic]), Generic);
+        assert_eq!(best(&[]), Generic);
+        assert_eq!(best(&[Generic, Neon, NeonDotprod]), NeonDotprod);
     }
 
     #[test]

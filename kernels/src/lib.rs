@@ -16,7 +16,7 @@
 //! Layout: [`registry`] (the slots, the backends, how to add one), `frame` (the driver layer
 //! every backend shares), [`generic`] (the twins), `arch` (micro-tiles and row kernels per
 //! instruction set, in folders named for what they require: `x86/v3`, `x86/v4`,
-//! `x86/v4_vnni`, `aarch64/neon`, `aarch64/dotprod`).
+//! `x86/v3_vnni`, `x86/v4_vnni`, `aarch64/neon`, `aarch64/dotprod`).
 //!
 //!
 //! ```

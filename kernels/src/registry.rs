@@ -4,7 +4,7 @@
 //! A backend is a token type: a zero-sized value that exists only once its constructor
 //! (`KernelSlots::detect`) has checked every CPU feature it needs (pulp's `x86::V3` / `x86::V4`
 //! / `aarch64::Neon`, plus this crate's small tokens for what pulp lacks on stable Rust:
-//! F16C, AVX-512 VNNI, NEON dot-product). [`crate::Kernels`] holds a `&'static dyn KernelSlots`
+//! F16C, AVX-VNNI, AVX-512 VNNI, NEON dot-product). [`crate::Kernels`] holds a `&'static dyn KernelSlots`
 //! of such a token, so every kernel call is one indirect call into code whose features are
 //! proven, and detection runs once per process (each token is detected once and cached).
 //!
@@ -226,7 +226,7 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
 macro_rules! registry {
     ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal on $arch:tt => $token:ty; )*) => {
         /// A kernel family. Ordered from the most portable to the most specialised per
-        /// architecture.
+        /// architecture: auto-detection prefers the last one the CPU runs.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Backend { $( $(#[doc = $doc])* $variant, )* }
 
@@ -282,6 +282,10 @@ registry! {
     /// AVX-512 F/BW/CD/DQ/VL (x86-64-v4: Skylake-SP and later). f32/f16 on zmm; int8 as
     /// [`Backend::Avx2`].
     Avx512 = "avx512" on "x86_64" => crate::arch::x86::V4;
+    /// AVX2 plus AVX-VNNI, no AVX-512 (Alder Lake … Core Ultra, Zen 5 desktop): int8 through the
+    /// VEX ymm `vpdpbusd`; everything else as [`Backend::Avx2`]. Preferred over
+    /// [`Backend::Avx512`] (int8 is most of an encoder's time), after [`Backend::Avx512Vnni`].
+    AvxVnni = "avx-vnni" on "x86_64" => crate::arch::x86::V3Vnni;
     /// AVX-512 plus VNNI (Ice Lake, Zen 4 and later): int8 through `vpdpbusd`.
     Avx512Vnni = "avx512-vnni" on "x86_64" => crate::arch::x86::V4Vnni;
     /// aarch64 Advanced SIMD (every ARMv8-A core): int8 through widening multiply-accumulate.

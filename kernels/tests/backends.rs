@@ -565,6 +565,7 @@ backend_suite! {
     generic_backend => Backend::Generic, twins [gelu softmax layer_norm attention_i8];
     avx2 => Backend::Avx2, twins [attention_i8];
     avx512 => Backend::Avx512, twins [attention_i8];
+    avx_vnni => Backend::AvxVnni, twins [attention_i8];
     avx512_vnni => Backend::Avx512Vnni, twins [];
     neon => Backend::Neon, twins [gelu softmax layer_norm attention_i8];
     neon_dotprod => Backend::NeonDotprod, twins [gelu softmax layer_norm attention_i8];

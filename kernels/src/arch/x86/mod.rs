@@ -1,12 +1,14 @@
 //! x86-64 backends, in folders named for what they require: `v3` (x86-64-v3: AVX2, FMA, plus
-//! F16C), `v4` (x86-64-v4: AVX-512 F/BW/CD/DQ/VL, plus F16C), `v4_vnni` (v4 plus AVX-512 VNNI).
+//! F16C), `v3_vnni` (v3 plus AVX-VNNI, the VEX ymm `vpdpbusd`), `v4` (x86-64-v4: AVX-512
+//! F/BW/CD/DQ/VL, plus F16C), `v4_vnni` (v4 plus AVX-512 VNNI).
 //!
-//! Tokens: pulp's `x86::V3` / `x86::V4` prove the x86-64 levels; F16C and AVX-512 VNNI, which
-//! pulp has no stable token for, get their own (`F16c`, `Avx512Vnni`). A backend token bundles
-//! them, so holding one proves every feature its kernels enable.
+//! Tokens: pulp's `x86::V3` / `x86::V4` prove the x86-64 levels; F16C, AVX-VNNI and AVX-512
+//! VNNI, which pulp has no stable token for, get their own (`F16c`, `AvxVnni`, `Avx512Vnni`). A
+//! backend token bundles them, so holding one proves every feature its kernels enable.
 
 pub(crate) mod peak;
 pub(crate) mod v3;
+pub(crate) mod v3_vnni;
 pub(crate) mod v4;
 pub(crate) mod v4_vnni;
 
@@ -20,6 +22,10 @@ feature_token!(
     F16c = is_x86_feature_detected!("f16c")
 );
 feature_token!(
+    /// AVX-VNNI (VEX-encoded `vpdpbusd` on ymm: Alder Lake and later, Zen 5).
+    AvxVnni = is_x86_feature_detected!("avxvnni")
+);
+feature_token!(
     /// AVX-512 VNNI (`vpdpbusd`).
     Avx512Vnni = is_x86_feature_detected!("avx512vnni")
 );
@@ -30,6 +36,14 @@ feature_token!(
 pub(crate) struct V3 {
     pub simd: pulp::x86::V3,
     pub f16c: F16c,
+}
+
+/// The AVX-VNNI backend: [`V3`] plus AVX-VNNI. The fields are proofs, held rather than read.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)]
+pub(crate) struct V3Vnni {
+    pub v3: V3,
+    pub vnni: AvxVnni,
 }
 
 /// The AVX-512 backend: x86-64-v4 plus F16C. The fields are proofs, held rather than read.
@@ -52,6 +66,12 @@ impl V3 {
     pub(crate) fn try_new() -> Result<V3, &'static str> {
         let simd = pulp::x86::V3::try_new().ok_or("x86-64-v3 (avx2 fma bmi1 bmi2 lzcnt)")?;
         Ok(V3 { simd, f16c: F16c::try_new().ok_or("f16c")? })
+    }
+}
+
+impl V3Vnni {
+    pub(crate) fn try_new() -> Result<V3Vnni, &'static str> {
+        Ok(V3Vnni { v3: V3::try_new()?, vnni: AvxVnni::try_new().ok_or("avxvnni")? })
     }
 }
 

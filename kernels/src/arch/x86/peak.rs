@@ -4,7 +4,7 @@
 //! Target cores: any x86-64 with the probed extension. Each probe runs 12 independent
 //! accumulator chains (more than latency × throughput on current cores) in an `asm!` loop.
 
-use super::{V4Vnni, V3, V4};
+use super::{V3Vnni, V4Vnni, V3, V4};
 use core::arch::asm;
 
 /// Twelve independent `insn r<i>, r12, r13` lines (accumulators 0 to 11), one template.
@@ -48,5 +48,7 @@ macro_rules! probe {
 probe!(fma_f32_zmm, V4, "avx512f", "zmm", "vfmadd231ps");
 probe!(fma_f32_ymm, V3, "avx2,fma", "ymm", "vfmadd231ps");
 probe!(dpbusd_zmm, V4Vnni, "avx512f,avx512vnni", "zmm", "vpdpbusd");
+// `{vex}`: the AVX-VNNI encoding, which a CPU without AVX-512 runs (doubled braces: asm! template).
+probe!(dpbusd_ymm, V3Vnni, "avx2,avxvnni", "ymm", "{{vex}} vpdpbusd");
 probe!(maddubsw_ymm, V3, "avx2", "ymm", "vpmaddubsw");
 probe!(maddwd_ymm, V3, "avx2", "ymm", "vpmaddwd");

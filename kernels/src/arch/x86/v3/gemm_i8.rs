@@ -95,22 +95,10 @@ fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQuant {
     assert!(slabs.len() >= slab_len(i + 1, k), "quantize_row_into_slab: slabs too short");
     // Row i's first group; with k = 0 (k4 = 0) it may equal slabs.len() and nothing is written.
     let (dst, base) = (slabs.as_mut_ptr(), slab_index(i, 0, k4));
-    // Lanes past k load as 0, which the range includes anyway.
-    let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    for j0 in (0..k).step_by(8) {
-        let v = load8(x, j0);
-        (lo, hi) = (_mm256_min_ps(lo, v), _mm256_max_ps(hi, v));
-    }
-    let (row, inv) =
-        row_quant(lanes(lo).into_iter().fold(0.0, f32::min), lanes(hi).into_iter().fold(0.0, f32::max));
-    let (inv, off) = (_mm256_set1_ps(inv), _mm256_set1_ps(row.offset));
-    let (qlo, qhi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
+    let (row, quant) = RowQuant8::of(x);
     // 8 inputs = 2 groups of 4 i16, each group landing MR·4 values after the previous.
     for j0 in (0..k4).step_by(8) {
-        let valid = col_mask(j0, k);
-        let v = _mm256_mul_ps(_mm256_sub_ps(load8(x, j0), off), inv);
-        // Depth padding (lanes past k) must be 0.
-        let q = _mm256_and_si256(_mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi), valid);
+        let q = quant.quantize8(x, j0);
         let packed = _mm256_permute4x64_epi64::<0b10_00>(_mm256_packs_epi32(q, q));
         let halves: [i64; 4] = bytemuck::cast(packed);
         // SAFETY: group g of row i lies at base + g·MR·4 = slab_index(i, 4g, k4) <
@@ -147,37 +135,99 @@ fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'_>, sin
             }
         }
     }
-    let j0 = half * 8;
-    let (scales, sums): (&[f32; 8], &[i32; 8]) = (
-        w.scales()[j0..j0 + 8].try_into().expect("8 scales"),
-        w.col_sums()[j0..j0 + 8].try_into().expect("8 column sums"),
-    );
-    // SAFETY: the arrays hold the 32 bytes read.
-    let (wscale, sums) =
-        unsafe { (_mm256_loadu_ps(scales.as_ptr()), _mm256_loadu_si256(sums.as_ptr() as *const __m256i)) };
-    // w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
-    let wsum = _mm256_mul_ps(wscale, _mm256_cvtepi32_ps(sums));
-    let mask = col_mask(j0, n);
+    let cols = Cols8::of(w, half * 8);
     for (r, acc_r) in acc.iter().enumerate() {
         // Lanes of acc_r[0]: (c0,k01) (c0,k23) (c1,k01) (c1,k23) | (c2,..) (c3,..); acc_r[1]
         // likewise for c4..c7. hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the permute restores
         // column order.
         let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(acc_r[0], acc_r[1]));
+        cols.finish(v, i0 + r, sink);
+    }
+}
+
+/// A row's quantization as ymm constants (see `generic::quantize_row_i8`): the same range
+/// (exact min/max, 0 included), `offset` and `inv`, so the same integers as the twin.
+pub(crate) struct RowQuant8 {
+    off: __m256,
+    inv: __m256,
+}
+
+impl RowQuant8 {
+    /// The [`RowQuant`] of row `x` and its constants.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn of(x: &[f32]) -> (RowQuant, RowQuant8) {
+        // Lanes past k load as 0, which the range includes anyway.
+        let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        for j0 in (0..x.len()).step_by(8) {
+            let v = load8(x, j0);
+            (lo, hi) = (_mm256_min_ps(lo, v), _mm256_max_ps(hi, v));
+        }
+        let (row, inv) =
+            row_quant(lanes(lo).into_iter().fold(0.0, f32::min), lanes(hi).into_iter().fold(0.0, f32::max));
+        (row, RowQuant8 { off: _mm256_set1_ps(row.offset), inv: _mm256_set1_ps(inv) })
+    }
+
+    /// The quantized inputs `j0..j0 + 8` of `x` as i32 lanes: one subtract and one multiply,
+    /// round-to-nearest-even conversion, clamp to [-127, 127]; lanes past `x.len()` (the depth
+    /// padding) are 0.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn quantize8(&self, x: &[f32], j0: usize) -> __m256i {
+        let v = _mm256_mul_ps(_mm256_sub_ps(load8(x, j0), self.off), self.inv);
+        let (qlo, qhi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
+        let q = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi);
+        _mm256_and_si256(q, col_mask(j0, x.len()))
+    }
+}
+
+/// What finishing 8 output columns `j0..j0 + 8` of an int8 GEMM needs, loaded once per tile.
+pub(crate) struct Cols8 {
+    j0: usize,
+    n: usize,
+    wscale: __m256,
+    /// w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
+    wsum: __m256,
+    mask: __m256i,
+}
+
+impl Cols8 {
+    /// Columns `j0..j0 + 8` of `w` (`j0` a multiple of 8: inside the padded per-column arrays).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn of(w: &PackedI8<'_>, j0: usize) -> Cols8 {
+        let (scales, sums): (&[f32; 8], &[i32; 8]) = (
+            w.scales()[j0..j0 + 8].try_into().expect("8 scales"),
+            w.col_sums()[j0..j0 + 8].try_into().expect("8 column sums"),
+        );
+        // SAFETY: the arrays hold the 32 bytes read.
+        let (wscale, sums) =
+            unsafe { (_mm256_loadu_ps(scales.as_ptr()), _mm256_loadu_si256(sums.as_ptr() as *const __m256i)) };
+        let wsum = _mm256_mul_ps(wscale, _mm256_cvtepi32_ps(sums));
+        Cols8 { j0, n: w.n(), wscale, wsum, mask: col_mask(j0, w.n()) }
+    }
+
+    /// Finishes the exact i32 dot products `v` of row `i` into `sink` (columns clipped to `n`):
+    /// stored as they are, or dequantized (`RowQuant::dequantize`) and finished by the epilogue.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn finish(&self, v: __m256i, i: usize, sink: &mut Sink<'_, '_>) {
+        let (j0, n) = (self.j0, self.n);
         match sink {
             Sink::I32(out) => {
-                let o = out[(i0 + r) * n..].as_mut_ptr().wrapping_add(j0);
-                // SAFETY: the mask enables the columns j0.. < n of row i0 + r, inside `out`
-                // ([m, n], asserted to hold row i0 + R - 1).
-                unsafe { _mm256_maskstore_epi32(o, mask, v) }
+                assert!(j0 < n && out.len() >= (i + 1) * n);
+                let o = out[i * n..].as_mut_ptr().wrapping_add(j0);
+                // SAFETY: the mask enables the columns j0.. < n of row i, inside `out` (asserted).
+                unsafe { _mm256_maskstore_epi32(o, self.mask, v) }
             }
             Sink::F32 { out, rows, ep } => {
                 // RowQuant::dequantize, lane by lane, in its order.
-                let q = rows[i0 + r];
+                let q = rows[i];
                 let y = _mm256_add_ps(
-                    _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), wscale), _mm256_set1_ps(q.scale)),
-                    _mm256_mul_ps(_mm256_set1_ps(q.offset), wsum),
+                    _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), self.wscale), _mm256_set1_ps(q.scale)),
+                    _mm256_mul_ps(_mm256_set1_ps(q.offset), self.wsum),
                 );
-                store_epilogue(y, i0 + r, j0, n, ep, out);
+                store_epilogue(y, i, j0, n, ep, out);
             }
         }
     }

@@ -34,8 +34,8 @@ const NP: usize = 3;
 const KC: usize = 2048;
 
 /// Writes i8 row `q` (`k` values) shifted to u8 into `dst` (`k4` bytes); depth padding is 128
-/// (it meets zero weights).
-fn shift_into_row(q: &[i8], dst: &mut [u8]) {
+/// (it meets zero weights). Plain code, shared with the AVX-VNNI kernel.
+pub(crate) fn shift_into_row(q: &[i8], dst: &mut [u8]) {
     for (kk, d) in dst.iter_mut().enumerate() {
         *d = q.get(kk).map_or(128, |&v| (v as i32 + 128) as u8);
     }

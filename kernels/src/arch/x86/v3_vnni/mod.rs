@@ -1,0 +1,19 @@
+//! AVX-VNNI kernels (Alder Lake … Core Ultra, Zen 5 desktop: AVX2 with the VEX `vpdpbusd` on
+//! ymm, no AVX-512): the int8 GEMM through ymm `vpdpbusd`; every other slot is the v3 one.
+
+pub(crate) mod gemm_i8;
+
+use super::V3Vnni;
+use crate::registry::{KernelSlots, Sealed};
+
+impl Sealed for V3Vnni {}
+
+impl KernelSlots for V3Vnni {
+    fn detect() -> Result<V3Vnni, &'static str> {
+        V3Vnni::try_new()
+    }
+
+    int8_slots!(|s: &V3Vnni| *s);
+
+    crate::arch::x86::v3::v3_slots!(|s: &V3Vnni| s.v3);
+}
