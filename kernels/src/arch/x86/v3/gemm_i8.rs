@@ -201,8 +201,9 @@ impl Cols8 {
             w.col_sums()[j0..j0 + 8].try_into().expect("8 column sums"),
         );
         // SAFETY: the arrays hold the 32 bytes read.
-        let (wscale, sums) =
-            unsafe { (_mm256_loadu_ps(scales.as_ptr()), _mm256_loadu_si256(sums.as_ptr() as *const __m256i)) };
+        let (wscale, sums) = unsafe {
+            (_mm256_loadu_ps(scales.as_ptr()), _mm256_loadu_si256(sums.as_ptr() as *const __m256i))
+        };
         let wsum = _mm256_mul_ps(wscale, _mm256_cvtepi32_ps(sums));
         Cols8 { j0, n: w.n(), wscale, wsum, mask: col_mask(j0, w.n()) }
     }
