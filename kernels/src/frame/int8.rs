@@ -127,6 +127,81 @@ pub(crate) fn gemm_i8_i32<G: Int8Gemm>(
     g.run(act, m, w, Sink::I32(out));
 }
 
+/// A backend's int8 micro-tiles over shifted u8 rows ([`U8Rows`], the x86 VNNI kernels, whose
+/// `vpdpbusd` wants one unsigned operand), blocked by [`drive`] as the constants say.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) trait U8Tiles: Copy {
+    /// Rows per tile.
+    const MR: usize;
+    /// Panels per tile.
+    const NP: usize;
+    /// Largest depth block, in bytes per column.
+    const KC: usize = usize::MAX;
+    /// `generic::quantize_row_i8` of `x` fused with the shift (`q + 128`) into `dst`
+    /// (`k4(x.len())` bytes, depth padding 128): the same integers; returns the row's [`RowQuant`].
+    fn quantize_row_u8(self, x: &[f32], dst: &mut [u8]) -> RowQuant;
+    /// The `rows` × `panels` tile of `g` whose first row is `i0` and first panel `p0`, over `d`.
+    fn tile(g: &mut U8Gemm<'_, '_, '_, '_, Self>, rows: usize, panels: usize, i0: usize, p0: usize, d: Depth);
+}
+
+/// The operands of one GEMM over shifted u8 rows, as a [`MicroKernel`] of its [`U8Tiles`].
+pub(crate) struct U8Gemm<'a, 'w, 's, 'e, K> {
+    pub t: K,
+    /// `m` rows of `k4(w.k())` bytes.
+    pub rows: &'a [u8],
+    pub w: &'a PackedI8<'w>,
+    pub sink: Sink<'s, 'e>,
+}
+
+impl<K: U8Tiles> MicroKernel for U8Gemm<'_, '_, '_, '_, K> {
+    const MR: usize = K::MR;
+    const NP: usize = K::NP;
+    const NR: usize = PANEL;
+    const KC: usize = K::KC;
+    const K_ALIGN: usize = 4;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, panels: usize, i0: usize, p0: usize, d: Depth) {
+        K::tile(self, rows, panels, i0, p0, d)
+    }
+}
+
+/// The shifted u8 layout, an [`Int8Gemm`] over a backend's [`U8Tiles`]: row `i` at `i · k4`,
+/// `k4` bytes `q + 128` (a multiple of 4, so every 4-byte broadcast is in bounds), depth
+/// padding 128 (`q = 0`, meeting zero weights).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) struct U8Rows<K>(pub K);
+
+impl<K: U8Tiles> Int8Gemm for U8Rows<K> {
+    type Act = u8;
+
+    fn act_len(m: usize, k: usize) -> usize {
+        m * k4(k)
+    }
+
+    fn buffers(s: &mut Scratch) -> (&mut Vec<u8>, &mut Vec<RowQuant>) {
+        (&mut s.u8s, &mut s.rows)
+    }
+
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [u8]) -> RowQuant {
+        let k4 = k4(x.len());
+        self.0.quantize_row_u8(x, &mut act[i * k4..(i + 1) * k4])
+    }
+
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [u8]) {
+        let k4 = k4(q.len());
+        for (kk, d) in act[i * k4..(i + 1) * k4].iter_mut().enumerate() {
+            *d = q.get(kk).map_or(128, |&v| (v as i32 + 128) as u8);
+        }
+    }
+
+    fn run(self, act: &[u8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
+        assert!(act.len() >= m * k4(w.k()));
+        drive(&mut U8Gemm { t: self.0, rows: act, w, sink }, m, w.n(), k4(w.k()));
+    }
+}
+
 /// A backend's int8 micro-tiles over the plain layout ([`PlainRows`]): up to `MR` rows by one
 /// packed panel, the whole padded depth in one block.
 #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]

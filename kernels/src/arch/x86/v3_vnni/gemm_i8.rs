@@ -19,11 +19,10 @@
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin (GELU: 1e-6 abs).
 
 use crate::arch::x86::v3::gemm_i8::{Cols8, RowQuant8};
-use crate::arch::x86::v4_vnni::gemm_i8::shift_into_row;
 use crate::arch::x86::V3Vnni;
-use crate::frame::gemm::{drive, Depth, MicroKernel};
-use crate::frame::int8::{Int8Gemm, Sink};
-use crate::linear::{RowQuant, Scratch};
+use crate::frame::gemm::Depth;
+use crate::frame::int8::{Sink, U8Gemm, U8Tiles};
+use crate::linear::RowQuant;
 use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
@@ -31,53 +30,29 @@ const MR: usize = 6;
 /// Panels one row tile runs in turn (64 columns): its rows stay in L1 across them.
 const NP: usize = 4;
 
-impl Int8Gemm for V3Vnni {
-    type Act = u8;
-
-    fn act_len(m: usize, k: usize) -> usize {
-        m * k4(k)
-    }
-
-    fn buffers(s: &mut Scratch) -> (&mut Vec<u8>, &mut Vec<RowQuant>) {
-        (&mut s.u8s, &mut s.rows)
-    }
-
-    fn quantize_row(self, x: &[f32], i: usize, act: &mut [u8]) -> RowQuant {
-        let k4 = k4(x.len());
-        // SAFETY: the token proves AVX2/FMA.
-        unsafe { quantize_row_u8(x, &mut act[i * k4..(i + 1) * k4]) }
-    }
-
-    fn copy_row(self, q: &[i8], i: usize, act: &mut [u8]) {
-        let k4 = k4(q.len());
-        shift_into_row(q, &mut act[i * k4..(i + 1) * k4]);
-    }
-
-    fn run(self, act: &[u8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
-        assert!(act.len() >= m * k4(w.k()));
-        drive(&mut Tiles { t: self, rows: act, w, sink }, m, w.n(), k4(w.k()));
-    }
-}
-
-/// The ymm `vpdpbusd` GEMM as a [`MicroKernel`]: 6 × 16 tiles, one depth block.
-struct Tiles<'a, 'w, 's, 'e> {
-    t: V3Vnni,
-    rows: &'a [u8],
-    w: &'a PackedI8<'w>,
-    sink: Sink<'s, 'e>,
-}
-
-impl MicroKernel for Tiles<'_, '_, '_, '_> {
+impl U8Tiles for V3Vnni {
     const MR: usize = MR;
     const NP: usize = NP;
-    const NR: usize = PANEL;
 
+    fn quantize_row_u8(self, x: &[f32], dst: &mut [u8]) -> RowQuant {
+        // SAFETY: the token proves AVX2/FMA.
+        unsafe { quantize_row_u8(x, dst) }
+    }
+
+    /// 6 × 16 tiles, one panel after the other, over the whole depth.
     #[inline(always)]
-    fn tile(&mut self, rows: usize, panels: usize, i0: usize, p0: usize, _d: Depth) {
-        let _ = self.t;
+    fn tile(
+        g: &mut U8Gemm<'_, '_, '_, '_, Self>,
+        rows: usize,
+        panels: usize,
+        i0: usize,
+        p0: usize,
+        _d: Depth,
+    ) {
+        let _ = g.t;
         for p in p0..p0 + panels {
             // SAFETY: the V3Vnni token proves AVX2/FMA and AVX-VNNI.
-            unsafe { tiles!(rows rows, tile (self.rows, i0, p, self.w, &mut self.sink); 1 2 3 4 5 6) }
+            unsafe { tiles!(rows rows, tile (g.rows, i0, p, g.w, &mut g.sink); 1 2 3 4 5 6) }
         }
     }
 }

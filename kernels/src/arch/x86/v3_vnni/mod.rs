@@ -13,7 +13,7 @@ impl KernelSlots for V3Vnni {
         V3Vnni::try_new()
     }
 
-    int8_slots!(|s: &V3Vnni| *s);
+    int8_slots!(|s: &V3Vnni| crate::frame::int8::U8Rows(*s));
 
     crate::arch::x86::v3::v3_slots!(|s: &V3Vnni| s.v3);
 }

@@ -19,10 +19,10 @@
 
 use crate::arch::x86::v4::math::{col_mask, load16, store_epilogue};
 use crate::arch::x86::V4Vnni;
-use crate::frame::gemm::{drive, Depth, MicroKernel};
-use crate::frame::int8::{Int8Gemm, Sink};
+use crate::frame::gemm::Depth;
+use crate::frame::int8::{Sink, U8Gemm, U8Tiles};
 use crate::generic::row_quant;
-use crate::linear::{RowQuant, Scratch};
+use crate::linear::RowQuant;
 use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
@@ -33,70 +33,30 @@ const NP: usize = 3;
 /// one block, 2% faster than two of 768 (`cargo bench -p edgebert-benches --bench gemm`).
 const KC: usize = 2048;
 
-/// Writes i8 row `q` (`k` values) shifted to u8 into `dst` (`k4` bytes); depth padding is 128
-/// (it meets zero weights). Plain code, shared with the AVX-VNNI kernel.
-pub(crate) fn shift_into_row(q: &[i8], dst: &mut [u8]) {
-    for (kk, d) in dst.iter_mut().enumerate() {
-        *d = q.get(kk).map_or(128, |&v| (v as i32 + 128) as u8);
-    }
-}
-
-/// Bytes of the u8 activations: `m` rows of `k4` (`k4` a multiple of 4, so every 4-byte
-/// broadcast is in bounds).
-fn rows_len(m: usize, k: usize) -> usize {
-    m * k4(k)
-}
-
-impl Int8Gemm for V4Vnni {
-    type Act = u8;
-
-    fn act_len(m: usize, k: usize) -> usize {
-        rows_len(m, k)
-    }
-
-    fn buffers(s: &mut Scratch) -> (&mut Vec<u8>, &mut Vec<RowQuant>) {
-        (&mut s.u8s, &mut s.rows)
-    }
-
-    fn quantize_row(self, x: &[f32], i: usize, act: &mut [u8]) -> RowQuant {
-        let k4 = k4(x.len());
-        // SAFETY: the token proves AVX-512F/BW/VL.
-        unsafe { quantize_row_u8(x, &mut act[i * k4..(i + 1) * k4]) }
-    }
-
-    fn copy_row(self, q: &[i8], i: usize, act: &mut [u8]) {
-        let k4 = k4(q.len());
-        shift_into_row(q, &mut act[i * k4..(i + 1) * k4]);
-    }
-
-    fn run(self, act: &[u8], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
-        assert!(act.len() >= rows_len(m, w.k()));
-        drive(&mut Tiles { t: self, rows: act, w, sink }, m, w.n(), k4(w.k()));
-    }
-}
-
-/// The `vpdpbusd` GEMM as a [`MicroKernel`]: 8 × 48 tiles over depth blocks of at most [`KC`]
-/// bytes per column.
-struct Tiles<'a, 'w, 's, 'e> {
-    t: V4Vnni,
-    rows: &'a [u8],
-    w: &'a PackedI8<'w>,
-    sink: Sink<'s, 'e>,
-}
-
-impl MicroKernel for Tiles<'_, '_, '_, '_> {
+impl U8Tiles for V4Vnni {
     const MR: usize = MR;
     const NP: usize = NP;
-    const NR: usize = PANEL;
     const KC: usize = KC;
-    const K_ALIGN: usize = 4;
 
+    fn quantize_row_u8(self, x: &[f32], dst: &mut [u8]) -> RowQuant {
+        // SAFETY: the token proves AVX-512F/BW/VL.
+        unsafe { quantize_row_u8(x, dst) }
+    }
+
+    /// 8 × 48 tiles over depth blocks of at most [`KC`] bytes per column.
     #[inline(always)]
-    fn tile(&mut self, rows: usize, panels: usize, i0: usize, p0: usize, d: Depth) {
-        let _ = self.t;
+    fn tile(
+        g: &mut U8Gemm<'_, '_, '_, '_, Self>,
+        rows: usize,
+        panels: usize,
+        i0: usize,
+        p0: usize,
+        d: Depth,
+    ) {
+        let _ = g.t;
         // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
         unsafe {
-            tiles!((rows, panels), tile (self.rows, i0, p0, d, self.w, &mut self.sink);
+            tiles!((rows, panels), tile (g.rows, i0, p0, d, g.w, &mut g.sink);
                 (1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3)
                 (5, 1)(5, 2)(5, 3)(6, 1)(6, 2)(6, 3)(7, 1)(7, 2)(7, 3)(8, 1)(8, 2)(8, 3))
         }

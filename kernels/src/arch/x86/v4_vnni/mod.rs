@@ -14,7 +14,7 @@ impl KernelSlots for V4Vnni {
         V4Vnni::try_new()
     }
 
-    int8_slots!(|s: &V4Vnni| *s);
+    int8_slots!(|s: &V4Vnni| crate::frame::int8::U8Rows(*s));
 
     attention_slot!(attention_i8, |s: &V4Vnni| *s => attention_i8::attention_i8);
 
