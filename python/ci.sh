@@ -12,6 +12,8 @@ root=$PWD
 export EDGEBERT_REQUIRE_ASSETS=1
 export CARGO_TERM_COLOR=never
 assets=${EDGEBERT_ASSETS:-$root/../shared/assets}
+# Where cargo puts the release CLI (CARGO_TARGET_DIR is honoured, as in .ci/capi and .ci/arm).
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 start=$SECONDS
@@ -42,7 +44,7 @@ step "type stubs against the installed package (mypy stubtest)"
 (cd "$work" && "$py" -m mypy.stubtest edgebert)
 
 step "pytest (from outside the source tree, so the installed wheel is imported)"
-(cd "$work" && EDGEBERT_BIN=$root/target/release/edgebert "$py" -m pytest "$root/python/tests" -q -p no:cacheprovider)
+(cd "$work" && EDGEBERT_BIN=$target_dir/release/edgebert "$py" -m pytest "$root/python/tests" -q -p no:cacheprovider)
 
 step "aarch64 manylinux wheel (cross-built), imported under qemu"
 python/arm-wheel.sh "$work/venv" "$work"
