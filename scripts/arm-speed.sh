@@ -15,9 +15,9 @@
 #   scripts/arm-speed.sh                 build, convert int8 + f32 blobs, run (a)+(b)+(c) (~10 min)
 #   scripts/arm-speed.sh BLOB...         the same on given blobs
 #   scripts/arm-speed.sh --kernels       (a) only
-#   scripts/arm-speed.sh --check [BIN]   CI: fails if llvm-mca is missing or a kernel's inner loop
-#                                        cannot be found in BIN (default: the newest aarch64
-#                                        kernels test binary, `cargo test --target aarch64-...`)
+#   scripts/arm-speed.sh --check [BIN]   CI (~2 s): fails if llvm-mca is missing or a kernel's inner
+#                                        loop cannot be found in BIN (default: the newest aarch64
+#                                        release rlib of edgebert-kernels, which keeps symbols)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=scripts
@@ -25,8 +25,9 @@ A64=aarch64-unknown-linux-gnu
 target_dir=${CARGO_TARGET_DIR:-target}
 
 if [ "${1:-}" = "--check" ]; then
-    bin=${2:-$(ls -t "$target_dir"/$A64/debug/deps/backends-* 2>/dev/null | grep -v '\.d$' | head -1 || true)}
-    [ -n "$bin" ] && [ -x "$bin" ] || { echo "arm-speed --check: no aarch64 binary (build: cargo test --target $A64 -p edgebert-kernels --no-run)" >&2; exit 1; }
+    # The kernels' rlib keeps its symbols (the release binary's are stripped); same code.
+    bin=${2:-$(ls -t "$target_dir"/$A64/release/deps/libedgebert_kernels-*.rlib 2>/dev/null | head -1 || true)}
+    [ -n "$bin" ] && [ -f "$bin" ] || { echo "arm-speed --check: no aarch64 kernels build (cargo build --release --target $A64 -p edgebert-kernels)" >&2; exit 1; }
     exec python3 "$here/arm_speed.py" check "$bin"
 fi
 

@@ -9,6 +9,7 @@ Stdlib only. BINARY is an unstripped aarch64 `edgebert` (the release profile wit
 CARGO_PROFILE_RELEASE_STRIP=none: same code as the shipped binary, symbols kept).
 """
 import collections
+import json
 import os
 import re
 import subprocess
@@ -65,10 +66,13 @@ CORES = [
 ]
 
 # Backends run under qemu for the instruction count, and the qemu core each needs.
-BACKENDS = [("generic", "cortex-a76"), ("neon", "cortex-a72"), ("neon-dotprod", "cortex-a76")]
+# (generic is left out by default: its trace under qemu takes longer than the others together;
+# ARM_SPEED_BACKENDS=generic,neon,neon-dotprod adds it.)
+QEMU_CPU = {"generic": "cortex-a72", "neon": "cortex-a72", "neon-dotprod": "cortex-a76",
+            "neon-i8mm": "max"}
+BACKENDS = [(b, QEMU_CPU[b]) for b in
+            os.environ.get("ARM_SPEED_BACKENDS", "neon-dotprod,neon").split(",")]
 
-HOT_FRACTION = 0.97   # translation blocks covering this share of instructions go through llvm-mca
-MAX_HOT_TBS = 400
 
 # --- tools ---------------------------------------------------------------------------------------
 
@@ -323,131 +327,116 @@ def trace(binary, backend, cpu, args):
     return {pc - base: [size.get(pc, 0), c] for pc, c in execs.items()}
 
 
-def one_inference(binary, backend, cpu, blob, text):
-    """Per-TB counts of one seq-128 inference: (embed text text) minus (embed text)."""
-    two = trace(binary, backend, cpu, ["embed", blob, text, text])
-    one = trace(binary, backend, cpu, ["embed", blob, text])
-    diff = {}
-    for pc, (n, c) in two.items():
-        d = c - one.get(pc, [0, 0])[1]
-        if d > 0 and n > 0:
-            diff[pc] = (n, d)
-    return diff
+def cached_trace(binary, backend, cpu, blob, text):
+    """trace() of `embed BLOB TEXT`, cached next to the blob (keyed by binary, blob, backend)."""
+    out = os.path.join(os.path.dirname(os.path.abspath(blob)),
+                       f"trace.{backend}.{os.path.basename(blob).split('.')[1]}.json")
+    if (os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(binary)
+            and os.path.getmtime(out) > os.path.getmtime(blob)):
+        with open(out) as f:
+            return {int(k): v for k, v in json.load(f).items()}
+    t = trace(binary, backend, cpu, ["embed", blob, text])
+    with open(out, "w") as f:
+        json.dump({str(k): v for k, v in t.items()}, f)
+    return t
 
 
-def estimate(binary, blob, text, kernel_rows):
-    funcs, by_addr, owner = disassemble(binary)
-    kernel_fns = {loop["function"] for k, loop in kernel_found(binary)}
+INFERENCE_RE = re.compile(r"^(edgebert_kernels|edgebert_engine|<edgebert_kernels|<edgebert_engine"
+                          r"|core::|alloc::|<core::|<alloc::|\?)")
+
+
+def estimate(binary, blob, text, found, rows, owner):
+    """Per backend: kernel loop iterations (executions of the block at each loop's head) and the
+    other instructions of the inference (engine and kernels code, libm/libc)."""
     results = []
     for backend, cpu in BACKENDS:
-        counts = one_inference(binary, backend, cpu, blob, text)
-        total = sum(n * c for n, c in counts.values())
+        counts = cached_trace(binary, backend, cpu, blob, text)
         by_fn = collections.Counter()
         for pc, (n, c) in counts.items():
             by_fn[owner.get(pc, "?")] += n * c
-        gemm = sum(v for f, v in by_fn.items() if is_gemm(f))
-        hot, acc = [], 0
-        for pc, (n, c) in sorted(counts.items(), key=lambda kv: -kv[1][0] * kv[1][1]):
-            if acc >= HOT_FRACTION * total or len(hot) >= MAX_HOT_TBS:
-                break
-            insns = []
-            a = pc
-            for _ in range(n):
-                if a not in by_addr:
-                    break
-                insns.append((a, by_addr[a]))
-                a += 4
-            if len(insns) != n:
-                continue
-            hot.append((pc, n, c, insns))
-            acc += n * c
-        results.append(dict(backend=backend, total=total, gemm=gemm, hot=hot, hot_insns=acc,
-                            top=by_fn.most_common(6)))
+        total = sum(by_fn.values())
+        inference = sum(v for f, v in by_fn.items() if INFERENCE_RE.match(f))
+        loops = []
+        for k, loop in found:
+            head = loop["insns"][0][0]
+            # Blocks starting at the head, and blocks falling into it from before (the first
+            # iteration of each call, when the loop is entered without a branch).
+            iters = sum(c for pc, (n, c) in counts.items() if pc <= head < pc + 4 * n)
+            if iters:
+                loops.append(dict(kernel=k, loop=loop, iters=iters, insns=iters * len(loop["insns"])))
+        results.append(dict(backend=backend, total=total, inference=inference, loops=loops,
+                            top=by_fn.most_common(8)))
     return results
-
-
-def is_gemm(fn):
-    return bool(re.search(r"gemm|tile|matmul|linear", fn))
-
-
-KFOUND = None
-
-
-def kernel_found(binary):
-    global KFOUND
-    if KFOUND is None:
-        funcs, _, _ = disassemble(binary)
-        KFOUND = [(k, find_kernel_loop(funcs, k)) for k in KERNELS]
-        KFOUND = [(k, l) for k, l in KFOUND if l is not None]
-    return KFOUND
 
 
 def model(binary, blobs, text):
     found, rows = kernel_table(binary)
     print_kernels(found, rows)
     print()
+    _, _, owner = disassemble(binary)
+    cyc = {(r["core"]["core"], r["kernel"]["name"]): r["cycles"] for r in rows}
     table = []
     for blob in blobs:
-        res = estimate(binary, blob, text, rows)
-        print(f"(b) instructions per inference, {os.path.basename(blob)}, seq 128, batch 1 (qemu)")
+        res = estimate(binary, blob, text, found, rows, owner)
+        print(f"(b) instructions of `edgebert embed {os.path.basename(blob)}` (one text, 128 tokens)"
+              " under qemu")
         for r in res:
-            print(f"  {r['backend']:13} {r['total'] / 1e6:9.1f} M instructions, GEMM kernels "
-                  f"{100 * r['gemm'] / r['total']:4.1f} %, {len(r['hot'])} hot blocks = "
-                  f"{100 * r['hot_insns'] / r['total']:4.1f} % through llvm-mca")
-            for f, v in r["top"][:4]:
-                print(f"      {100 * v / r['total']:5.1f} %  {f[:110]}")
+            loop_insns = sum(lp["insns"] for lp in r["loops"])
+            print(f"  {r['backend']:13} {r['total'] / 1e6:8.1f} M in all, {r['inference'] / 1e6:8.1f} M"
+                  f" in engine+kernels+libc (the inference), of them {loop_insns / 1e6:8.1f} M in"
+                  " micro-kernel inner loops:")
+            for lp in r["loops"]:
+                print(f"      {lp['kernel']['name']:28} {lp['iters'] / 1e6:8.2f} M iterations x "
+                      f"{len(lp['loop']['insns'])} = {lp['insns'] / 1e6:8.1f} M instructions, "
+                      f"{lp['iters'] * lp['loop']['macs'] / 1e9:.3f} G multiply-adds")
+            for f, v in r["top"][:6]:
+                print(f"      {100 * v / r['total']:5.1f} %  {f[:100]}")
         for core in CORES:
             for r in res:
                 if r["backend"] == "neon-dotprod" and not core["dot"]:
                     continue
-                cyc_tb = run_mca(core["mcpu"], [(f"tb{pc:x}", insns) for pc, _, _, insns in r["hot"]],
-                                 iterations=50)
-                cycles = sum(c * cy for (pc, n, c, insns), cy in zip(r["hot"], cyc_tb))
-                gemm_cycles = sum(c * cy for (pc, n, c, insns), cy in zip(r["hot"], cyc_tb)
-                                  if is_gemm(OWNER.get(pc, "")))
-                cold = r["total"] - r["hot_insns"]
-                cycles += cold / core["ipc"]
-                ms = cycles / (core["ghz"] * 1e6)
+                kcyc = sum(lp["iters"] * cyc[(core["core"], lp["kernel"]["name"])] for lp in r["loops"])
+                rest = r["inference"] - sum(lp["insns"] for lp in r["loops"])
+                rcyc = rest / core["ipc"]
                 table.append(dict(blob=os.path.basename(blob), core=core, backend=r["backend"],
-                                  ms=ms, cycles=cycles, gemm_share=gemm_cycles / cycles,
-                                  ipc=r["total"] / cycles))
+                                  ms=(kcyc + rcyc) / (core["ghz"] * 1e6),
+                                  kms=kcyc / (core["ghz"] * 1e6), rms=rcyc / (core["ghz"] * 1e6)))
         print()
     return rows, table
 
 
-OWNER = {}
-
-
 def print_table(rows, table):
     print("(c) estimated one-core latency, all-MiniLM-L6-v2, seq 128, batch 1")
-    print(f"  {'core':12} {'GHz':>4} {'mca model':12} {'blob':28} {'backend':13} {'ms':>8}"
-          f" {'GEMM %':>6} {'IPC':>5}")
+    print(f"  {'core':12} {'GHz':>4} {'mca model':12} {'blob':27} {'backend':13} {'ms':>7}"
+          f" {'loops ms':>8} {'rest ms':>7}")
     for t in table:
         c = t["core"]
-        print(f"  {c['core']:12} {c['ghz']:4.1f} {c['mcpu']:12} {t['blob']:28} {t['backend']:13}"
-              f" {t['ms']:8.1f} {100 * t['gemm_share']:6.1f} {t['ipc']:5.2f}")
+        print(f"  {c['core']:12} {c['ghz']:4.1f} {c['mcpu']:12} {t['blob']:27} {t['backend']:13}"
+              f" {t['ms']:7.1f} {t['kms']:8.1f} {t['rms']:7.1f}")
     print()
-    print("  int8 vs f32 per core (best backend each):")
+    print("  int8 vs f32 per core (fastest backend each):")
     by = collections.defaultdict(dict)
     for t in table:
-        key = "i8" if "int8" in t["blob"] or "i8" in t["blob"] else "f32"
+        key = "f32" if ".f32." in t["blob"] else "i8"
         cur = by[t["core"]["core"]].get(key)
         if cur is None or t["ms"] < cur["ms"]:
             by[t["core"]["core"]][key] = t
     for core, d in by.items():
         if "i8" in d and "f32" in d:
             print(f"  {core:12} f32 {d['f32']['ms']:7.1f} ms ({d['f32']['backend']}), int8 "
-                  f"{d['i8']['ms']:7.1f} ms ({d['i8']['backend']}): int8 {d['f32']['ms'] / d['i8']['ms']:.2f}x faster")
+                  f"{d['i8']['ms']:7.1f} ms ({d['i8']['backend']}): int8 "
+                  f"{d['f32']['ms'] / d['i8']['ms']:.2f}x faster")
     print()
-    print("  assumptions: per core, the clock above; llvm-mca cycles per execution of each hot")
-    print("  translation block (qemu's basic blocks covering", f"{100 * HOT_FRACTION:.0f} % of",
-          "instructions), all loads hitting L1; the rest at the IPC below:")
+    print("  assumptions: micro-kernel inner loops at llvm-mca's cycles per iteration (all loads")
+    print("  hitting L1), iterations counted under qemu; every other instruction of the inference")
+    print("  (tile set-up and epilogue, quantization, attention, layer norm, GELU, libc/libm)")
+    print("  at the cold-code IPC below; one core; clocks:")
     for c in CORES:
-        print(f"    {c['core']:12} {c['ghz']} GHz, mca -mcpu={c['mcpu']}, cold-code IPC {c['ipc']}; {c['note']}")
+        print(f"    {c['core']:12} {c['ghz']} GHz, mca -mcpu={c['mcpu']}, rest IPC {c['ipc']}; {c['note']}")
 
 
 def main():
-    global MCA, OWNER
+    global MCA
     MCA = os.environ.get("LLVM_MCA") or which_mca()
     cmd, binary = sys.argv[1], sys.argv[2]
     if cmd == "check":
@@ -458,7 +447,6 @@ def main():
         print_kernels(found, rows)
     elif cmd == "model":
         text = os.environ["ARM_SPEED_TEXT"]
-        _, _, OWNER = disassemble(binary)
         rows, table = model(binary, sys.argv[3:], text)
         print_table(rows, table)
     else:
