@@ -283,9 +283,10 @@ def print_kernels(found, rows):
 
 # --- (b) instruction counts under qemu -----------------------------------------------------------
 
-def entry_point(binary):
-    out = subprocess.run(["readelf", "-h", binary], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"Entry point address:\s+0x([0-9a-f]+)", out).group(1), 16)
+def first_load(binary):
+    """The link address of the binary's first loadable segment (qemu logs where it went)."""
+    out = subprocess.run(["readelf", "-lW", binary], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"LOAD\s+0x[0-9a-f]+\s+0x([0-9a-f]+)", out).group(1), 16)
 
 
 def trace(binary, backend, cpu, args):
@@ -311,8 +312,8 @@ def trace(binary, backend, cpu, args):
                 cur, n = None, 0
             elif line.startswith(b"--") or line == b"\n":
                 pass
-            elif entry is None and line.startswith(b"entry"):
-                entry = int(line.split()[-1], 16)
+            elif entry is None and line.startswith(b"start_code"):
+                entry = int(line.split()[-1], 16)  # the main binary's load address
             if cur is None and line.startswith(b"0x") and n == 1:
                 cur = int(line.split(b":", 1)[0], 16)
             if line == b"\n" and cur is not None:
@@ -323,7 +324,7 @@ def trace(binary, backend, cpu, args):
     os.rmdir(tmp)
     if rc != 0:
         sys.exit(f"arm-speed: {backend} run under qemu failed (exit {rc})")
-    base = (entry - entry_point(binary)) if entry is not None else 0
+    base = (entry - first_load(binary)) if entry is not None else 0
     return {pc - base: [size.get(pc, 0), c] for pc, c in execs.items()}
 
 
@@ -341,8 +342,9 @@ def cached_trace(binary, backend, cpu, blob, text):
     return t
 
 
-INFERENCE_RE = re.compile(r"^(edgebert_kernels|edgebert_engine|<edgebert_kernels|<edgebert_engine"
-                          r"|core::|alloc::|<core::|<alloc::|\?)")
+# The inference's code: the kernels, the engine, and what is outside the binary (libc, libm, the
+# loader: "?"). The CLI, the tokenizer and JSON parsing of the blob's metadata are left out.
+INFERENCE_RE = re.compile(r"^<?(edgebert_kernels|edgebert_engine|\?)")
 
 
 def estimate(binary, blob, text, found, rows, owner):
@@ -383,7 +385,7 @@ def model(binary, blobs, text):
         for r in res:
             loop_insns = sum(lp["insns"] for lp in r["loops"])
             print(f"  {r['backend']:13} {r['total'] / 1e6:8.1f} M in all, {r['inference'] / 1e6:8.1f} M"
-                  f" in engine+kernels+libc (the inference), of them {loop_insns / 1e6:8.1f} M in"
+                  f" in kernels+engine+libc (the inference), of them {loop_insns / 1e6:8.1f} M in"
                   " micro-kernel inner loops:")
             for lp in r["loops"]:
                 print(f"      {lp['kernel']['name']:28} {lp['iters'] / 1e6:8.2f} M iterations x "
@@ -424,8 +426,8 @@ def print_table(rows, table):
     for core, d in by.items():
         if "i8" in d and "f32" in d:
             print(f"  {core:12} f32 {d['f32']['ms']:7.1f} ms ({d['f32']['backend']}), int8 "
-                  f"{d['i8']['ms']:7.1f} ms ({d['i8']['backend']}): int8 "
-                  f"{d['f32']['ms'] / d['i8']['ms']:.2f}x faster")
+                  f"{d['i8']['ms']:7.1f} ms ({d['i8']['backend']}): f32 / int8 = "
+                  f"{d['f32']['ms'] / d['i8']['ms']:.2f}")
     print()
     print("  assumptions: micro-kernel inner loops at llvm-mca's cycles per iteration (all loads")
     print("  hitting L1), iterations counted under qemu; every other instruction of the inference")
