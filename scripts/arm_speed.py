@@ -70,6 +70,9 @@ CORES = [
 # ARM_SPEED_BACKENDS=generic,neon,neon-dotprod adds it.)
 QEMU_CPU = {"generic": "cortex-a72", "neon": "cortex-a72", "neon-dotprod": "cortex-a76",
             "neon-i8mm": "max"}
+# Backends whose f32 path is another's (dotprod/mod.rs: "f32/f16 GEMM is the plain NEON one"):
+# the f32 blob is traced once, with that one.
+SAME_F32 = {"neon-dotprod": "neon"}
 BACKENDS = [(b, QEMU_CPU[b]) for b in
             os.environ.get("ARM_SPEED_BACKENDS", "neon-dotprod,neon").split(",")]
 
@@ -352,6 +355,8 @@ def estimate(binary, blob, text, found, rows, owner):
     other instructions of the inference (engine and kernels code, libm/libc)."""
     results = []
     for backend, cpu in BACKENDS:
+        if ".f32." in os.path.basename(blob) and backend in SAME_F32:
+            continue
         counts = cached_trace(binary, backend, cpu, blob, text)
         by_fn = collections.Counter()
         for pc, (n, c) in counts.items():
