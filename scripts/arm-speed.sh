@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# ARM speed model (issue 16 item 5, docs/ARM.md "Speed model"): no ARM board here, and qemu is
+# not a clock, so the latency of one all-MiniLM-L6-v2 inference on real ARM cores is estimated:
+#   (a) llvm-mca (the newest installed: llvm-mca-19 > ... > llvm-mca-14) on the inner loop of every
+#       ARM micro-kernel, found in the real compiled binary (objdump), per modelled core:
+#       multiply-adds per cycle against the core's published peak;
+#   (b) the instructions of one inference (seq 128, batch 1) under qemu, per ARM backend
+#       (generic, neon, neon-dotprod), per qemu translation block (-d in_asm,exec,nochain:
+#       Debian's qemu-user has no TCG plugins);
+#   (c) llvm-mca cycles of every hot block x its executions (+ the cold rest at an assumed IPC)
+#       at each core's clock: the estimated one-core latency, printed with its assumptions.
+# The tables (kernels, cores, backends) are at the top of scripts/arm_speed.py: a new
+# micro-kernel or core is one entry there.
+#
+#   scripts/arm-speed.sh                 build, convert int8 + f32 blobs, run (a)+(b)+(c) (~10 min)
+#   scripts/arm-speed.sh BLOB...         the same on given blobs
+#   scripts/arm-speed.sh --kernels       (a) only
+#   scripts/arm-speed.sh --check [BIN]   CI (~2 s): fails if llvm-mca is missing or a kernel's inner
+#                                        loop cannot be found in BIN (default: the newest aarch64
+#                                        release rlib of edgebert-kernels, which keeps symbols)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+here=scripts
+A64=aarch64-unknown-linux-gnu
+target_dir=${CARGO_TARGET_DIR:-target}
+
+if [ "${1:-}" = "--check" ]; then
+    # The kernels' rlib keeps its symbols (the release binary's are stripped); same code.
+    bin=${2:-$(ls -t "$target_dir"/$A64/release/deps/libedgebert_kernels-*.rlib 2>/dev/null | head -1 || true)}
+    [ -n "$bin" ] && [ -f "$bin" ] || { echo "arm-speed --check: no aarch64 kernels build (cargo build --release --target $A64 -p edgebert-kernels)" >&2; exit 1; }
+    exec python3 "$here/arm_speed.py" check "$bin"
+fi
+
+# The release binary with its symbols kept: the same code as the shipped (stripped) binary.
+bin=$target_dir/arm-speed/edgebert
+if [ ! -x "$bin" ] || [ -n "$(find src kernels/src engine/src models/src -newer "$bin" -name '*.rs' | head -1)" ]; then
+    CARGO_PROFILE_RELEASE_STRIP=none nice cargo build --release --target $A64 --bin edgebert >&2
+    mkdir -p "$(dirname "$bin")"
+    cp "$target_dir/$A64/release/edgebert" "$bin"
+fi
+
+if [ "${1:-}" = "--kernels" ]; then
+    exec python3 "$here/arm_speed.py" kernels "$bin"
+fi
+
+blobs=("$@")
+if [ ${#blobs[@]} -eq 0 ]; then
+    model=${EDGEBERT_ASSETS:-/work/shared/assets}/models/all-minilm-l6-v2
+    mkdir -p .cache/arm-speed
+    for w in int8 f32; do
+        out=.cache/arm-speed/all-minilm-l6-v2.$w.ebq
+        if [ ! -s "$out" ]; then
+            scripts/arm-run.sh aarch64 "$bin" convert "$model" -o "$out" --weights $w >&2
+        fi
+        blobs+=("$out")
+    done
+fi
+
+# 126 word pieces + [CLS] + [SEP] = 128 tokens ("speed" is one token of the uncased vocab).
+ARM_SPEED_TEXT=$(printf 'speed %.0s' $(seq 126))
+export ARM_SPEED_TEXT
+exec python3 "$here/arm_speed.py" model "$bin" "${blobs[@]}"
