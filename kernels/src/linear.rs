@@ -79,6 +79,7 @@ pub struct Scratch {
     pub(crate) rows: Vec<RowQuant>,
     pub(crate) u8s: Vec<u8>,
     pub(crate) i8s: Vec<i8>,
+    pub(crate) i16s: Vec<i16>,
     pub(crate) f32s: Vec<f32>,
     /// Attention: one head's gathered left operand, packed right operand, and output.
     pub(crate) attn_a: Vec<f32>,

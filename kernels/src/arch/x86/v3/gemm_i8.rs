@@ -1,75 +1,147 @@
-//! Exact int8 GEMM on AVX2 through `vpmaddubsw` with the sign trick, never on shifted u8.
+//! Exact int8 GEMM on AVX2 through i16 `vpmaddwd`, never `vpmaddubsw`.
 //!
-//! `vpmaddubsw` adds two u8 × i8 products into a *saturating* i16: on shifted activations
-//! (`q + 128`, as the VNNI kernels use) 255 · 127 · 2 = 64 770 overflows, which silently
-//! corrupts other engines' int8 on AVX2-only CPUs. Here the unsigned operand is `|w|` (one
-//! `vpabsb` per weight load, shared by all rows) and the signed one `q · sign(w)` (`vpsignb` of
-//! the broadcast activations by the weights): each product is |q| · |w| ≤ 127 · 127, a pair
-//! ≤ 32 258 < 32 767, so no step saturates and the i32 sums (`vpmaddwd` by ones) are exact on
-//! the whole [-127, 127] range of both operands.
+//! `vpmaddubsw` adds two u8 × i8 products into a *saturating* i16: 255 · 127 · 2 = 64 770
+//! overflows, which silently corrupts other engines' int8 on AVX2-only CPUs. Here both operands
+//! are sign-extended to i16 first (activations once per call, quantized straight into 6-row
+//! slabs `slab[group][row][4]` so broadcasts come from one stream; weights per load)
+//! and `vpmaddwd` sums pairs into i32: |q · w| ≤ 127 · 127, so every step is exact. On Zen 4
+//! this costs the same multiply-pipe slots per 32 products as the sign trick
+//! (`vpsignb` + `vpmaddubsw` + `vpmaddwd`), with fewer instructions.
 //!
 //! Target cores: Haswell…Raptor Lake, Zen 1–4; also the int8 path of AVX-512 CPUs without VNNI.
-//! Tile: 6 rows × 16 columns (one packed panel = two ymm of 8 columns, the blob's layout as it
-//! is), 12 i32 accumulators. Per group of 4 inputs: 2 weight loads and 2 `vpabsb`, 6 four-byte
-//! broadcasts, then per (row, half) `vpsignb` + `vpmaddubsw` + `vpmaddwd` + `vpaddd`.
-//! Activations are plain i8 rows (`frame::int8::PlainRows`), the whole depth in one block.
+//! Tile: 6 rows × 8 columns (half a panel). Per group of 4 inputs: 2 weight loads widened to
+//! i16 (`vpmovsxbw`: 4 columns × 4 inputs each), 6 eight-byte activation broadcasts, 12
+//! `vpmaddwd` into 12 accumulators holding (column, input-pair) sums, folded by `vphaddd`.
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin.
 
 use super::math::{col_mask, lanes, load8, store_epilogue};
 use crate::arch::x86::V3;
-use crate::frame::int8::{PlainTiles, Sink};
+use crate::frame::gemm::{drive, Depth, MicroKernel};
+use crate::frame::int8::{Int8Gemm, Sink};
 use crate::generic::row_quant;
-use crate::linear::RowQuant;
+use crate::linear::{RowQuant, Scratch};
 use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::x86_64::*;
 
 const MR: usize = 6;
 
-impl PlainTiles for V3 {
-    const MR: usize = MR;
+/// Element offset of input `kk` of row `i` in the 6-row i16 slabs (`slab[group][row][4]`), so a
+/// tile's broadcasts come from one sequential stream.
+fn slab_index(i: usize, kk: usize, k4: usize) -> usize {
+    (i / MR) * MR * k4 + (kk / 4) * MR * 4 + (i % MR) * 4 + kk % 4
+}
 
-    #[inline(always)]
-    fn tile(self, rows: usize, q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
+fn slab_len(m: usize, k: usize) -> usize {
+    m.div_ceil(MR) * MR * k4(k)
+}
+
+impl Int8Gemm for V3 {
+    type Act = i16;
+
+    fn act_len(m: usize, k: usize) -> usize {
+        slab_len(m, k)
+    }
+
+    fn buffers(s: &mut Scratch) -> (&mut Vec<i16>, &mut Vec<RowQuant>) {
+        (&mut s.i16s, &mut s.rows)
+    }
+
+    fn quantize_row(self, x: &[f32], i: usize, act: &mut [i16]) -> RowQuant {
         // SAFETY: the V3 token proves AVX2/FMA.
-        unsafe { tiles!(rows rows, tile (q, i0, p, w, sink); 1 2 3 4 5 6) }
+        unsafe { quantize_row_into_slab(x, i, act) }
+    }
+
+    fn copy_row(self, q: &[i8], i: usize, act: &mut [i16]) {
+        let (k, k4) = (q.len(), k4(q.len()));
+        for kk in 0..k4 {
+            act[slab_index(i, kk, k4)] = if kk < k { q[kk] as i16 } else { 0 };
+        }
+    }
+
+    fn run(self, act: &[i16], m: usize, w: &PackedI8<'_>, sink: Sink<'_, '_>) {
+        assert!(act.len() >= slab_len(m, w.k()));
+        drive(&mut I8Gemm { t: self, a: act, w, sink }, m, w.n(), k4(w.k()));
     }
 }
 
-/// One R × 16 tile: rows `i0..i0+R` of the plain i8 rows, the columns of panel `p`, over the
-/// whole depth.
+/// The i16 GEMM as a [`MicroKernel`]: half a panel (8 columns) per tile, one depth block.
+struct I8Gemm<'a, 'w, 's, 'e> {
+    t: V3,
+    a: &'a [i16],
+    w: &'a PackedI8<'w>,
+    sink: Sink<'s, 'e>,
+}
+
+impl MicroKernel for I8Gemm<'_, '_, '_, '_> {
+    const MR: usize = MR;
+    const NP: usize = 1;
+    const NR: usize = 8;
+
+    #[inline(always)]
+    fn tile(&mut self, rows: usize, _units: usize, i0: usize, half: usize, _d: Depth) {
+        let _ = self.t;
+        // SAFETY: the V3 token proves AVX2/FMA.
+        unsafe { tiles!(rows rows, tile (self.a, i0, half, self.w, &mut self.sink); 1 2 3 4 5 6) }
+    }
+}
+
+/// `generic::quantize_row_i8` of row `i` fused with the widening to i16 and the slab scatter;
+/// returns the row's [`RowQuant`]. Same integers as the generic twin (same range, `offset`
+/// and `inv`, one subtract and one multiply, round-to-nearest-even conversion, clamp to
+/// [-127, 127]).
 #[target_feature(enable = "avx2,fma")]
-fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
-    let (n, k4) = (w.n(), k4(w.k()));
-    assert!(q.len() >= (i0 + R) * k4 && p * PANEL < n && sink.len() >= (i0 + R) * n);
-    let a = q[i0 * k4..].as_ptr();
-    let wp = w.data()[p * PANEL * k4..].as_ptr();
-    let ones = _mm256_set1_epi16(1);
-    let mut acc = [[_mm256_setzero_si256(); 2]; R];
-    // SAFETY: rows i0..i0+R hold k4 bytes each (asserted), read 4 at a time at 4g < k4; panel p
-    // holds 16 · k4 weight bytes (p · 16 < n and PackedI8's length is panels(n) · 16 · k4), read
-    // 64 at a time at 64g < 16 · k4.
-    unsafe {
-        for g in 0..k4 / 4 {
-            let w0 = _mm256_loadu_si256(wp.add(g * 64) as *const __m256i);
-            let w1 = _mm256_loadu_si256(wp.add(g * 64 + 32) as *const __m256i);
-            let (u0, u1) = (_mm256_abs_epi8(w0), _mm256_abs_epi8(w1));
-            for (r, acc_r) in acc.iter_mut().enumerate() {
-                let av = _mm256_set1_epi32((a.add(r * k4 + g * 4) as *const i32).read_unaligned());
-                let p0 = _mm256_maddubs_epi16(u0, _mm256_sign_epi8(av, w0));
-                let p1 = _mm256_maddubs_epi16(u1, _mm256_sign_epi8(av, w1));
-                acc_r[0] = _mm256_add_epi32(acc_r[0], _mm256_madd_epi16(p0, ones));
-                acc_r[1] = _mm256_add_epi32(acc_r[1], _mm256_madd_epi16(p1, ones));
+fn quantize_row_into_slab(x: &[f32], i: usize, slabs: &mut [i16]) -> RowQuant {
+    let (k, k4) = (x.len(), k4(x.len()));
+    assert!(slabs.len() >= slab_len(i + 1, k), "quantize_row_into_slab: slabs too short");
+    // Row i's first group; with k = 0 (k4 = 0) it may equal slabs.len() and nothing is written.
+    let (dst, base) = (slabs.as_mut_ptr(), slab_index(i, 0, k4));
+    let (row, quant) = RowQuant8::of(x);
+    // 8 inputs = 2 groups of 4 i16, each group landing MR·4 values after the previous.
+    for j0 in (0..k4).step_by(8) {
+        let q = quant.quantize8(x, j0);
+        let packed = _mm256_permute4x64_epi64::<0b10_00>(_mm256_packs_epi32(q, q));
+        let halves: [i64; 4] = bytemuck::cast(packed);
+        // SAFETY: group g of row i lies at base + g·MR·4 = slab_index(i, 4g, k4) <
+        // slab_len(i + 1, k) ≤ slabs.len() (asserted) for every g < k4 / 4 (the loop runs only
+        // when k4 > 0), and each write is 4 i16.
+        unsafe {
+            (dst.add(base + (j0 / 4) * MR * 4) as *mut i64).write_unaligned(halves[0]);
+            if j0 + 4 < k4 {
+                (dst.add(base + (j0 / 4 + 1) * MR * 4) as *mut i64).write_unaligned(halves[1]);
             }
         }
     }
-    let j0 = p * PANEL;
-    let cols = [Cols8::of(w, j0), Cols8::of(w, j0 + 8)];
-    for (r, acc_r) in acc.iter().enumerate() {
-        for (h, (v, c)) in acc_r.iter().zip(&cols).enumerate() {
-            if j0 + 8 * h < n {
-                c.finish(*v, i0 + r, sink);
+    row
+}
+
+/// One R × 8 tile: rows `i0..i0+R`, columns `8·half..8·half+8`.
+#[target_feature(enable = "avx2,fma")]
+fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
+    let (n, k4) = (w.n(), k4(w.k()));
+    assert!(a.len() >= slab_len(i0 + R, w.k()) && half * 8 < n && sink.len() >= (i0 + R) * n);
+    let ap = a[slab_index(i0, 0, k4)..].as_ptr();
+    let wp = w.data()[(half / 2) * PANEL * k4..].as_ptr().wrapping_add((half % 2) * 32);
+    let mut acc = [[_mm256_setzero_si256(); 2]; R];
+    // SAFETY: rows i0..i0+R of the slabs hold k4 values each (asserted), read 4 at a time;
+    // the half-panel's k4 / 4 groups of 64 bytes exist since half · 8 < n (PackedI8's lengths).
+    unsafe {
+        for g in 0..k4 / 4 {
+            let w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64) as *const __m128i));
+            let w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(g * 64 + 16) as *const __m128i));
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let av = _mm256_set1_epi64x((ap.add(g * MR * 4 + r * 4) as *const i64).read_unaligned());
+                acc_r[0] = _mm256_add_epi32(acc_r[0], _mm256_madd_epi16(w0, av));
+                acc_r[1] = _mm256_add_epi32(acc_r[1], _mm256_madd_epi16(w1, av));
             }
         }
+    }
+    let cols = Cols8::of(w, half * 8);
+    for (r, acc_r) in acc.iter().enumerate() {
+        // Lanes of acc_r[0]: (c0,k01) (c0,k23) (c1,k01) (c1,k23) | (c2,..) (c3,..); acc_r[1]
+        // likewise for c4..c7. hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the permute restores
+        // column order.
+        let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(acc_r[0], acc_r[1]));
+        cols.finish(v, i0 + r, sink);
     }
 }
 

@@ -1,5 +1,5 @@
 //! AVX2 + FMA + F16C kernels (Haswell and later, Zen 1–4): f32/f16-weight GEMM on ymm, exact
-//! int8 GEMM through `vpmaddubsw` (sign trick), and ymm vector math.
+//! int8 GEMM through i16 `vpmaddwd`, and ymm vector math.
 
 pub(crate) mod gemm_f32;
 pub(crate) mod gemm_i8;
@@ -40,7 +40,7 @@ impl KernelSlots for V3 {
         V3::try_new()
     }
 
-    int8_slots!(|s: &V3| crate::frame::int8::PlainRows(*s));
+    int8_slots!(|s: &V3| *s);
 
     v3_slots!(|s: &V3| *s);
 }

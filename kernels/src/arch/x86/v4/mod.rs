@@ -44,7 +44,7 @@ impl KernelSlots for V4 {
         V4::try_new()
     }
 
-    int8_slots!(|s: &V4| crate::frame::int8::PlainRows(s.v3()));
+    int8_slots!(|s: &V4| s.v3());
 
     v4_slots!(|s: &V4| *s);
 }
