@@ -295,4 +295,6 @@ registry! {
     /// aarch64 with the int8 matrix-multiply extension (ARMv8.6: Cortex-A510/A710/X2 and later,
     /// Apple M2+): int8 through `smmla`.
     NeonI8mm = "neon-i8mm" on "aarch64" => crate::arch::aarch64::NeonI8mm;
+    /// 32-bit ARM (armv7 hard float) with NEON: int8 through `vmull.s8` + `vpadal.s16`.
+    Armv7Neon = "armv7-neon" on "arm" => crate::arch::arm::ArmNeon;
 }
