@@ -117,9 +117,9 @@ int edgebert_model_max_seq_len(const edgebert_model *model, size_t *out_len);
  * writes per text. Thread-safe. */
 int edgebert_model_embedding_dim(const edgebert_model *model, size_t *out_dim);
 
-/* The kernel backend the model runs on ("avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon",
- * "generic", ...). *out_name is owned by the model, valid until edgebert_model_free().
- * Thread-safe. */
+/* The kernel backend the model runs on ("avx512-vnni", "avx-vnni", "avx2", "neon-i8mm",
+ * "neon-dotprod", "neon", "armv7-neon", "generic", ...). *out_name is owned by the model,
+ * valid until edgebert_model_free(). Thread-safe. */
 int edgebert_model_backend(const edgebert_model *model, const char **out_name);
 
 /* Token ids of `text` as the model sees it ([CLS] ... [SEP], truncated to max_seq_len).

@@ -165,6 +165,8 @@ mod tests {
         assert_eq!(best(&[Generic]), Generic);
         assert_eq!(best(&[]), Generic);
         assert_eq!(best(&[Generic, Neon, NeonDotprod]), NeonDotprod);
+        assert_eq!(best(&[Generic, Neon, NeonDotprod, NeonI8mm]), NeonI8mm);
+        assert_eq!(best(&[Generic, Armv7Neon]), Armv7Neon);
     }
 
     #[test]

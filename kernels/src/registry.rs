@@ -4,7 +4,7 @@
 //! A backend is a token type: a zero-sized value that exists only once its constructor
 //! (`KernelSlots::detect`) has checked every CPU feature it needs (pulp's `x86::V3` / `x86::V4`
 //! / `aarch64::Neon`, plus this crate's small tokens for what pulp lacks on stable Rust:
-//! F16C, AVX-VNNI, AVX-512 VNNI, NEON dot-product). [`crate::Kernels`] holds a `&'static dyn KernelSlots`
+//! F16C, AVX-VNNI, AVX-512 VNNI, NEON dot-product, int8 matrix multiply). [`crate::Kernels`] holds a `&'static dyn KernelSlots`
 //! of such a token, so every kernel call is one indirect call into code whose features are
 //! proven, and detection runs once per process (each token is detected once and cached).
 //!
@@ -292,4 +292,9 @@ registry! {
     Neon = "neon" on "aarch64" => crate::arch::aarch64::Neon;
     /// aarch64 with the dot-product extension (Cortex-A55/A75 and later): int8 through `sdot`.
     NeonDotprod = "neon-dotprod" on "aarch64" => crate::arch::aarch64::NeonDot;
+    /// aarch64 with the int8 matrix-multiply extension (ARMv8.6: Cortex-A510/A710/X2 and later,
+    /// Apple M2+): int8 through `smmla`.
+    NeonI8mm = "neon-i8mm" on "aarch64" => crate::arch::aarch64::NeonI8mm;
+    /// 32-bit ARM (armv7 hard float) with NEON: int8 through `vmull.s8` + `vpadal.s16`.
+    Armv7Neon = "armv7-neon" on "arm" => crate::arch::arm::ArmNeon;
 }

@@ -569,6 +569,8 @@ backend_suite! {
     avx512_vnni => Backend::Avx512Vnni, twins [];
     neon => Backend::Neon, twins [gelu softmax layer_norm attention_i8];
     neon_dotprod => Backend::NeonDotprod, twins [gelu softmax layer_norm attention_i8];
+    neon_i8mm => Backend::NeonI8mm, twins [gelu softmax layer_norm attention_i8];
+    armv7_neon => Backend::Armv7Neon, twins [gelu softmax layer_norm attention_i8];
 }
 
 #[test]

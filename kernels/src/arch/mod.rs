@@ -7,6 +7,8 @@
 
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
+#[cfg(target_arch = "arm")]
+pub(crate) mod arm;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 

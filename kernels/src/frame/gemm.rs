@@ -10,6 +10,7 @@ use crate::packed::{PackedFloat, PANEL};
 /// The two float slots (`linear_f16`, `linear_f32`) of a backend whose float linear layer is
 /// `$linear($token(self), FloatLinear { a, m, w, ep, out }, scratch)`, generic over the weight type: put
 /// `float_slots!(|s: &Token| .. => path::to::linear);` inside its `impl KernelSlots`.
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(unused_macros))]
 macro_rules! float_slots {
     ($token:expr => $linear:path) => {
         float_slots!(@slot linear_f16, $crate::PackedF16<'_>, $token => $linear);
@@ -117,6 +118,7 @@ pub(crate) trait FloatTiles<T>: Copy {
 }
 
 /// A layer through a backend's [`FloatTiles`], as a [`MicroKernel`].
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 pub(crate) struct FloatGemm<'a, 'w, K, T> {
     pub tiles: K,
     pub l: FloatLinear<'a, 'w, T>,

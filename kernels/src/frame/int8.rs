@@ -145,6 +145,7 @@ pub(crate) trait U8Tiles: Copy {
 }
 
 /// The operands of one GEMM over shifted u8 rows, as a [`MicroKernel`] of its [`U8Tiles`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) struct U8Gemm<'a, 'w, 's, 'e, K> {
     pub t: K,
     /// `m` rows of `k4(w.k())` bytes.

@@ -2,6 +2,7 @@
 
 /// Calls `$tile::<[$ty,] R, P> $args` for the run-time `(rows, panels)` of `$shape`, among the
 /// listed `(R, P)`; with `rows`, `$tile::<[$ty,] R> $args` among the listed `R`.
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(unused_macros))]
 macro_rules! tiles {
     (@match $value:expr, $tile:ident $tys:tt $args:tt; $($consts:tt => $pat:pat)*) => {
         match $value {

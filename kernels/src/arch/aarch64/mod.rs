@@ -1,14 +1,42 @@
-//! aarch64 backends, in folders named for what they require: `neon` (every ARMv8-A core) and
-//! `dotprod` (NEON plus the ARMv8.2 dot-product extension, `sdot`).
+//! aarch64 backends, in folders named for what they require: `neon` (every ARMv8-A core),
+//! `dotprod` (NEON plus the ARMv8.2 dot-product extension, `sdot`) and `i8mm` (that plus the
+//! ARMv8.6 int8 matrix multiply, `smmla`).
 //!
-//! Tokens: pulp's `aarch64::Neon`; the dot-product extension, which pulp has no stable token
-//! for, gets its own (`Dotprod`). `sdot` is issued through `asm!` inside
-//! `#[target_feature(enable = "dotprod")]` functions because its intrinsic is not stable.
+//! Tokens: pulp's `aarch64::Neon`; the dot-product and int8 matrix-multiply extensions, which
+//! pulp has no stable tokens for, get their own (`Dotprod`, `I8mm`). `sdot` and `smmla` are
+//! issued through `asm!` inside `#[target_feature(enable = "dotprod")]` resp. `"i8mm"`
+//! functions because their intrinsics are not stable.
 
 pub(crate) mod dotprod;
+pub(crate) mod i8mm;
 pub(crate) mod neon;
 
 use super::feature_token;
+
+/// `fn $name(acc: int32x4_t, x: int8x16_t, y: int8x16_t) -> int32x4_t`: `$insn acc.4s, x.16b,
+/// y.16b` through `asm!` (the instruction's intrinsic is unstable) inside a
+/// `#[target_feature(enable = $features)]` function, so the assembler accepts it.
+macro_rules! accumulate_asm {
+    ($(#[$doc:meta])* $name:ident = $insn:literal, $features:literal) => {
+        $(#[$doc])*
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn $name(acc: int32x4_t, x: int8x16_t, y: int8x16_t) -> int32x4_t {
+            let mut acc = acc;
+            // SAFETY: the instruction only reads and writes the declared vector registers; its
+            // feature is enabled on this function.
+            unsafe {
+                core::arch::asm!(
+                    concat!($insn, " {acc:v}.4s, {x:v}.16b, {y:v}.16b"),
+                    acc = inout(vreg) acc, x = in(vreg) x, y = in(vreg) y,
+                    options(pure, nomem, nostack),
+                );
+            }
+            acc
+        }
+    };
+}
+pub(crate) use accumulate_asm;
 
 pub(crate) use pulp::aarch64::Neon;
 
@@ -17,10 +45,24 @@ feature_token!(
     Dotprod = is_aarch64_feature_detected!("dotprod")
 );
 
+feature_token!(
+    /// The ARMv8.6 int8 matrix-multiply extension (`smmla`).
+    I8mm = is_aarch64_feature_detected!("i8mm")
+);
+
 /// The NEON dot-product backend: NEON plus `sdot`. The fields are proofs, held rather than read.
 #[derive(Clone, Copy, Debug)]
 #[allow(dead_code)]
 pub(crate) struct NeonDot {
     pub neon: Neon,
     pub dotprod: Dotprod,
+}
+
+/// The NEON int8 matrix-multiply backend: the dot-product backend plus `smmla`. The fields are
+/// proofs, held rather than read.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)]
+pub(crate) struct NeonI8mm {
+    pub dot: NeonDot,
+    pub i8mm: I8mm,
 }

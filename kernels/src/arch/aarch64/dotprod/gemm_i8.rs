@@ -10,11 +10,10 @@
 //! Tolerance: i32 exact.
 
 use crate::arch::aarch64::neon::gemm_i8::plain_tile;
-use crate::arch::aarch64::NeonDot;
+use crate::arch::aarch64::{accumulate_asm, NeonDot};
 use crate::frame::int8::{PlainTiles, Sink};
 use crate::packed::PackedI8;
 use core::arch::aarch64::*;
-use core::arch::asm;
 
 impl PlainTiles for NeonDot {
     const MR: usize = 4;
@@ -26,21 +25,10 @@ impl PlainTiles for NeonDot {
     }
 }
 
-/// `acc += sdot(w, a)` lane-wise (four i8 products per i32 lane).
-#[inline]
-#[target_feature(enable = "neon,dotprod")]
-fn sdot(acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t {
-    let mut acc = acc;
-    // SAFETY: `sdot` only reads and writes the declared vector registers; dotprod is enabled.
-    unsafe {
-        asm!(
-            "sdot {acc:v}.4s, {w:v}.16b, {a:v}.16b",
-            acc = inout(vreg) acc, w = in(vreg) w, a = in(vreg) a,
-            options(pure, nomem, nostack),
-        );
-    }
-    acc
-}
+accumulate_asm!(
+    /// `acc += sdot(w, a)` lane-wise (four i8 products per i32 lane).
+    sdot = "sdot", "neon,dotprod"
+);
 
 /// One R × 16 tile: `sdot` into 4 accumulators per row (one per 4 columns), no fold.
 #[target_feature(enable = "neon,dotprod")]
