@@ -103,3 +103,44 @@ fn a_file_that_is_not_a_blob_is_refused_by_name() {
     assert!(err.contains("H2") && err.contains("config.json") && !err.contains("panicked"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/models/tiny-distilbert (README: Tests)")]
+fn vocab_from_prunes_and_inspect_shows_it() {
+    let Some(model) = asset("models/tiny-distilbert") else { return };
+    let Some(train) = asset("data/rt_polarity/train.tsv") else { return };
+    let dir = scratch("vocab");
+    let out = dir.join("small.ebq");
+    let o = edgebert(&["convert", s(&model), "-o", s(&out), "--vocab-from", s(&train)]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("kept ") && stdout.contains(" of 30522 tokens"), "{stdout}");
+
+    let o = edgebert(&["inspect", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("(pruned from 30522 by --vocab-from)"), "{}", text(&o.stdout));
+    let o = edgebert(&["inspect", s(&out), "--json", "--verify"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("inspect --json prints JSON");
+    assert_eq!(v["metadata"]["vocab.original_size"], 30522);
+    let kept = v["metadata"]["config.vocab_size"].as_u64().unwrap();
+    assert!(kept < 30522 && stdout.contains(&format!("kept {kept} of")), "{kept}: {stdout}");
+    assert_eq!(v["verified"], true);
+
+    // A word the corpus never uses still classifies, from smaller pieces.
+    let o = edgebert(&["classify", s(&out), "a zygomorphic, antidisestablishmentarian film", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("\"label\""), "{}", text(&o.stdout));
+
+    for (file, problem) in [(dir.join("missing.txt"), "cannot read"), (dir.join("empty.txt"), "no examples")]
+    {
+        if file.ends_with("empty.txt") {
+            std::fs::write(&file, "").unwrap();
+        }
+        let o = edgebert(&["convert", s(&model), "-o", s(&dir.join("x.ebq")), "--vocab-from", s(&file)]);
+        assert!(!o.status.success());
+        let err = text(&o.stderr);
+        assert!(err.contains(s(&file)) && err.contains(problem) && err.contains("--vocab-from"), "{err}");
+        assert!(!dir.join("x.ebq").exists());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -86,6 +86,9 @@ pub struct EvalReport {
     /// Cosine between engine and reference outputs (logits or embeddings).
     pub cosine_mean: f64,
     pub cosine_min: f64,
+    /// Texts the blob tokenizes into other tokens than the reference (only with a pruned
+    /// vocabulary); the hidden-state errors leave them out.
+    pub tokenization_changed: usize,
     pub layers: Vec<LayerError>,
 }
 
@@ -110,9 +113,16 @@ pub fn evaluate(
             .into_iter()
             .map(|e| Sequence { ids: e.ids, type_ids: e.type_ids })
             .collect();
+        // The engine reads the blob's own tokenization: the same as the reference's, unless the
+        // vocabulary was pruned (`--vocab-from`), where ids are renumbered and a dropped word
+        // splits into smaller pieces. Texts are compared by token strings.
+        let mine_batch: Vec<Sequence> = texts.iter().map(|t| model.tokenize(t)).collect::<Result<_, _>>()?;
+        let same: Vec<bool> =
+            mine_batch.iter().zip(&batch).map(|(m, r)| same_tokens(model, reference, m, r)).collect();
+        acc.tokenization_changed += same.iter().filter(|s| !**s).count();
         let ref_out = reference.checkpoint.model.forward(&batch, true)?;
         let (mine, theirs): (Vec<Vec<f32>>, Vec<Vec<f32>>) = if classify {
-            let got = session.classify_sequences(&batch)?;
+            let got = session.classify_sequences(&mine_batch)?;
             let want = reference.checkpoint.model.classify_logits(&ref_out)?;
             for ((g, w), ex) in got.iter().zip(&want).zip(chunk) {
                 let want_id = argmax(w);
@@ -128,7 +138,10 @@ pub fn evaluate(
             (got.into_iter().map(|c| c.logits).collect(), want)
         } else {
             let pooling = model.info().pooling.unwrap_or_default();
-            (session.embed_sequences(&batch)?, reference.checkpoint.model.embed_pooled(&ref_out, pooling))
+            (
+                session.embed_sequences(&mine_batch)?,
+                reference.checkpoint.model.embed_pooled(&ref_out, pooling),
+            )
         };
         for (a, b) in mine.iter().zip(&theirs) {
             acc.cosines.push(cosine(a, b));
@@ -137,7 +150,8 @@ pub fn evaluate(
             session.layer_states().iter().zip(&ref_out.hidden_states).enumerate()
         {
             let h = ref_out.hidden_size;
-            for b in 0..batch.len() {
+            // Hidden states are comparable token by token only where the tokens are the same.
+            for b in (0..batch.len()).filter(|&b| same[b]) {
                 let rows = session.sequence_rows(b);
                 acc.layer(layer, &engine_state[rows.start * h..rows.end * h], ref_out.rows(ref_state, b));
             }
@@ -147,7 +161,15 @@ pub fn evaluate(
     Ok(acc.report(examples.len(), classify))
 }
 
+/// Whether the engine's and the reference's tokenizations of one text are the same tokens.
+fn same_tokens(model: &Model, reference: &ReferencePipeline, mine: &Sequence, theirs: &Sequence) -> bool {
+    let (a, b) = (model.tokenizer(), reference.tokenizer());
+    mine.ids.len() == theirs.ids.len()
+        && mine.ids.iter().zip(&theirs.ids).all(|(&m, &t)| a.id_to_token(m) == b.id_to_token(t))
+}
+
 struct Accumulator {
+    tokenization_changed: usize,
     agree: usize,
     labelled: usize,
     correct: usize,
@@ -162,6 +184,7 @@ struct Accumulator {
 impl Accumulator {
     fn new(layers: usize) -> Self {
         Accumulator {
+            tokenization_changed: 0,
             agree: 0,
             labelled: 0,
             correct: 0,
@@ -194,6 +217,7 @@ impl Accumulator {
             max_abs_logit_error: classify.then_some(self.max_logit),
             cosine_mean: self.cosines.iter().sum::<f64>() / self.cosines.len().max(1) as f64,
             cosine_min: self.cosines.iter().copied().fold(1.0, f64::min),
+            tokenization_changed: self.tokenization_changed,
             layers: (0..self.max_abs.len())
                 .map(|l| LayerError {
                     layer: l,

@@ -15,3 +15,4 @@ pub mod hf;
 pub mod init;
 pub mod reference;
 pub mod train;
+pub mod vocab;

@@ -3,14 +3,15 @@
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use edgebert_convert::blob::progress::ConvertBar;
-use edgebert_convert::blob::{convert_dir_with, Precision, Recipe, WriteOutcome};
+use edgebert_convert::blob::{convert_dir_opts, ConvertOptions, Precision, Recipe, WriteOutcome};
 use std::path::PathBuf;
 
 /// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
 #[derive(Args, Debug)]
 #[command(after_help = "Examples (the checkpoint folder the quickstart fetched):\n  \
     edgebert convert .cache/models/all-minilm-l6-v2 -o minilm.ebq\n  \
-    edgebert convert .cache/models/all-minilm-l6-v2 -o minilm-f16.ebq --weights f16 --embeddings f16 --force")]
+    edgebert convert .cache/models/all-minilm-l6-v2 -o minilm-f16.ebq --weights f16 --embeddings f16 --force\n  \
+    edgebert convert models/minilm-l6-rt-sentiment -o small.ebq --vocab-from data/rt_polarity/train.tsv")]
 pub struct ConvertArgs {
     /// Checkpoint directory: config.json, model.safetensors, tokenizer.json or vocab.txt.
     pub model: PathBuf,
@@ -28,6 +29,13 @@ pub struct ConvertArgs {
     /// layers int8 hurts most (`edgebert eval` shows the per-layer error).
     #[arg(long, value_delimiter = ',')]
     pub keep_f16: Vec<String>,
+    /// Prune the vocabulary to what this corpus needs (one text per line, or `label<TAB>text`
+    /// rows as `edgebert eval --data` reads; repeatable): the tokens its tokenization uses, every
+    /// single-character (and `##`/`▁` + character) token and the special tokens, so any text still
+    /// tokenizes, to smaller pieces where a word's token was dropped. Ids are renumbered in the
+    /// word table, the masked-LM head and the stored tokenizer (WordPiece, Unigram, BPE).
+    #[arg(long, value_name = "CORPUS.txt")]
+    pub vocab_from: Vec<PathBuf>,
     /// Replace an existing, different file at the output path.
     #[arg(long)]
     pub force: bool,
@@ -52,13 +60,29 @@ impl From<Choice> for Precision {
 
 pub fn run(args: ConvertArgs) -> Result<()> {
     let recipe = Recipe { weights: args.weights.into(), embeddings: args.embeddings.into() };
+    let options =
+        ConvertOptions { recipe, keep_f16: args.keep_f16, vocab_from: args.vocab_from, force: args.force };
     let mut bar = ConvertBar::new();
-    let result =
-        convert_dir_with(&args.model, &args.output, recipe, &args.keep_f16, args.force, &mut |stage| {
-            bar.update(stage)
-        });
+    let result = convert_dir_opts(&args.model, &args.output, &options, &mut |stage| bar.update(stage));
     bar.finish();
     let report = result?;
+    if let Some(v) = &report.vocab {
+        let p = &v.prune;
+        outln!(
+            "vocabulary: kept {} of {} tokens ({:.1}%; {} used by the {} corpus texts, the rest single characters \
+             and special tokens), {}; word table {} -> {} bytes, blob {} -> {} bytes",
+            p.kept,
+            p.original,
+            100.0 * p.kept as f64 / p.original.max(1) as f64,
+            p.used_by_corpus,
+            p.corpus_texts,
+            p.family,
+            v.word_table_bytes.0,
+            v.word_table_bytes.1,
+            v.unpruned_blob_bytes,
+            report.blob_bytes
+        );
+    }
     let verb = match report.outcome {
         WriteOutcome::Created => "wrote",
         WriteOutcome::Replaced => "replaced",

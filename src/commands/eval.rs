@@ -64,6 +64,15 @@ pub fn run(args: EvalArgs) -> Result<()> {
         outln!("max |logit error|  {e:.4}");
     }
     outln!("output cosine      mean {:.6}, min {:.6}", report.cosine_mean, report.cosine_min);
+    if report.tokenization_changed > 0 {
+        outln!(
+            "tokenization       {} of {} texts ({:.2}%) split into other tokens than the reference's \
+             (pruned vocabulary); the layer errors below leave them out",
+            report.tokenization_changed,
+            report.examples,
+            100.0 * report.tokenization_changed as f64 / report.examples.max(1) as f64
+        );
+    }
     outln!("hidden-state error per layer (0 = embeddings):");
     outln!("  layer    max |err|         nmse");
     for l in &report.layers {

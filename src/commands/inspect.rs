@@ -53,9 +53,15 @@ pub fn run(args: InspectArgs) -> Result<()> {
         human(index.file_len as u64),
         blob.tensors().len()
     )?;
+    // `vocab.original_size` (optional): the blob was converted with `--vocab-from`.
+    let original_vocab = blob.metadata().opt_u64("vocab.original_size").ok().flatten();
     match blob.model_info() {
         Ok(m) => {
             let c = &m.config;
+            let vocab = match original_vocab {
+                Some(o) => format!("{} (pruned from {o} by --vocab-from)", c.vocab_size),
+                None => c.vocab_size.to_string(),
+            };
             writeln!(
                 out,
                 "model: {} ({}), {} layers{}, hidden {}, {} heads, ffn {}, vocab {}, {} positions, head {}",
@@ -71,7 +77,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 c.hidden_size,
                 c.num_attention_heads,
                 c.intermediate_size,
-                c.vocab_size,
+                vocab,
                 c.max_position_embeddings,
                 m.head.name()
             )?;

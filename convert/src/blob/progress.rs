@@ -26,6 +26,9 @@ impl ConvertBar {
     pub fn update(&mut self, stage: Stage<'_>) {
         match stage {
             Stage::Loading => self.bar.set_message("loading checkpoint"),
+            Stage::Pruning { texts } => {
+                self.bar.set_message(format!("pruning the vocabulary to what {texts} corpus texts use"))
+            }
             Stage::Encoding { done, total, name } => {
                 if self.bar.length() != Some(total as u64) {
                     self.bar.set_length(total as u64);
