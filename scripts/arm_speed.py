@@ -37,12 +37,17 @@ KERNELS = [
     dict(name="dotprod i8 4x16 sdot", backend="neon-dotprod", dtype="i8",
          symbol=r"dotprod::gemm_i8::tile",
          mac={r"sdot\s+v\d+\.4s": 16}, peak="i8_dot", needs="dotprod"),
+    dict(name="i8mm i8 4x16 smmla", backend="neon-i8mm", dtype="i8",
+         symbol=r"i8mm::gemm_i8::tile",
+         mac={r"smmla\s+v\d+\.4s": 32}, peak="i8_mm", needs="i8mm"),
 ]
 
 # Cores. mcpu: the llvm-mca scheduling model used (the nearest modelled one where LLVM has none
-# of its own). ghz: the clock assumed. peak: published multiply-adds per cycle per core
-# (f32 = 128-bit FMLA pipes x 4; i8_dot = 128-bit SDOT pipes x 16; i8_nodot = SMULL/SMULL2
-# 8-lane widening multiplies per cycle x 8). ipc: instructions per cycle assumed for the cold
+# of its own). ghz: the clock assumed. dot / mm: the core has dotprod / i8mm. peak: published
+# multiply-adds per cycle per core (f32 = 128-bit FMLA pipes x 4; i8_dot = 128-bit SDOT pipes
+# x 16; i8_nodot = SMULL/SMULL2 8-lane widening multiplies per cycle x 8; i8_mm = SMMLA, 32
+# multiply-adds each, assumed at SDOT's issue rate: not re-read in Arm's guides, no network;
+# the "mca peak" column shows what LLVM's model gives). ipc: instructions per cycle assumed for the cold
 # code that llvm-mca is not run on (< 5 % of instructions). Sources in docs/ARM.md.
 CORES = [
     dict(core="Cortex-A55", mcpu="cortex-a55", ghz=1.8, dot=True,
@@ -61,8 +66,16 @@ CORES = [
          peak=dict(f32=16, i8_dot=64, i8_nodot=16), ipc=2.5,
          note="LLVM's cortex-x1 uses the A57 model, so the Neoverse V1 model (V1 is derived "
               "from X1, 4 x 128-bit NEON) is used"),
-    dict(core="Neoverse V1", mcpu="neoverse-v1", ghz=2.6, dot=True,
-         peak=dict(f32=16, i8_dot=64, i8_nodot=16), ipc=2.5, note="AWS Graviton3"),
+    dict(core="Neoverse V1", mcpu="neoverse-v1", ghz=2.6, dot=True, mm=True,
+         peak=dict(f32=16, i8_dot=64, i8_nodot=16, i8_mm=128), ipc=2.5,
+         note="AWS Graviton3 (has i8mm)"),
+    dict(core="Cortex-A710", mcpu="cortex-a710", ghz=2.8, dot=True, mm=True,
+         peak=dict(f32=8, i8_dot=32, i8_nodot=8, i8_mm=64), ipc=2.0,
+         note="ARMv9 phone big/mid core (2022); LLVM 19's cortex-a710 gives the Neoverse N2 "
+              "model's figures (N2 is derived from A710)"),
+    dict(core="Neoverse N2", mcpu="neoverse-n2", ghz=3.0, dot=True, mm=True,
+         peak=dict(f32=8, i8_dot=32, i8_nodot=8, i8_mm=64), ipc=2.0,
+         note="Azure Cobalt 100, Alibaba Yitian 710; own LLVM model"),
 ]
 
 # Backends run under qemu for the instruction count, and the qemu core each needs.
@@ -70,11 +83,19 @@ CORES = [
 # ARM_SPEED_BACKENDS=generic,neon,neon-dotprod adds it.)
 QEMU_CPU = {"generic": "cortex-a72", "neon": "cortex-a72", "neon-dotprod": "cortex-a76",
             "neon-i8mm": "max"}
-# Backends whose f32 path is another's (dotprod/mod.rs: "f32/f16 GEMM is the plain NEON one"):
-# the f32 blob is traced once, with that one.
-SAME_F32 = {"neon-dotprod": "neon"}
+# Backends whose f32 path is another's (dotprod/mod.rs, i8mm/mod.rs: "f32/f16 GEMM is the plain
+# NEON one"): the f32 blob is traced once, with that one.
+SAME_F32 = {"neon-dotprod": "neon", "neon-i8mm": "neon"}
 BACKENDS = [(b, QEMU_CPU[b]) for b in
-            os.environ.get("ARM_SPEED_BACKENDS", "neon-dotprod,neon").split(",")]
+            os.environ.get("ARM_SPEED_BACKENDS", "neon-i8mm,neon-dotprod,neon").split(",")]
+
+
+def runs(core, kernel_or_backend):
+    """Whether `core` has what the kernel (its `needs`) or backend requires."""
+    need = kernel_or_backend if isinstance(kernel_or_backend, str) else kernel_or_backend["needs"]
+    need = {"neon-dotprod": "dotprod", "neon-i8mm": "i8mm"}.get(need, need)
+    return need is None or need not in ("dotprod", "i8mm") or bool(
+        core.get("dot") if need == "dotprod" else core.get("mm"))
 
 
 # --- tools ---------------------------------------------------------------------------------------
@@ -239,12 +260,12 @@ def kernel_table(binary, strict=True):
     rows = []
     for core in CORES:
         regions = [(k["name"].replace(" ", "_"), loop["insns"]) for k, loop in found
-                   if k["needs"] != "dotprod" or core["dot"]]
+                   if runs(core, k)]
         cyc = run_mca(core["mcpu"], regions)
         peaks = mca_peaks(core)
         it = iter(cyc)
         for k, loop in found:
-            if k["needs"] == "dotprod" and not core["dot"]:
+            if not runs(core, k):
                 continue
             c = next(it)
             macs_per_cycle = loop["macs"] / c
@@ -261,6 +282,7 @@ SYNTHETIC = dict(
     i8_dot=([f"sdot v{i}.4s, v{12 + i % 4}.16b, v16.16b" for i in range(12)], 16),
     i8_nodot=([f"smull{'2' if i % 2 else ''} v{i}.8h, v{12 + i % 4}.{'16b' if i % 2 else '8b'},"
                f" v16.{'16b' if i % 2 else '8b'}" for i in range(12)], 8),
+    i8_mm=([f"smmla v{i}.4s, v{12 + i % 4}.16b, v16.16b" for i in range(12)], 32),
 )
 
 
@@ -400,7 +422,7 @@ def model(binary, blobs, text):
                 print(f"      {100 * v / r['total']:5.1f} %  {f[:100]}")
         for core in CORES:
             for r in res:
-                if r["backend"] == "neon-dotprod" and not core["dot"]:
+                if not runs(core, r["backend"]):
                     continue
                 kcyc = sum(lp["iters"] * cyc[(core["core"], lp["kernel"]["name"])] for lp in r["loops"])
                 rest = r["inference"] - sum(lp["insns"] for lp in r["loops"])
