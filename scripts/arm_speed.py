@@ -3,6 +3,7 @@
 
   arm_speed.py kernels BINARY            (a) llvm-mca on each micro-kernel's inner loop
   arm_speed.py check BINARY              (a) only finds every loop and runs llvm-mca once: CI
+  arm_speed.py kernels32|check32 BINARY  the same for an armv7 BINARY (armv7-neon's kernel)
   arm_speed.py model BINARY BLOB...      (a) + (b) + (c): instruction counts under qemu, latency
 
 Stdlib only. BINARY is an unstripped aarch64 `edgebert` (the release profile with
@@ -78,6 +79,20 @@ CORES = [
          note="Azure Cobalt 100, Alibaba Yitian 710; own LLVM model"),
 ]
 
+# armv7 (32-bit) micro-kernels and cores: (a) only (`arm_speed.py kernels32 BINARY`, BINARY an armv7
+# build: the kernels' rlib). LLVM 19 has no scheduling model for Cortex-A7, A8 (itineraries only)
+# or A53; its cortex-a15 gives the same figures as its cortex-a9 model.
+KERNELS32 = [
+    dict(name="armv7-neon i8 1x8 vmull+vpadal", backend="armv7-neon", dtype="i8",
+         symbol=r"arm::neon::gemm_i8", mac={r"vmull\.s8\s+q\d+": 8}, peak="i8_nodot", needs=None),
+]
+CORES32 = [
+    dict(core="Cortex-A15", mcpu="cortex-a15", ghz=1.8, peak=dict(i8_nodot=8),
+         note="armv7 boards and old phones; LLVM's cortex-a15 = its Cortex-A9 model (in order)"),
+    dict(core="Cortex-A72 (AArch32)", mcpu="cortex-a72", ghz=1.8, peak=dict(i8_nodot=8),
+         note="Raspberry Pi 4 with the 32-bit Raspberry Pi OS; LLVM's Cortex-A57 model"),
+]
+
 # Backends run under qemu for the instruction count, and the qemu core each needs.
 # (generic is left out by default: its trace under qemu takes longer than the others together;
 # ARM_SPEED_BACKENDS=generic,neon,neon-dotprod adds it.)
@@ -118,8 +133,12 @@ def mca_version():
     return m.group(1) if m else "?"
 
 
+ARCH32 = False
+
+
 def objdump_cmd():
-    for tool in ("aarch64-linux-gnu-objdump", "llvm-objdump-19", "llvm-objdump-14"):
+    tools = ("arm-linux-gnueabihf-objdump",) if ARCH32 else ("aarch64-linux-gnu-objdump",)
+    for tool in tools + ("llvm-objdump-19", "llvm-objdump-14"):
         for d in os.environ.get("PATH", "").split(":"):
             if d and os.access(os.path.join(d, tool), os.X_OK):
                 return tool
@@ -145,14 +164,15 @@ def disassemble(binary):
             continue
         m = INSN_RE.match(line)
         if m and cur is not None:
-            addr, text = int(m.group(1), 16), m.group(2).split("//")[0].strip()
+            addr, text = int(m.group(1), 16), re.split(r"//|\s@\s", m.group(2))[0].strip()
             funcs[cur][-1].append((addr, text))
             by_addr[addr] = text
             owner[addr] = cur
     return funcs, by_addr, owner
 
 
-BRANCH_RE = re.compile(r"^(b\.\w+|b|cbn?z|tbn?z)\s+(.*?)([0-9a-f]+) <[^>]*>$")
+BRANCH_RE = re.compile(r"^(b\.\w+|b(?:eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)?|cbn?z|tbn?z)"
+                       r"\s+(.*?)([0-9a-f]+) <.*>$")
 
 
 def to_mca(text):
@@ -160,7 +180,7 @@ def to_mca(text):
     m = BRANCH_RE.match(text)
     if m:
         return f"{m.group(1)} {m.group(2)}.Ltarget"
-    return re.sub(r"\s+<[^>]*>$", "", text)
+    return re.sub(r"\s+<.*>$", "", text)
 
 
 def loops(body):
@@ -181,8 +201,10 @@ def mac_count(insns, mac):
 
 
 def find_kernel_loop(funcs, k):
-    """The inner loop of kernel k: the smallest loop with the most multiply-adds."""
-    best = None
+    """The inner loop of kernel k: the smallest loop with the most multiply-adds. Monomorphs with
+    the same loop (i8mm's 3- and 4-row tiles both run two row pairs) are all kept in `heads`:
+    the run's iterations are counted over every one of them."""
+    best, same = None, []
     for name, bodies in funcs.items():
         if not re.search(k["symbol"], name):
             continue
@@ -192,17 +214,22 @@ def find_kernel_loop(funcs, k):
                 continue
             if k.get("within") and k["within"] not in texts:
                 continue
-            for s, e in loops(body):
+            found = loops(body)
+            for s, e in found:
+                if any(s <= s2 and e2 <= e and (s2, e2) != (s, e) for s2, e2 in found):
+                    continue  # not innermost (armv7: the loop around both half-panel calls)
                 insns = body[s:e + 1]
                 macs = mac_count(insns, k["mac"])
                 if macs == 0:
                     continue
                 key = (macs, -len(insns))
                 if best is None or key > best[0]:
-                    best = (key, name, insns)
+                    best, same = (key, name, insns), []
+                if key == best[0]:
+                    same.append(insns[0][0])
     if best is None:
         return None
-    return dict(function=best[1], insns=best[2], macs=best[0][0])
+    return dict(function=best[1], insns=best[2], macs=best[0][0], heads=same)
 
 
 # --- llvm-mca ------------------------------------------------------------------------------------
@@ -219,8 +246,9 @@ def run_mca(mcpu, regions, iterations=200):
         f.write("\n".join(src) + "\n")
         path = f.name
     try:
-        r = subprocess.run([MCA, "-mtriple=aarch64", f"-mcpu={mcpu}",
-                            "-mattr=+neon,+dotprod,+fullfp16,+i8mm", f"-iterations={iterations}",
+        target = (["-mtriple=armv7-linux-gnueabihf", "-mattr=+neon"] if ARCH32 else
+                  ["-mtriple=aarch64", "-mattr=+neon,+dotprod,+fullfp16,+i8mm"])
+        r = subprocess.run([MCA, f"-mcpu={mcpu}"] + target + [f"-iterations={iterations}",
                             path] + skip_flag(), capture_output=True, text=True)
     finally:
         os.unlink(path)
@@ -248,7 +276,7 @@ def skip_flag():
 def kernel_table(binary, strict=True):
     funcs, _, _ = disassemble(binary)
     found = []
-    for k in KERNELS:
+    for k in (KERNELS32 if ARCH32 else KERNELS):
         loop = find_kernel_loop(funcs, k)
         if loop is None:
             msg = f"arm-speed: no inner loop found for kernel '{k['name']}' (symbol /{k['symbol']}/)"
@@ -258,7 +286,7 @@ def kernel_table(binary, strict=True):
             continue
         found.append((k, loop))
     rows = []
-    for core in CORES:
+    for core in (CORES32 if ARCH32 else CORES):
         regions = [(k["name"].replace(" ", "_"), loop["insns"]) for k, loop in found
                    if runs(core, k)]
         cyc = run_mca(core["mcpu"], regions)
@@ -284,12 +312,14 @@ SYNTHETIC = dict(
                f" v16.{'16b' if i % 2 else '8b'}" for i in range(12)], 8),
     i8_mm=([f"smmla v{i}.4s, v{12 + i % 4}.16b, v16.16b" for i in range(12)], 32),
 )
+SYNTHETIC32 = dict(i8_nodot=([f"vmull.s8 q{i % 6}, d{12 + i % 4}, d{16 + i % 4}" for i in range(12)], 8))
 
 
 def mca_peaks(core):
-    kinds = [k for k in SYNTHETIC if k in core["peak"]]
-    cyc = run_mca(core["mcpu"], [(k, [(0, t) for t in SYNTHETIC[k][0]]) for k in kinds])
-    return {k: len(SYNTHETIC[k][0]) * SYNTHETIC[k][1] / c for k, c in zip(kinds, cyc)}
+    synthetic = SYNTHETIC32 if ARCH32 else SYNTHETIC
+    kinds = [k for k in synthetic if k in core["peak"]]
+    cyc = run_mca(core["mcpu"], [(k, [(0, t) for t in synthetic[k][0]]) for k in kinds])
+    return {k: len(synthetic[k][0]) * synthetic[k][1] / c for k, c in zip(kinds, cyc)}
 
 
 def print_kernels(found, rows):
@@ -387,10 +417,10 @@ def estimate(binary, blob, text, found, rows, owner):
         inference = sum(v for f, v in by_fn.items() if INFERENCE_RE.match(f))
         loops = []
         for k, loop in found:
-            head = loop["insns"][0][0]
-            # Blocks starting at the head, and blocks falling into it from before (the first
+            # Blocks starting at a head, and blocks falling into it from before (the first
             # iteration of each call, when the loop is entered without a branch).
-            iters = sum(c for pc, (n, c) in counts.items() if pc <= head < pc + 4 * n)
+            iters = sum(c for head in loop["heads"] for pc, (n, c) in counts.items()
+                        if pc <= head < pc + 4 * n)
             if iters:
                 loops.append(dict(kernel=k, loop=loop, iters=iters, insns=iters * len(loop["insns"])))
         results.append(dict(backend=backend, total=total, inference=inference, loops=loops,
@@ -468,6 +498,9 @@ def main():
     global MCA
     MCA = os.environ.get("LLVM_MCA") or which_mca()
     cmd, binary = sys.argv[1], sys.argv[2]
+    global ARCH32
+    if cmd in ("check32", "kernels32"):
+        ARCH32, cmd = True, cmd[:-2]
     if cmd == "check":
         found, rows = kernel_table(binary)
         print_kernels(found, rows)
