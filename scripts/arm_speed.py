@@ -201,9 +201,10 @@ def mac_count(insns, mac):
 
 
 def find_kernel_loop(funcs, k):
-    """The inner loop of kernel k: the smallest loop with the most multiply-adds. Monomorphs with
-    the same loop (i8mm's 3- and 4-row tiles both run two row pairs) are all kept in `heads`:
-    the run's iterations are counted over every one of them."""
+    """The inner loop of kernel k: the smallest loop with the most multiply-adds. Every innermost
+    loop with as many multiply-adds (other monomorphs: i8mm's 3- and 4-row tiles both run two
+    row pairs) is kept in `heads` as (first, last address): the run's iterations and
+    instructions are counted over all of them."""
     best, same = None, []
     for name, bodies in funcs.items():
         if not re.search(k["symbol"], name):
@@ -223,13 +224,22 @@ def find_kernel_loop(funcs, k):
                 if macs == 0:
                     continue
                 key = (macs, -len(insns))
+                if best is None or macs > best[0][0]:
+                    same = []
                 if best is None or key > best[0]:
-                    best, same = (key, name, insns), []
-                if key == best[0]:
-                    same.append(insns[0][0])
+                    best = (key, name, insns)
+                if macs == best[0][0]:
+                    same.append((insns[0][0], insns[-1][0]))
     if best is None:
         return None
-    return dict(function=best[1], insns=best[2], macs=best[0][0], heads=same)
+    # Overlapping loops (a loop whose body branches, rotated into two backward branches) are one.
+    heads = []
+    for first, last in sorted(same):
+        if heads and first <= heads[-1][1]:
+            heads[-1] = (heads[-1][0], max(last, heads[-1][1]))
+        else:
+            heads.append((first, last))
+    return dict(function=best[1], insns=best[2], macs=best[0][0], heads=heads)
 
 
 # --- llvm-mca ------------------------------------------------------------------------------------
@@ -419,10 +429,14 @@ def estimate(binary, blob, text, found, rows, owner):
         for k, loop in found:
             # Blocks starting at a head, and blocks falling into it from before (the first
             # iteration of each call, when the loop is entered without a branch).
-            iters = sum(c for head in loop["heads"] for pc, (n, c) in counts.items()
+            iters = sum(c for head, _ in loop["heads"] for pc, (n, c) in counts.items()
                         if pc <= head < pc + 4 * n)
+            # The instructions executed in the loops' blocks (a loop with a branch inside runs
+            # fewer than its length).
+            insns = sum(n * c for head, last in loop["heads"] for pc, (n, c) in counts.items()
+                        if head <= pc <= last)
             if iters:
-                loops.append(dict(kernel=k, loop=loop, iters=iters, insns=iters * len(loop["insns"])))
+                loops.append(dict(kernel=k, loop=loop, iters=iters, insns=insns))
         results.append(dict(backend=backend, total=total, inference=inference, loops=loops,
                             top=by_fn.most_common(8)))
     return results
@@ -446,7 +460,7 @@ def model(binary, blobs, text):
                   " micro-kernel inner loops:")
             for lp in r["loops"]:
                 print(f"      {lp['kernel']['name']:28} {lp['iters'] / 1e6:8.2f} M iterations x "
-                      f"{len(lp['loop']['insns'])} = {lp['insns'] / 1e6:8.1f} M instructions, "
+                      f"{lp['insns'] / lp['iters']:.0f} = {lp['insns'] / 1e6:8.1f} M instructions, "
                       f"{lp['iters'] * lp['loop']['macs'] / 1e9:.3f} G multiply-adds")
             for f, v in r["top"][:6]:
                 print(f"      {100 * v / r['total']:5.1f} %  {f[:100]}")
