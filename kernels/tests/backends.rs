@@ -597,9 +597,9 @@ backend_suite! {
     avx512 => Backend::Avx512, twins [attention_i8 dequantize_i8];
     avx_vnni => Backend::AvxVnni, twins [attention_i8 dequantize_i8];
     avx512_vnni => Backend::Avx512Vnni, twins [dequantize_i8];
-    neon => Backend::Neon, twins [attention_i8];
-    neon_dotprod => Backend::NeonDotprod, twins [attention_i8];
-    neon_i8mm => Backend::NeonI8mm, twins [attention_i8];
+    neon => Backend::Neon, twins [layer_norm attention_i8];
+    neon_dotprod => Backend::NeonDotprod, twins [layer_norm attention_i8];
+    neon_i8mm => Backend::NeonI8mm, twins [layer_norm attention_i8];
     armv7_neon => Backend::Armv7Neon, twins [gelu softmax layer_norm attention_i8 dequantize_i8];
 }
 

@@ -1,13 +1,12 @@
 //! NEON vector math for every aarch64 backend: erf/GELU (the AVX2 backend's rational erf fit),
-//! exp, the fused epilogues of the int8 and f32 GEMM tiles, masked softmax and LayerNorm.
+//! exp, the fused epilogues of the int8 and f32 GEMM tiles, masked softmax.
 //!
 //! Target cores: every ARMv8-A core (the dot-product and i8mm backends use these too).
 //! Tolerance: the int8 epilogue's dequantize, bias and residual are bit-identical to the scalar
 //! twin (`RowQuant::dequantize` and `generic::epilogue_at`, lane by lane in their order,
 //! separate multiplies and adds: no FMA contraction); erf within 2e-7 absolute of
 //! `generic::erf_f32` (GELU ≤ 1e-6); exp within 2 ulp on [-87, 88], exactly 0 below -87.3
-//! (masked softmax entries are exactly 0); softmax 1e-6 absolute; LayerNorm 1e-5 relative
-//! (summation order differs from the generic twin).
+//! (masked softmax entries are exactly 0); softmax 1e-6 absolute.
 
 use crate::arch::aarch64::Neon;
 use crate::arch::{ERF_P, ERF_Q};
@@ -243,34 +242,5 @@ fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     for j in (0..n).step_by(4) {
         let v = vmulq_n_f32(load4(row, j, 0.0), inv);
         store4(row, j, v);
-    }
-}
-
-/// See `generic::layer_norm_f32`.
-pub(crate) fn layer_norm_f32(_t: Neon, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    // SAFETY: the token proves NEON.
-    crate::frame::rows::layer_norm_rows(x, gamma, beta, |row| unsafe {
-        layer_norm_row(row, gamma, beta, eps)
-    });
-}
-
-#[target_feature(enable = "neon")]
-fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    let h = row.len();
-    let mut vsum = vdupq_n_f32(0.0);
-    for j in (0..h).step_by(4) {
-        vsum = vaddq_f32(vsum, load4(row, j, 0.0));
-    }
-    let mean = vaddvq_f32(vsum) / h as f32;
-    let mut vvar = vdupq_n_f32(0.0);
-    for j in (0..h).step_by(4) {
-        let d = vsubq_f32(load4(row, j, mean), vdupq_n_f32(mean));
-        vvar = vfmaq_f32(vvar, d, d);
-    }
-    let inv = 1.0 / (vaddvq_f32(vvar) / h as f32 + eps).sqrt();
-    for j in (0..h).step_by(4) {
-        let v = vmulq_n_f32(vsubq_f32(load4(row, j, 0.0), vdupq_n_f32(mean)), inv);
-        let y = vfmaq_f32(load4(beta, j, 0.0), v, load4(gamma, j, 0.0));
-        store4(row, j, y);
     }
 }
