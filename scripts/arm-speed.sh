@@ -5,7 +5,7 @@
 #       ARM micro-kernel, found in the real compiled binary (objdump), per modelled core:
 #       multiply-adds per cycle against the core's published peak;
 #   (b) the instructions of one inference (seq 128, batch 1) under qemu, per ARM backend
-#       (generic, neon, neon-dotprod), per qemu translation block (-d in_asm,exec,nochain:
+#       (neon, neon-dotprod, neon-i8mm; generic on request), per qemu translation block (-d in_asm,exec,nochain:
 #       Debian's qemu-user has no TCG plugins);
 #   (c) llvm-mca cycles of every hot block x its executions (+ the cold rest at an assumed IPC)
 #       at each core's clock: the estimated one-core latency, printed with its assumptions.
@@ -15,20 +15,37 @@
 #   scripts/arm-speed.sh                 build, convert int8 + f32 blobs, run (a)+(b)+(c) (~10 min)
 #   scripts/arm-speed.sh BLOB...         the same on given blobs
 #   scripts/arm-speed.sh --kernels       (a) only
+#   scripts/arm-speed.sh --armv7         (a) for the armv7 kernel (builds the armv7 kernels' rlib)
 #   scripts/arm-speed.sh --check [BIN]   CI (~2 s): fails if llvm-mca is missing or a kernel's inner
 #                                        loop cannot be found in BIN (default: the newest aarch64
-#                                        release rlib of edgebert-kernels, which keeps symbols)
+#                                        release rlib of edgebert-kernels, which keeps symbols;
+#                                        then the newest armv7 one's, if there is one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=scripts
 A64=aarch64-unknown-linux-gnu
+A32=armv7-unknown-linux-gnueabihf
 target_dir=${CARGO_TARGET_DIR:-target}
 
 if [ "${1:-}" = "--check" ]; then
     # The kernels' rlib keeps its symbols (the release binary's are stripped); same code.
     bin=${2:-$(ls -t "$target_dir"/$A64/release/deps/libedgebert_kernels-*.rlib 2>/dev/null | head -1 || true)}
     [ -n "$bin" ] && [ -f "$bin" ] || { echo "arm-speed --check: no aarch64 kernels build (cargo build --release --target $A64 -p edgebert-kernels)" >&2; exit 1; }
-    exec python3 "$here/arm_speed.py" check "$bin"
+    python3 "$here/arm_speed.py" check "$bin"
+    # armv7-neon's kernel too, where an armv7 release build exists (CI builds one for its suites).
+    bin32=$(ls -t "$target_dir"/$A32/release/deps/libedgebert_kernels-*.rlib 2>/dev/null | head -1 || true)
+    if [ -n "$bin32" ]; then
+        exec python3 "$here/arm_speed.py" check32 "$bin32"
+    fi
+    echo "arm-speed --check: no armv7 kernels build, armv7-neon's loop not checked" >&2
+    exit 0
+fi
+
+if [ "${1:-}" = "--armv7" ]; then
+    # (a) for armv7-neon: llvm-mca on its inner loop in the armv7 kernels' rlib (symbols kept).
+    nice cargo build --release --target $A32 -p edgebert-kernels >&2
+    bin32=$(ls -t "$target_dir"/$A32/release/deps/libedgebert_kernels-*.rlib | head -1)
+    exec python3 "$here/arm_speed.py" kernels32 "$bin32"
 fi
 
 # The release binary with its symbols kept: the same code as the shipped (stripped) binary.

@@ -3,6 +3,7 @@
 
   arm_speed.py kernels BINARY            (a) llvm-mca on each micro-kernel's inner loop
   arm_speed.py check BINARY              (a) only finds every loop and runs llvm-mca once: CI
+  arm_speed.py kernels32|check32 BINARY  the same for an armv7 BINARY (armv7-neon's kernel)
   arm_speed.py model BINARY BLOB...      (a) + (b) + (c): instruction counts under qemu, latency
 
 Stdlib only. BINARY is an unstripped aarch64 `edgebert` (the release profile with
@@ -37,12 +38,17 @@ KERNELS = [
     dict(name="dotprod i8 4x16 sdot", backend="neon-dotprod", dtype="i8",
          symbol=r"dotprod::gemm_i8::tile",
          mac={r"sdot\s+v\d+\.4s": 16}, peak="i8_dot", needs="dotprod"),
+    dict(name="i8mm i8 4x16 smmla", backend="neon-i8mm", dtype="i8",
+         symbol=r"i8mm::gemm_i8::tile",
+         mac={r"smmla\s+v\d+\.4s": 32}, peak="i8_mm", needs="i8mm"),
 ]
 
 # Cores. mcpu: the llvm-mca scheduling model used (the nearest modelled one where LLVM has none
-# of its own). ghz: the clock assumed. peak: published multiply-adds per cycle per core
-# (f32 = 128-bit FMLA pipes x 4; i8_dot = 128-bit SDOT pipes x 16; i8_nodot = SMULL/SMULL2
-# 8-lane widening multiplies per cycle x 8). ipc: instructions per cycle assumed for the cold
+# of its own). ghz: the clock assumed. dot / mm: the core has dotprod / i8mm. peak: published
+# multiply-adds per cycle per core (f32 = 128-bit FMLA pipes x 4; i8_dot = 128-bit SDOT pipes
+# x 16; i8_nodot = SMULL/SMULL2 8-lane widening multiplies per cycle x 8; i8_mm = SMMLA, 32
+# multiply-adds each, assumed at SDOT's issue rate: not re-read in Arm's guides, no network;
+# the "mca peak" column shows what LLVM's model gives). ipc: instructions per cycle assumed for the cold
 # code that llvm-mca is not run on (< 5 % of instructions). Sources in docs/ARM.md.
 CORES = [
     dict(core="Cortex-A55", mcpu="cortex-a55", ghz=1.8, dot=True,
@@ -61,8 +67,30 @@ CORES = [
          peak=dict(f32=16, i8_dot=64, i8_nodot=16), ipc=2.5,
          note="LLVM's cortex-x1 uses the A57 model, so the Neoverse V1 model (V1 is derived "
               "from X1, 4 x 128-bit NEON) is used"),
-    dict(core="Neoverse V1", mcpu="neoverse-v1", ghz=2.6, dot=True,
-         peak=dict(f32=16, i8_dot=64, i8_nodot=16), ipc=2.5, note="AWS Graviton3"),
+    dict(core="Neoverse V1", mcpu="neoverse-v1", ghz=2.6, dot=True, mm=True,
+         peak=dict(f32=16, i8_dot=64, i8_nodot=16, i8_mm=128), ipc=2.5,
+         note="AWS Graviton3 (has i8mm)"),
+    dict(core="Cortex-A710", mcpu="cortex-a710", ghz=2.8, dot=True, mm=True,
+         peak=dict(f32=8, i8_dot=32, i8_nodot=8, i8_mm=64), ipc=2.0,
+         note="ARMv9 phone big/mid core (2022); LLVM 19's cortex-a710 gives the Neoverse N2 "
+              "model's figures (N2 is derived from A710)"),
+    dict(core="Neoverse N2", mcpu="neoverse-n2", ghz=3.0, dot=True, mm=True,
+         peak=dict(f32=8, i8_dot=32, i8_nodot=8, i8_mm=64), ipc=2.0,
+         note="Azure Cobalt 100, Alibaba Yitian 710; own LLVM model"),
+]
+
+# armv7 (32-bit) micro-kernels and cores: (a) only (`arm_speed.py kernels32 BINARY`, BINARY an armv7
+# build: the kernels' rlib). LLVM 19 has no scheduling model for Cortex-A7, A8 (itineraries only)
+# or A53; its cortex-a15 gives the same figures as its cortex-a9 model.
+KERNELS32 = [
+    dict(name="armv7-neon i8 1x8 vmull+vpadal", backend="armv7-neon", dtype="i8",
+         symbol=r"arm::neon::gemm_i8", mac={r"vmull\.s8\s+q\d+": 8}, peak="i8_nodot", needs=None),
+]
+CORES32 = [
+    dict(core="Cortex-A15", mcpu="cortex-a15", ghz=1.8, peak=dict(i8_nodot=8),
+         note="armv7 boards and old phones; LLVM's cortex-a15 = its Cortex-A9 model (in order)"),
+    dict(core="Cortex-A72 (AArch32)", mcpu="cortex-a72", ghz=1.8, peak=dict(i8_nodot=8),
+         note="Raspberry Pi 4 with the 32-bit Raspberry Pi OS; LLVM's Cortex-A57 model"),
 ]
 
 # Backends run under qemu for the instruction count, and the qemu core each needs.
@@ -70,11 +98,19 @@ CORES = [
 # ARM_SPEED_BACKENDS=generic,neon,neon-dotprod adds it.)
 QEMU_CPU = {"generic": "cortex-a72", "neon": "cortex-a72", "neon-dotprod": "cortex-a76",
             "neon-i8mm": "max"}
-# Backends whose f32 path is another's (dotprod/mod.rs: "f32/f16 GEMM is the plain NEON one"):
-# the f32 blob is traced once, with that one.
-SAME_F32 = {"neon-dotprod": "neon"}
+# Backends whose f32 path is another's (dotprod/mod.rs, i8mm/mod.rs: "f32/f16 GEMM is the plain
+# NEON one"): the f32 blob is traced once, with that one.
+SAME_F32 = {"neon-dotprod": "neon", "neon-i8mm": "neon"}
 BACKENDS = [(b, QEMU_CPU[b]) for b in
-            os.environ.get("ARM_SPEED_BACKENDS", "neon-dotprod,neon").split(",")]
+            os.environ.get("ARM_SPEED_BACKENDS", "neon-i8mm,neon-dotprod,neon").split(",")]
+
+
+def runs(core, kernel_or_backend):
+    """Whether `core` has what the kernel (its `needs`) or backend requires."""
+    need = kernel_or_backend if isinstance(kernel_or_backend, str) else kernel_or_backend["needs"]
+    need = {"neon-dotprod": "dotprod", "neon-i8mm": "i8mm"}.get(need, need)
+    return need is None or need not in ("dotprod", "i8mm") or bool(
+        core.get("dot") if need == "dotprod" else core.get("mm"))
 
 
 # --- tools ---------------------------------------------------------------------------------------
@@ -97,8 +133,12 @@ def mca_version():
     return m.group(1) if m else "?"
 
 
+ARCH32 = False
+
+
 def objdump_cmd():
-    for tool in ("aarch64-linux-gnu-objdump", "llvm-objdump-19", "llvm-objdump-14"):
+    tools = ("arm-linux-gnueabihf-objdump",) if ARCH32 else ("aarch64-linux-gnu-objdump",)
+    for tool in tools + ("llvm-objdump-19", "llvm-objdump-14"):
         for d in os.environ.get("PATH", "").split(":"):
             if d and os.access(os.path.join(d, tool), os.X_OK):
                 return tool
@@ -124,14 +164,15 @@ def disassemble(binary):
             continue
         m = INSN_RE.match(line)
         if m and cur is not None:
-            addr, text = int(m.group(1), 16), m.group(2).split("//")[0].strip()
+            addr, text = int(m.group(1), 16), re.split(r"//|\s@\s", m.group(2))[0].strip()
             funcs[cur][-1].append((addr, text))
             by_addr[addr] = text
             owner[addr] = cur
     return funcs, by_addr, owner
 
 
-BRANCH_RE = re.compile(r"^(b\.\w+|b|cbn?z|tbn?z)\s+(.*?)([0-9a-f]+) <[^>]*>$")
+BRANCH_RE = re.compile(r"^(b\.\w+|b(?:eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)?|cbn?z|tbn?z)"
+                       r"\s+(.*?)([0-9a-f]+) <.*>$")
 
 
 def to_mca(text):
@@ -139,7 +180,7 @@ def to_mca(text):
     m = BRANCH_RE.match(text)
     if m:
         return f"{m.group(1)} {m.group(2)}.Ltarget"
-    return re.sub(r"\s+<[^>]*>$", "", text)
+    return re.sub(r"\s+<.*>$", "", text)
 
 
 def loops(body):
@@ -160,8 +201,11 @@ def mac_count(insns, mac):
 
 
 def find_kernel_loop(funcs, k):
-    """The inner loop of kernel k: the smallest loop with the most multiply-adds."""
-    best = None
+    """The inner loop of kernel k: the smallest loop with the most multiply-adds. Every innermost
+    loop with as many multiply-adds (other monomorphs: i8mm's 3- and 4-row tiles both run two
+    row pairs) is kept in `heads` as (first, last address): the run's iterations and
+    instructions are counted over all of them."""
+    best, same = None, []
     for name, bodies in funcs.items():
         if not re.search(k["symbol"], name):
             continue
@@ -171,17 +215,31 @@ def find_kernel_loop(funcs, k):
                 continue
             if k.get("within") and k["within"] not in texts:
                 continue
-            for s, e in loops(body):
+            found = loops(body)
+            for s, e in found:
+                if any(s <= s2 and e2 <= e and (s2, e2) != (s, e) for s2, e2 in found):
+                    continue  # not innermost (armv7: the loop around both half-panel calls)
                 insns = body[s:e + 1]
                 macs = mac_count(insns, k["mac"])
                 if macs == 0:
                     continue
                 key = (macs, -len(insns))
+                if best is None or macs > best[0][0]:
+                    same = []
                 if best is None or key > best[0]:
                     best = (key, name, insns)
+                if macs == best[0][0]:
+                    same.append((insns[0][0], insns[-1][0]))
     if best is None:
         return None
-    return dict(function=best[1], insns=best[2], macs=best[0][0])
+    # Overlapping loops (a loop whose body branches, rotated into two backward branches) are one.
+    heads = []
+    for first, last in sorted(same):
+        if heads and first <= heads[-1][1]:
+            heads[-1] = (heads[-1][0], max(last, heads[-1][1]))
+        else:
+            heads.append((first, last))
+    return dict(function=best[1], insns=best[2], macs=best[0][0], heads=heads)
 
 
 # --- llvm-mca ------------------------------------------------------------------------------------
@@ -198,8 +256,9 @@ def run_mca(mcpu, regions, iterations=200):
         f.write("\n".join(src) + "\n")
         path = f.name
     try:
-        r = subprocess.run([MCA, "-mtriple=aarch64", f"-mcpu={mcpu}",
-                            "-mattr=+neon,+dotprod,+fullfp16,+i8mm", f"-iterations={iterations}",
+        target = (["-mtriple=armv7-linux-gnueabihf", "-mattr=+neon"] if ARCH32 else
+                  ["-mtriple=aarch64", "-mattr=+neon,+dotprod,+fullfp16,+i8mm"])
+        r = subprocess.run([MCA, f"-mcpu={mcpu}"] + target + [f"-iterations={iterations}",
                             path] + skip_flag(), capture_output=True, text=True)
     finally:
         os.unlink(path)
@@ -227,7 +286,7 @@ def skip_flag():
 def kernel_table(binary, strict=True):
     funcs, _, _ = disassemble(binary)
     found = []
-    for k in KERNELS:
+    for k in (KERNELS32 if ARCH32 else KERNELS):
         loop = find_kernel_loop(funcs, k)
         if loop is None:
             msg = f"arm-speed: no inner loop found for kernel '{k['name']}' (symbol /{k['symbol']}/)"
@@ -237,14 +296,14 @@ def kernel_table(binary, strict=True):
             continue
         found.append((k, loop))
     rows = []
-    for core in CORES:
+    for core in (CORES32 if ARCH32 else CORES):
         regions = [(k["name"].replace(" ", "_"), loop["insns"]) for k, loop in found
-                   if k["needs"] != "dotprod" or core["dot"]]
+                   if runs(core, k)]
         cyc = run_mca(core["mcpu"], regions)
         peaks = mca_peaks(core)
         it = iter(cyc)
         for k, loop in found:
-            if k["needs"] == "dotprod" and not core["dot"]:
+            if not runs(core, k):
                 continue
             c = next(it)
             macs_per_cycle = loop["macs"] / c
@@ -261,13 +320,16 @@ SYNTHETIC = dict(
     i8_dot=([f"sdot v{i}.4s, v{12 + i % 4}.16b, v16.16b" for i in range(12)], 16),
     i8_nodot=([f"smull{'2' if i % 2 else ''} v{i}.8h, v{12 + i % 4}.{'16b' if i % 2 else '8b'},"
                f" v16.{'16b' if i % 2 else '8b'}" for i in range(12)], 8),
+    i8_mm=([f"smmla v{i}.4s, v{12 + i % 4}.16b, v16.16b" for i in range(12)], 32),
 )
+SYNTHETIC32 = dict(i8_nodot=([f"vmull.s8 q{i % 6}, d{12 + i % 4}, d{16 + i % 4}" for i in range(12)], 8))
 
 
 def mca_peaks(core):
-    kinds = [k for k in SYNTHETIC if k in core["peak"]]
-    cyc = run_mca(core["mcpu"], [(k, [(0, t) for t in SYNTHETIC[k][0]]) for k in kinds])
-    return {k: len(SYNTHETIC[k][0]) * SYNTHETIC[k][1] / c for k, c in zip(kinds, cyc)}
+    synthetic = SYNTHETIC32 if ARCH32 else SYNTHETIC
+    kinds = [k for k in synthetic if k in core["peak"]]
+    cyc = run_mca(core["mcpu"], [(k, [(0, t) for t in synthetic[k][0]]) for k in kinds])
+    return {k: len(synthetic[k][0]) * synthetic[k][1] / c for k, c in zip(kinds, cyc)}
 
 
 def print_kernels(found, rows):
@@ -365,12 +427,16 @@ def estimate(binary, blob, text, found, rows, owner):
         inference = sum(v for f, v in by_fn.items() if INFERENCE_RE.match(f))
         loops = []
         for k, loop in found:
-            head = loop["insns"][0][0]
-            # Blocks starting at the head, and blocks falling into it from before (the first
+            # Blocks starting at a head, and blocks falling into it from before (the first
             # iteration of each call, when the loop is entered without a branch).
-            iters = sum(c for pc, (n, c) in counts.items() if pc <= head < pc + 4 * n)
+            iters = sum(c for head, _ in loop["heads"] for pc, (n, c) in counts.items()
+                        if pc <= head < pc + 4 * n)
+            # The instructions executed in the loops' blocks (a loop with a branch inside runs
+            # fewer than its length).
+            insns = sum(n * c for head, last in loop["heads"] for pc, (n, c) in counts.items()
+                        if head <= pc <= last)
             if iters:
-                loops.append(dict(kernel=k, loop=loop, iters=iters, insns=iters * len(loop["insns"])))
+                loops.append(dict(kernel=k, loop=loop, iters=iters, insns=insns))
         results.append(dict(backend=backend, total=total, inference=inference, loops=loops,
                             top=by_fn.most_common(8)))
     return results
@@ -394,13 +460,13 @@ def model(binary, blobs, text):
                   " micro-kernel inner loops:")
             for lp in r["loops"]:
                 print(f"      {lp['kernel']['name']:28} {lp['iters'] / 1e6:8.2f} M iterations x "
-                      f"{len(lp['loop']['insns'])} = {lp['insns'] / 1e6:8.1f} M instructions, "
+                      f"{lp['insns'] / lp['iters']:.0f} = {lp['insns'] / 1e6:8.1f} M instructions, "
                       f"{lp['iters'] * lp['loop']['macs'] / 1e9:.3f} G multiply-adds")
             for f, v in r["top"][:6]:
                 print(f"      {100 * v / r['total']:5.1f} %  {f[:100]}")
         for core in CORES:
             for r in res:
-                if r["backend"] == "neon-dotprod" and not core["dot"]:
+                if not runs(core, r["backend"]):
                     continue
                 kcyc = sum(lp["iters"] * cyc[(core["core"], lp["kernel"]["name"])] for lp in r["loops"])
                 rest = r["inference"] - sum(lp["insns"] for lp in r["loops"])
@@ -446,6 +512,9 @@ def main():
     global MCA
     MCA = os.environ.get("LLVM_MCA") or which_mca()
     cmd, binary = sys.argv[1], sys.argv[2]
+    global ARCH32
+    if cmd in ("check32", "kernels32"):
+        ARCH32, cmd = True, cmd[:-2]
     if cmd == "check":
         found, rows = kernel_table(binary)
         print_kernels(found, rows)

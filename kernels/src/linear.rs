@@ -103,3 +103,11 @@ pub(crate) fn check_linear(a_len: usize, m: usize, k: usize, n: usize, out_len: 
     assert_eq!(out_len, m * n, "linear: out must be [m, n] with n = weight.n()");
     ep.check(m, n);
 }
+
+/// The shapes of the int8 epilogue (`KernelSlots::dequantize_i8`): `acc` and `out` `[m, n]` for
+/// `m` rows' [`RowQuant`]s, the epilogue's bias `[n]` and residual `[m, n]`.
+pub(crate) fn check_dequantize(acc_len: usize, m: usize, n: usize, out_len: usize, ep: &Epilogue) {
+    assert_eq!(acc_len, m * n, "dequantize_i8: acc must be [rows.len(), w.n()]");
+    assert_eq!(out_len, m * n, "dequantize_i8: out must be [rows.len(), w.n()]");
+    ep.check(m, n);
+}

@@ -73,6 +73,22 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         generic::gemm_i8_i32(q, m, w, out)
     }
 
+    /// The int8 epilogue (see [`generic::dequantize_i8`]): exact i32 dot products `acc`
+    /// (`[rows.len(), w.n()]`, rows quantized as `rows` says) dequantized with `w`'s scales and
+    /// column sums, then `ep`, into `out`. What `linear_i8` does after its integer GEMM: a
+    /// backend's int8 tiles finish through the same code. Dequantize, bias and residual are
+    /// bit-identical on every backend; a vector GELU is held to the GELU tolerance.
+    fn dequantize_i8(
+        &self,
+        acc: &[i32],
+        rows: &[RowQuant],
+        w: &PackedI8<'_>,
+        ep: &Epilogue<'_>,
+        out: &mut [f32],
+    ) {
+        generic::dequantize_i8(acc, rows, w, ep, out)
+    }
+
     /// Linear layer over packed f16 weights (f32 arithmetic).
     fn linear_f16(
         &self,

@@ -10,7 +10,7 @@
 
 use edgebert_kernels::{
     generic, pack_f16, pack_f32, pack_i8, pack_i8_quantized, AttentionShape, Backend, Epilogue, Kernels,
-    LinearI8, Scratch,
+    LinearI8, RowQuant, Scratch,
 };
 use proptest::prelude::*;
 
@@ -204,6 +204,35 @@ fn linear_i8_shared_matches_linear_i8(k: Kernels) {
                 "{} linear_i8_shared m={m} k={kd} n={n}",
                 k.backend()
             );
+        }
+    }
+}
+
+/// The int8 epilogue slot against its twin, on i32 sums of a real GEMM's size: dequantize, bias
+/// and residual bit for bit on every backend; with GELU within the GELU tolerance (bit for bit
+/// when the backend runs the twin).
+fn dequantize_i8_matches_generic(k: Kernels, twin: bool) {
+    let mut rng = Rng(37);
+    for &(m, kd, n) in SHAPES {
+        let p = pack_i8(&rng.f32s(n * kd), n, kd);
+        let acc: Vec<i32> = (0..m * n).map(|_| (rng.next() % 2_000_001) as i32 - 1_000_000).collect();
+        let rows: Vec<RowQuant> = (0..m)
+            .map(|_| {
+                let v = rng.f32s(2);
+                RowQuant { scale: v[0].abs() / 127.0, offset: v[1] }
+            })
+            .collect();
+        let (bias, res) = (rng.f32s(n), rng.f32s(m * n));
+        for ep in epilogues(&bias, &res) {
+            let (mut want, mut got) = (vec![0.0; m * n], vec![f32::NAN; m * n]);
+            generic::dequantize_i8(&acc, &rows, &p.view(), &ep, &mut want);
+            k.dequantize_i8(&acc, &rows, &p.view(), &ep, &mut got);
+            let t = if ep.gelu { tol_or_twin(twin, tol::GELU_ABS) } else { 0.0 };
+            for (idx, (g, w)) in got.iter().zip(&want).enumerate() {
+                let ok =
+                    if t == 0.0 { g.to_bits() == w.to_bits() } else { (g - w).abs() <= t * (1.0 + w.abs()) };
+                assert!(ok, "{} dequantize_i8 m={m} n={n} gelu={} @{idx}: {g} vs {w}", k.backend(), ep.gelu);
+            }
         }
     }
 }
@@ -510,6 +539,7 @@ macro_rules! backend_suite {
             #[test] fn gemm_i32_exact_on_extremes() { run(super::gemm_i32_exact_on_extremes) }
             #[test] fn linear_i8_matches_generic() { run(super::linear_i8_matches_generic) }
             #[test] fn linear_i8_shared_matches_linear_i8() { run(super::linear_i8_shared_matches_linear_i8) }
+            #[test] fn dequantize_i8_matches_generic() { run_slot(super::dequantize_i8_matches_generic, "dequantize_i8") }
             #[test] fn quantization_ties_match_generic() { run(super::quantization_ties_match_generic) }
             #[test] fn skewed_rows_match_generic() { run(super::skewed_rows_match_generic) }
             #[test] fn panel_ranges_split_a_gemv() { run(super::panel_ranges_split_a_gemv) }
@@ -562,15 +592,15 @@ macro_rules! backend_suite {
 
 // One line per registered backend: its module, and the slots it leaves to the generic twin.
 backend_suite! {
-    generic_backend => Backend::Generic, twins [gelu softmax layer_norm attention_i8];
-    avx2 => Backend::Avx2, twins [attention_i8];
-    avx512 => Backend::Avx512, twins [attention_i8];
-    avx_vnni => Backend::AvxVnni, twins [attention_i8];
-    avx512_vnni => Backend::Avx512Vnni, twins [];
-    neon => Backend::Neon, twins [gelu softmax layer_norm attention_i8];
-    neon_dotprod => Backend::NeonDotprod, twins [gelu softmax layer_norm attention_i8];
-    neon_i8mm => Backend::NeonI8mm, twins [gelu softmax layer_norm attention_i8];
-    armv7_neon => Backend::Armv7Neon, twins [gelu softmax layer_norm attention_i8];
+    generic_backend => Backend::Generic, twins [gelu softmax layer_norm attention_i8 dequantize_i8];
+    avx2 => Backend::Avx2, twins [attention_i8 dequantize_i8];
+    avx512 => Backend::Avx512, twins [attention_i8 dequantize_i8];
+    avx_vnni => Backend::AvxVnni, twins [attention_i8 dequantize_i8];
+    avx512_vnni => Backend::Avx512Vnni, twins [dequantize_i8];
+    neon => Backend::Neon, twins [layer_norm attention_i8];
+    neon_dotprod => Backend::NeonDotprod, twins [layer_norm attention_i8];
+    neon_i8mm => Backend::NeonI8mm, twins [layer_norm attention_i8];
+    armv7_neon => Backend::Armv7Neon, twins [gelu softmax layer_norm attention_i8 dequantize_i8];
 }
 
 #[test]

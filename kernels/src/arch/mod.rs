@@ -12,6 +12,22 @@ pub(crate) mod arm;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
+/// Coefficients of erf(x) ≈ x · P(x²) / Q(x²) on [-4, 4] (the single-precision fit used by
+/// Eigen and XLA); outside, erf is ±1 to f32 precision. Shared by the AVX2 and NEON vector erf.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) const ERF_P: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_6e-3,
+    -1.609_603_3e-2,
+];
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) const ERF_Q: [f32; 5] =
+    [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
+
 /// A zero-sized proof that the CPU has one feature pulp has no stable token for; made only by
 /// `try_new`, which asks the CPU once (std caches the answer).
 #[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(unused_macros))]

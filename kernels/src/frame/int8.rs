@@ -268,23 +268,8 @@ impl<K: PlainTiles> MicroKernel for PlainGemm<'_, '_, '_, '_, K> {
     }
 }
 
-/// Finishes one tile row of 16 f32 values at row `i`, columns `j0..` (clipped to `n`), by the
-/// scalar epilogue (O(m·n) beside the tile's O(m·n·k)).
-#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
-pub(crate) fn finish_f32(
-    vals: &[f32; 16],
-    i: usize,
-    j0: usize,
-    n: usize,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-) {
-    for (c, &v) in vals.iter().enumerate().take(n.saturating_sub(j0).min(16)) {
-        out[i * n + j0 + c] = epilogue_at(v, i, j0 + c, n, ep);
-    }
-}
-
-/// Finishes one tile row of 16 i32 dot products: raw, or dequantized then the scalar epilogue.
+/// Finishes one tile row of 16 i32 dot products: raw, or dequantized then the scalar epilogue
+/// (the armv7 tiles'; the aarch64 ones use `neon::math::finish_i32`, its vector twin).
 #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
 pub(crate) fn finish_i32(acc: &[i32; 16], i: usize, j0: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
     let n = w.n();

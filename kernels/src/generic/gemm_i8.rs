@@ -2,7 +2,7 @@
 //! the dequantizing linear layer, the semantics every SIMD backend must reproduce bit for bit.
 
 use super::gemm_f32::epilogue_at;
-use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
+use crate::linear::{check_dequantize, check_linear, grow, Epilogue, RowQuant, Scratch};
 use crate::packed::{k4, PackedI8, PANEL};
 
 /// Quantizes one activation row to `x ≈ offset + scale · q` with `q` in [-127, 127] (see
@@ -80,11 +80,20 @@ pub fn linear_i8(
     let q = grow(&mut scratch.i8s, m * k);
     let rows = grow(&mut scratch.rows, m);
     quantize_rows_i8(a, m, k, q, rows);
-    let mut acc = vec![0i32; n];
-    for i in 0..m {
-        gemm_i8_i32(&q[i * k..(i + 1) * k], 1, w, &mut acc);
+    let mut acc = vec![0i32; m * n];
+    gemm_i8_i32(q, m, w, &mut acc);
+    dequantize_i8(&acc, rows, w, ep, out);
+}
+
+/// The int8 epilogue: `out[i][j] = ep(rows[i].dequantize(acc[i][j], w.scales()[j],
+/// w.col_sums()[j]))` for exact i32 dot products `acc` (`[rows.len(), w.n()]`), in
+/// [`RowQuant::dequantize`]'s order, then [`Epilogue`]'s (bias, GELU, residual).
+pub fn dequantize_i8(acc: &[i32], rows: &[RowQuant], w: &PackedI8<'_>, ep: &Epilogue<'_>, out: &mut [f32]) {
+    let n = w.n();
+    check_dequantize(acc.len(), rows.len(), n, out.len(), ep);
+    for (i, row) in rows.iter().enumerate() {
         for j in 0..n {
-            let y = rows[i].dequantize(acc[j], w.scales()[j], w.col_sums()[j]);
+            let y = row.dequantize(acc[i * n + j], w.scales()[j], w.col_sums()[j]);
             out[i * n + j] = epilogue_at(y, i, j, n, ep);
         }
     }

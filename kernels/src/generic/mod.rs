@@ -17,7 +17,7 @@ pub(crate) use gemm_f32::epilogue_at;
 pub use gemm_f32::{linear_f16, linear_f32_packed};
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_imports))]
 pub(crate) use gemm_i8::row_quant;
-pub use gemm_i8::{gemm_i8_i32, linear_i8, quantize_row_i8, quantize_rows_i8};
+pub use gemm_i8::{dequantize_i8, gemm_i8_i32, linear_i8, quantize_row_i8, quantize_rows_i8};
 pub use linear::linear_f32;
 pub use math::{erf_f32, gelu_erf_f32, gelu_erf_slice, layer_norm_f32, softmax_f32, softmax_rows_f32};
 

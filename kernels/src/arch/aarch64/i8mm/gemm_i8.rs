@@ -14,10 +14,11 @@
 //! combined into one register, a missing second row (odd tail) is zeros.
 //! `smmla` goes through `asm!` (its intrinsic is unstable) inside a
 //! `#[target_feature(enable = "i8mm")]` function so the assembler accepts it.
-//! Epilogue: scalar (`frame::int8::finish_i32`). Tolerance: i32 exact.
+//! Epilogue: NEON (`neon::math::finish_i32`). Tolerance: i32 exact.
 
+use crate::arch::aarch64::neon::math::finish_i32;
 use crate::arch::aarch64::{accumulate_asm, NeonI8mm};
-use crate::frame::int8::{finish_i32, PlainTiles, Sink};
+use crate::frame::int8::{PlainTiles, Sink};
 use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::aarch64::*;
 
@@ -84,13 +85,10 @@ fn tile<const R: usize>(q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &
             }
         }
     };
-    let mut g = 0;
-    while g + 2 <= groups {
-        step(&mut acc, g, true);
-        g += 2;
-    }
-    if g < groups {
-        step(&mut acc, g, false);
+    // One call site, so LLVM inlines `step` (with two, the 3- and 4-row tiles called it out of
+    // line, their 16 accumulators going through memory each step).
+    for g in (0..groups).step_by(2) {
+        step(&mut acc, g, g + 2 <= groups);
     }
     // acc[pr][j] = [r0·c2j, r0·c2j+1, r1·c2j, r1·c2j+1] for rows 2pr, 2pr + 1.
     for (pr, acc_p) in acc.iter().enumerate().take(pairs) {

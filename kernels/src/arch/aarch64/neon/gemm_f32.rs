@@ -2,13 +2,13 @@
 //!
 //! Tile: 4 rows × 16 columns (4 q registers per row), 16 accumulators; f16 weights are
 //! widened with `fcvtl`/`fcvtl2` (through `asm!`: the f16 vector types are unstable in Rust).
-//! Blocking: `frame::gemm::linear_float`. Epilogue: scalar (`frame::int8::finish_f32`) on each
-//! finished tile, O(m·n) beside O(m·n·k).
+//! Blocking: `frame::gemm::linear_float`. Epilogue: NEON (`neon::math::finish_f32`) on each
+//! finished tile row, O(m·n) beside O(m·n·k).
 //! Tolerance: f32 relative error ≤ 1e-6 · √k against the generic twin.
 
+use crate::arch::aarch64::neon::math::finish_f32;
 use crate::arch::aarch64::Neon;
 use crate::frame::gemm::{FloatGemm, FloatLinear, FloatTiles};
-use crate::frame::int8::finish_f32;
 use crate::packed::PANEL;
 use core::arch::aarch64::*;
 use core::arch::asm;

@@ -6,11 +6,12 @@
 //! products (|q · w| ≤ 127², exact) and `sadalp` adds adjacent pairs into i32 lanes
 //! (column, input pair), folded by `addp` at the end. 16 i32 accumulators. The layout and the
 //! blocking are `frame::int8::PlainRows`'.
-//! Epilogue: scalar (`frame::int8::finish_i32`) on each finished tile, O(m·n) beside O(m·n·k).
+//! Epilogue: NEON (`neon::math::finish_i32`) on each finished tile row, O(m·n) beside O(m·n·k).
 //! Tolerance: i32 exact.
 
+use crate::arch::aarch64::neon::math::finish_i32;
 use crate::arch::aarch64::Neon;
-use crate::frame::int8::{finish_i32, PlainTiles, Sink};
+use crate::frame::int8::{PlainTiles, Sink};
 use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::aarch64::*;
 

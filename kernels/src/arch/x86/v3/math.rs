@@ -6,22 +6,9 @@
 //! exactly 0 below -87.3 (so masked softmax entries are exactly 0); softmax 1e-6 absolute;
 //! LayerNorm 1e-5 relative (summation order differs from the generic twin).
 
+use crate::arch::{ERF_P, ERF_Q};
 use crate::linear::Epilogue;
 use core::arch::x86_64::*;
-
-/// Coefficients of erf(x) ≈ x · P(x²) / Q(x²) on [-4, 4] (the single-precision fit used by
-/// Eigen and XLA); outside, erf is ±1 to f32 precision.
-pub(crate) const ERF_P: [f32; 7] = [
-    -2.726_142_3e-10,
-    2.770_681_4e-8,
-    -2.101_024e-6,
-    -5.692_506_4e-5,
-    -7.349_906_3e-4,
-    -2.954_6e-3,
-    -1.609_603_3e-2,
-];
-pub(crate) const ERF_Q: [f32; 5] =
-    [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
 
 /// erf on 8 lanes.
 /// Compiled for (and callable from code compiled for) its target features.
