@@ -38,6 +38,37 @@ macro_rules! accumulate_asm {
 }
 pub(crate) use accumulate_asm;
 
+/// `impl PlainTiles for $token`: 4 × 16 tiles through the calling module's
+/// `fn tile<const R: usize>(q, i0, p, w, sink)` (a `#[target_feature(enable = $features)]`
+/// function), and `fn $name`, the accumulating instruction `$insn` that tile is built on (see
+/// `accumulate_asm!`). The dot-product and int8 matrix-multiply backends differ only in
+/// their tile.
+macro_rules! asm_plain_tiles {
+    ($token:ty: $(#[$doc:meta])* $name:ident = $insn:literal, $features:literal) => {
+        impl crate::frame::int8::PlainTiles for $token {
+            const MR: usize = 4;
+
+            #[inline(always)]
+            fn tile(
+                self,
+                rows: usize,
+                q: &[i8],
+                i0: usize,
+                p: usize,
+                w: &crate::packed::PackedI8<'_>,
+                sink: &mut crate::frame::int8::Sink<'_, '_>,
+            ) {
+                // SAFETY: a value of the token exists (this is its GEMM) and its constructor
+                // checked the features `tile` enables.
+                unsafe { tiles!(rows rows, tile (q, i0, p, w, sink); 1 2 3 4) }
+            }
+        }
+
+        crate::arch::aarch64::accumulate_asm!($(#[$doc])* $name = $insn, $features);
+    };
+}
+pub(crate) use asm_plain_tiles;
+
 pub(crate) use pulp::aarch64::Neon;
 
 feature_token!(

@@ -10,22 +10,12 @@
 //! Tolerance: i32 exact.
 
 use crate::arch::aarch64::neon::gemm_i8::plain_tile;
-use crate::arch::aarch64::{accumulate_asm, NeonDot};
-use crate::frame::int8::{PlainTiles, Sink};
+use crate::arch::aarch64::{asm_plain_tiles, NeonDot};
+use crate::frame::int8::Sink;
 use crate::packed::PackedI8;
 use core::arch::aarch64::*;
 
-impl PlainTiles for NeonDot {
-    const MR: usize = 4;
-
-    #[inline(always)]
-    fn tile(self, rows: usize, q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
-        // SAFETY: a `NeonDot` token exists (this is its GEMM), so NEON and dotprod are present.
-        unsafe { tiles!(rows rows, tile (q, i0, p, w, sink); 1 2 3 4) }
-    }
-}
-
-accumulate_asm!(
+asm_plain_tiles!(NeonDot:
     /// `acc += sdot(w, a)` lane-wise (four i8 products per i32 lane).
     sdot = "sdot", "neon,dotprod"
 );

@@ -17,22 +17,12 @@
 //! Epilogue: NEON (`neon::math::finish_i32`). Tolerance: i32 exact.
 
 use crate::arch::aarch64::neon::math::finish_i32;
-use crate::arch::aarch64::{accumulate_asm, NeonI8mm};
-use crate::frame::int8::{PlainTiles, Sink};
+use crate::arch::aarch64::{asm_plain_tiles, NeonI8mm};
+use crate::frame::int8::Sink;
 use crate::packed::{k4, PackedI8, PANEL};
 use core::arch::aarch64::*;
 
-impl PlainTiles for NeonI8mm {
-    const MR: usize = 4;
-
-    #[inline(always)]
-    fn tile(self, rows: usize, q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
-        // SAFETY: a `NeonI8mm` token exists (this is its GEMM), so NEON and i8mm are present.
-        unsafe { tiles!(rows rows, tile (q, i0, p, w, sink); 1 2 3 4) }
-    }
-}
-
-accumulate_asm!(
+asm_plain_tiles!(NeonI8mm:
     /// `acc += a · bᵀ` with `a`, `b` 2 × 8 i8 blocks and `acc` 2 × 2 i32, row-major.
     smmla = "smmla", "neon,i8mm"
 );
