@@ -5,7 +5,7 @@
 //! 2 weight loads, 6 broadcasts, 12 FMAs (the classic 6×16 AVX2 shape).
 //! Tolerance: f32 relative error ≤ 1e-6 · √k against the generic twin.
 
-use super::math::store_epilogue;
+use super::math::{store_epilogue, Span8};
 use crate::arch::x86::{Widen, V3};
 use crate::frame::gemm::{FloatGemm, FloatLinear, FloatTiles};
 use crate::packed::PANEL;
@@ -51,8 +51,9 @@ fn tile<T: Widen, const R: usize>(t: V3, l: &mut FloatLinear<'_, '_, T>, i0: usi
         if j0 >= n {
             break;
         }
+        let cols = Span8::new(j0, n);
         for (r, acc_r) in acc.iter().enumerate() {
-            store_epilogue(acc_r[h], i0 + r, j0, n, ep, out);
+            store_epilogue(acc_r[h], i0 + r, cols, ep, out);
         }
     }
 }

@@ -14,7 +14,7 @@
 //! `vpmaddwd` into 12 accumulators holding (column, input-pair) sums, folded by `vphaddd`.
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin.
 
-use super::math::{col_mask, lanes, load8, store_epilogue};
+use super::math::{lanes, load8, store_epilogue, Span8};
 use crate::arch::x86::V3;
 use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::frame::int8::{Int8Gemm, Sink};
@@ -136,13 +136,14 @@ fn tile<const R: usize>(a: &[i16], i0: usize, half: usize, w: &PackedI8<'_>, sin
         }
     }
     let cols = Cols8::of(w, half * 8);
-    for (r, acc_r) in acc.iter().enumerate() {
+    let mut vs = [_mm256_setzero_si256(); R];
+    for (v, acc_r) in vs.iter_mut().zip(&acc) {
         // Lanes of acc_r[0]: (c0,k01) (c0,k23) (c1,k01) (c1,k23) | (c2,..) (c3,..); acc_r[1]
         // likewise for c4..c7. hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the permute restores
         // column order.
-        let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(acc_r[0], acc_r[1]));
-        cols.finish(v, i0 + r, sink);
+        *v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(acc_r[0], acc_r[1]));
     }
+    cols.finish(&vs, i0, sink);
 }
 
 /// A row's quantization as ymm constants (see `generic::quantize_row_i8`): the same range
@@ -174,21 +175,20 @@ impl RowQuant8 {
     #[inline]
     #[target_feature(enable = "avx2")]
     pub(crate) fn quantize8(&self, x: &[f32], j0: usize) -> __m256i {
-        let v = _mm256_mul_ps(_mm256_sub_ps(load8(x, j0), self.off), self.inv);
+        let cols = Span8::new(j0, x.len());
+        let v = _mm256_mul_ps(_mm256_sub_ps(cols.load(x), self.off), self.inv);
         let (qlo, qhi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
         let q = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi);
-        _mm256_and_si256(q, col_mask(j0, x.len()))
+        _mm256_and_si256(q, _mm256_castps_si256(cols.mask_ps()))
     }
 }
 
 /// What finishing 8 output columns `j0..j0 + 8` of an int8 GEMM needs, loaded once per tile.
 pub(crate) struct Cols8 {
-    j0: usize,
-    n: usize,
+    cols: Span8,
     wscale: __m256,
     /// w_scale · col_sum: the dequantized weight row's sum, which the row offsets multiply.
     wsum: __m256,
-    mask: __m256i,
 }
 
 impl Cols8 {
@@ -205,30 +205,35 @@ impl Cols8 {
             (_mm256_loadu_ps(scales.as_ptr()), _mm256_loadu_si256(sums.as_ptr() as *const __m256i))
         };
         let wsum = _mm256_mul_ps(wscale, _mm256_cvtepi32_ps(sums));
-        Cols8 { j0, n: w.n(), wscale, wsum, mask: col_mask(j0, w.n()) }
+        Cols8 { cols: Span8::new(j0, w.n()), wscale, wsum }
     }
 
-    /// Finishes the exact i32 dot products `v` of row `i` into `sink` (columns clipped to `n`):
-    /// stored as they are, or dequantized (`RowQuant::dequantize`) and finished by the epilogue.
+    /// Finishes the exact i32 dot products `vs[r]` of rows `i0 + r` into `sink` (columns
+    /// clipped to `n`): stored as they are, or dequantized (`RowQuant::dequantize`) and finished
+    /// by the epilogue. One call per tile column block, not per row: the call did not inline.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    pub(crate) fn finish(&self, v: __m256i, i: usize, sink: &mut Sink<'_, '_>) {
-        let (j0, n) = (self.j0, self.n);
+    pub(crate) fn finish(&self, vs: &[__m256i], i0: usize, sink: &mut Sink<'_, '_>) {
+        let n = self.cols.n();
         match sink {
             Sink::I32(out) => {
-                assert!(j0 < n && out.len() >= (i + 1) * n);
-                let o = out[i * n..].as_mut_ptr().wrapping_add(j0);
-                // SAFETY: the mask enables the columns j0.. < n of row i, inside `out` (asserted).
-                unsafe { _mm256_maskstore_epi32(o, self.mask, v) }
+                for (r, v) in vs.iter().enumerate() {
+                    self.cols.store_i32(&mut out[(i0 + r) * n..], *v);
+                }
             }
             Sink::F32 { out, rows, ep } => {
-                // RowQuant::dequantize, lane by lane, in its order.
-                let q = rows[i];
-                let y = _mm256_add_ps(
-                    _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), self.wscale), _mm256_set1_ps(q.scale)),
-                    _mm256_mul_ps(_mm256_set1_ps(q.offset), self.wsum),
-                );
-                store_epilogue(y, i, j0, n, ep, out);
+                for (r, v) in vs.iter().enumerate() {
+                    // RowQuant::dequantize, lane by lane, in its order.
+                    let (i, q) = (i0 + r, rows[i0 + r]);
+                    let y = _mm256_add_ps(
+                        _mm256_mul_ps(
+                            _mm256_mul_ps(_mm256_cvtepi32_ps(*v), self.wscale),
+                            _mm256_set1_ps(q.scale),
+                        ),
+                        _mm256_mul_ps(_mm256_set1_ps(q.offset), self.wsum),
+                    );
+                    store_epilogue(y, i, self.cols, ep, out);
+                }
             }
         }
     }

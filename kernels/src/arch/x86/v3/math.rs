@@ -72,45 +72,51 @@ pub(crate) fn col_mask(j0: usize, n: usize) -> __m256i {
     _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 }
 
+crate::arch::x86::span_type!(
+    /// Columns `j0..min(j0 + 8, n)` of `n`-wide rows and their ymm lane mask.
+    Span8: 8 lanes of __m256, mask __m256i = col_mask, "avx2",
+    load |p, m| _mm256_maskload_ps(p, m), store |p, m, v| _mm256_maskstore_ps(p, m, v)
+);
+
+impl Span8 {
+    /// The lane mask as floats (all-ones lanes inside the span).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn mask_ps(self) -> __m256 {
+        _mm256_castsi256_ps(self.mask)
+    }
+
+    /// Stores the i32 lanes of `v` inside the span at `s[j0..]` (`s` a row of at least `n`).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn store_i32(self, s: &mut [i32], v: __m256i) {
+        self.store(bytemuck::cast_slice_mut(s), _mm256_castsi256_ps(v));
+    }
+}
+
 /// Lanes `j0..j0 + 8` of `s`; lanes past its end read as 0.
 #[inline]
 #[target_feature(enable = "avx2")]
 pub(crate) fn load8(s: &[f32], j0: usize) -> __m256 {
-    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not read.
-    unsafe { _mm256_maskload_ps(s.as_ptr().wrapping_add(j0), col_mask(j0, s.len())) }
+    Span8::new(j0, s.len()).load(s)
 }
 
-/// Stores the lanes of `v` that fall inside `s`, at `s[j0..]`.
-#[inline]
-#[target_feature(enable = "avx2")]
-pub(crate) fn store8(s: &mut [f32], j0: usize, v: __m256) {
-    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not written.
-    unsafe { _mm256_maskstore_ps(s.as_mut_ptr().wrapping_add(j0), col_mask(j0, s.len()), v) }
-}
-
-/// Finishes 8 outputs `y` of row `i`, columns `j0..j0 + 8` (clipped to `n`): bias, GELU,
-/// residual, store into `out` (`[m, n]` row-major).
+/// Finishes 8 outputs `y` of row `i`, the columns of `cols` (clipped to `n`): bias, GELU,
+/// residual, store into `out` (`[m, n]` row-major). One mask serves every operand.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn store_epilogue(
-    mut y: __m256,
-    i: usize,
-    j0: usize,
-    n: usize,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-) {
-    debug_assert!(j0 < n);
+pub(crate) fn store_epilogue(mut y: __m256, i: usize, cols: Span8, ep: &Epilogue<'_>, out: &mut [f32]) {
+    let n = cols.n;
     if let Some(b) = ep.bias {
-        y = _mm256_add_ps(y, load8(b, j0));
+        y = _mm256_add_ps(y, cols.load(b));
     }
     if ep.gelu {
         y = gelu(y);
     }
     if let Some(r) = ep.residual {
-        y = _mm256_add_ps(y, load8(&r[i * n..(i + 1) * n], j0));
+        y = _mm256_add_ps(y, cols.load(&r[i * n..]));
     }
-    store8(&mut out[i * n..(i + 1) * n], j0, y);
+    cols.store(&mut out[i * n..], y);
 }
 
 /// GELU (erf form) in place over a slice.
@@ -122,8 +128,9 @@ pub(crate) fn gelu_erf_slice(_t: crate::arch::x86::V3, x: &mut [f32]) {
 #[target_feature(enable = "avx2,fma")]
 fn gelu_erf_slice_impl(x: &mut [f32]) {
     for j0 in (0..x.len()).step_by(8) {
-        let v = gelu(load8(x, j0));
-        store8(x, j0, v);
+        let cols = Span8::new(j0, x.len());
+        let v = gelu(cols.load(x));
+        cols.store(x, v);
     }
 }
 
@@ -146,13 +153,13 @@ fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     let neg_inf = _mm256_set1_ps(f32::NEG_INFINITY);
     let mut vmax = neg_inf;
     for j0 in (0..n).step_by(8) {
-        let mask = col_mask(j0, n);
-        let mut y = _mm256_mul_ps(load8(row, j0), vscale);
+        let cols = Span8::new(j0, n);
+        let mut y = _mm256_mul_ps(cols.load(row), vscale);
         if let Some(b) = bias {
-            y = _mm256_add_ps(y, load8(b, j0));
+            y = _mm256_add_ps(y, cols.load(b));
         }
-        store8(row, j0, y);
-        vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(neg_inf, y, _mm256_castsi256_ps(mask)));
+        cols.store(row, y);
+        vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(neg_inf, y, cols.mask_ps()));
     }
     let max = lanes(vmax).into_iter().fold(f32::NEG_INFINITY, f32::max);
     if !max.is_finite() {
@@ -161,16 +168,17 @@ fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     }
     let (vm, mut vsum) = (_mm256_set1_ps(max), _mm256_setzero_ps());
     for j0 in (0..n).step_by(8) {
-        let mask = col_mask(j0, n);
-        let e = exp(_mm256_sub_ps(load8(row, j0), vm));
-        let e = _mm256_and_ps(e, _mm256_castsi256_ps(mask));
-        store8(row, j0, e);
+        let cols = Span8::new(j0, n);
+        let e = exp(_mm256_sub_ps(cols.load(row), vm));
+        let e = _mm256_and_ps(e, cols.mask_ps());
+        cols.store(row, e);
         vsum = _mm256_add_ps(vsum, e);
     }
     let inv = _mm256_set1_ps(1.0 / lanes(vsum).iter().sum::<f32>());
     for j0 in (0..n).step_by(8) {
-        let v = _mm256_mul_ps(load8(row, j0), inv);
-        store8(row, j0, v);
+        let cols = Span8::new(j0, n);
+        let v = _mm256_mul_ps(cols.load(row), inv);
+        cols.store(row, v);
     }
 }
 
@@ -207,19 +215,20 @@ fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let h = row.len();
     let mut vsum = _mm256_setzero_ps();
     for j0 in (0..h).step_by(8) {
-        vsum = _mm256_add_ps(vsum, load8(row, j0));
+        vsum = _mm256_add_ps(vsum, Span8::new(j0, h).load(row));
     }
     let mean = _mm256_set1_ps(hsum(vsum) / h as f32);
     let mut vvar = _mm256_setzero_ps();
     for j0 in (0..h).step_by(8) {
-        let mask = col_mask(j0, h);
-        let dlt = _mm256_and_ps(_mm256_sub_ps(load8(row, j0), mean), _mm256_castsi256_ps(mask));
+        let cols = Span8::new(j0, h);
+        let dlt = _mm256_and_ps(_mm256_sub_ps(cols.load(row), mean), cols.mask_ps());
         vvar = _mm256_fmadd_ps(dlt, dlt, vvar);
     }
     let inv = _mm256_set1_ps(1.0 / (hsum(vvar) / h as f32 + eps).sqrt());
     for j0 in (0..h).step_by(8) {
-        let v = _mm256_mul_ps(_mm256_sub_ps(load8(row, j0), mean), inv);
-        let y = _mm256_fmadd_ps(v, load8(gamma, j0), load8(beta, j0));
-        store8(row, j0, y);
+        let cols = Span8::new(j0, h);
+        let v = _mm256_mul_ps(_mm256_sub_ps(cols.load(row), mean), inv);
+        let y = _mm256_fmadd_ps(v, cols.load(gamma), cols.load(beta));
+        cols.store(row, y);
     }
 }

@@ -111,12 +111,10 @@ fn tile<const R: usize>(rows: &[u8], i0: usize, p: usize, w: &PackedI8<'_>, sink
             }
         }
     }
-    let cols = [Cols8::of(w, j0), Cols8::of(w, j0 + 8)];
-    for (r, acc_r) in acc.iter().enumerate() {
-        for (h, (v, c)) in acc_r.iter().zip(&cols).enumerate() {
-            if j0 + 8 * h < n {
-                c.finish(*v, i0 + r, sink);
-            }
+    for (h, c0) in [j0, j0 + 8].into_iter().enumerate() {
+        if c0 < n {
+            let vs: [__m256i; R] = core::array::from_fn(|r| acc[r][h]);
+            Cols8::of(w, c0).finish(&vs, i0, sink);
         }
     }
 }

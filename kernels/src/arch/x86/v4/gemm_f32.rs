@@ -11,7 +11,7 @@
 //! them); the epilogue runs after the last.
 //! Tolerance: f32 relative error ≤ 1e-6 · √k against the generic twin.
 
-use super::math::{load16, store16, store_epilogue};
+use super::math::{store_epilogue, Span16};
 use crate::arch::x86::{Widen, V4};
 use crate::frame::gemm::{drive, Depth, FloatLinear, MicroKernel};
 use crate::linear::{Epilogue, Scratch};
@@ -109,16 +109,17 @@ fn tile<T: Widen, const R: usize, const P: usize>(
         if j0 >= n {
             break;
         }
+        let cols = Span16::new(j0, n);
         for r in 0..R {
             // SAFETY: each `fin` row holds 16 floats.
             let acc_rp = unsafe { _mm512_loadu_ps(fin[r * NP + p].as_ptr()) };
             let row = &mut out[(i0 + r) * n..(i0 + r + 1) * n];
             // Earlier depth blocks left their partial sums in `out`.
-            let y = if d.kb > 0 { _mm512_add_ps(acc_rp, load16(row, j0)) } else { acc_rp };
+            let y = if d.kb > 0 { _mm512_add_ps(acc_rp, cols.load(row)) } else { acc_rp };
             if last {
-                store_epilogue(y, i0 + r, j0, n, ep, out);
+                store_epilogue(y, i0 + r, cols, ep, out);
             } else {
-                store16(row, j0, y);
+                cols.store(row, y);
             }
         }
     }

@@ -38,61 +38,35 @@ pub(crate) fn col_mask(j0: usize, n: usize) -> __mmask16 {
     ((1u32 << valid) - 1) as __mmask16
 }
 
+crate::arch::x86::span_type!(
+    /// Columns `j0..min(j0 + 16, n)` of `n`-wide rows and their zmm lane mask.
+    Span16: 16 lanes of __m512, mask __mmask16 = col_mask, "avx512f",
+    load |p, m| _mm512_maskz_loadu_ps(m, p), store |p, m, v| _mm512_mask_storeu_ps(p, m, v)
+);
+
 /// Lanes `j0..j0 + 16` of `s` (zero past its end), by a masked load.
 #[inline]
 #[target_feature(enable = "avx512f")]
 pub(crate) fn load16(s: &[f32], j0: usize) -> __m512 {
-    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not read.
-    unsafe { _mm512_maskz_loadu_ps(col_mask(j0, s.len()), s.as_ptr().wrapping_add(j0)) }
+    Span16::new(j0, s.len()).load(s)
 }
 
-/// Stores the lanes of `v` that fall inside `s`, at `s[j0..]`, by a masked store.
+/// Finishes 16 outputs `y` of row `i`, the columns of `cols` (clipped to `n`): bias, GELU,
+/// residual, store into `out` (`[m, n]` row-major). One mask serves every operand.
 #[inline]
 #[target_feature(enable = "avx512f")]
-pub(crate) fn store16(s: &mut [f32], j0: usize, v: __m512) {
-    // SAFETY: the mask enables only lanes `j0 + c < s.len()`; masked-off lanes are not written.
-    unsafe { _mm512_mask_storeu_ps(s.as_mut_ptr().wrapping_add(j0), col_mask(j0, s.len()), v) }
-}
-
-/// Finishes 16 outputs `y` of row `i`, columns `j0..j0 + 16` (clipped to `n`): bias, GELU,
-/// residual, store into `out` (`[m, n]` row-major).
-#[inline]
-#[target_feature(enable = "avx512f")]
-pub(crate) fn store_epilogue(
-    mut y: __m512,
-    i: usize,
-    j0: usize,
-    n: usize,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-) {
-    debug_assert!(j0 < n);
-    // Whole panels (all but a ragged last one) use plain loads and stores: no mask to build.
-    let full = j0 + 16 <= n;
-    let row = &mut out[i * n..(i + 1) * n];
-    let load = |s: &[f32]| {
-        if full {
-            // SAFETY: `full`: s[j0..j0 + 16] is inside `s` (its length is n).
-            unsafe { _mm512_loadu_ps(s[j0..j0 + 16].as_ptr()) }
-        } else {
-            load16(s, j0)
-        }
-    };
+pub(crate) fn store_epilogue(mut y: __m512, i: usize, cols: Span16, ep: &Epilogue<'_>, out: &mut [f32]) {
+    let n = cols.n;
     if let Some(b) = ep.bias {
-        y = _mm512_add_ps(y, load(&b[..n]));
+        y = _mm512_add_ps(y, cols.load(b));
     }
     if ep.gelu {
         y = gelu(y);
     }
     if let Some(r) = ep.residual {
-        y = _mm512_add_ps(y, load(&r[i * n..(i + 1) * n]));
+        y = _mm512_add_ps(y, cols.load(&r[i * n..]));
     }
-    if full {
-        // SAFETY: `full`: row[j0..j0 + 16] is inside the row.
-        unsafe { _mm512_storeu_ps(row[j0..j0 + 16].as_mut_ptr(), y) }
-    } else {
-        store16(row, j0, y);
-    }
+    cols.store(&mut out[i * n..], y);
 }
 
 /// GELU (erf form) in place over a slice.
@@ -104,8 +78,9 @@ pub(crate) fn gelu_erf_slice(_t: V4, x: &mut [f32]) {
 #[target_feature(enable = "avx512f")]
 fn gelu_erf_slice_impl(x: &mut [f32]) {
     for j0 in (0..x.len()).step_by(16) {
-        let v = gelu(load16(x, j0));
-        store16(x, j0, v);
+        let cols = Span16::new(j0, x.len());
+        let v = gelu(cols.load(x));
+        cols.store(x, v);
     }
 }
 
@@ -121,13 +96,13 @@ fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     let vscale = _mm512_set1_ps(scale);
     let mut vmax = _mm512_set1_ps(f32::NEG_INFINITY);
     for j0 in (0..n).step_by(16) {
-        let mask = col_mask(j0, n);
-        let mut y = _mm512_mul_ps(load16(row, j0), vscale);
+        let cols = Span16::new(j0, n);
+        let mut y = _mm512_mul_ps(cols.load(row), vscale);
         if let Some(b) = bias {
-            y = _mm512_add_ps(y, load16(b, j0));
+            y = _mm512_add_ps(y, cols.load(b));
         }
-        store16(row, j0, y);
-        vmax = _mm512_mask_max_ps(vmax, mask, vmax, y);
+        cols.store(row, y);
+        vmax = _mm512_mask_max_ps(vmax, cols.mask, vmax, y);
     }
     let max = _mm512_reduce_max_ps(vmax);
     if !max.is_finite() {
@@ -136,15 +111,16 @@ fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     }
     let (vm, mut vsum) = (_mm512_set1_ps(max), _mm512_setzero_ps());
     for j0 in (0..n).step_by(16) {
-        let mask = col_mask(j0, n);
-        let e = exp(_mm512_sub_ps(load16(row, j0), vm));
-        store16(row, j0, e);
-        vsum = _mm512_mask_add_ps(vsum, mask, vsum, e);
+        let cols = Span16::new(j0, n);
+        let e = exp(_mm512_sub_ps(cols.load(row), vm));
+        cols.store(row, e);
+        vsum = _mm512_mask_add_ps(vsum, cols.mask, vsum, e);
     }
     let inv = _mm512_set1_ps(1.0 / _mm512_reduce_add_ps(vsum));
     for j0 in (0..n).step_by(16) {
-        let v = _mm512_mul_ps(load16(row, j0), inv);
-        store16(row, j0, v);
+        let cols = Span16::new(j0, n);
+        let v = _mm512_mul_ps(cols.load(row), inv);
+        cols.store(row, v);
     }
 }
 
@@ -156,22 +132,23 @@ pub(crate) fn layer_norm_f32(_t: V4, x: &mut [f32], gamma: &[f32], beta: &[f32],
     });
 }
 
-/// Sum over `h` values of `f(16 lanes, mask)`, in four independent accumulators: one chain
-/// of 24 dependent adds (h = 384) was the whole cost of a LayerNorm row.
+/// Sum over `h` values of `f(16 columns)`, in four independent accumulators: one chain of 24
+/// dependent adds (h = 384) was the whole cost of a LayerNorm row.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn sum4(h: usize, f: impl Fn(usize, __mmask16) -> __m512) -> f32 {
+fn sum4(h: usize, f: impl Fn(Span16) -> __m512) -> f32 {
     let (mut a0, mut a1, mut a2, mut a3) =
         (_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps());
-    let (full, all) = (h / 64 * 64, 0xffff);
+    let full = h / 64 * 64;
+    let cols = |j0| Span16::new(j0, h);
     for j0 in (0..full).step_by(64) {
-        a0 = _mm512_add_ps(a0, f(j0, all));
-        a1 = _mm512_add_ps(a1, f(j0 + 16, all));
-        a2 = _mm512_add_ps(a2, f(j0 + 32, all));
-        a3 = _mm512_add_ps(a3, f(j0 + 48, all));
+        a0 = _mm512_add_ps(a0, f(cols(j0)));
+        a1 = _mm512_add_ps(a1, f(cols(j0 + 16)));
+        a2 = _mm512_add_ps(a2, f(cols(j0 + 32)));
+        a3 = _mm512_add_ps(a3, f(cols(j0 + 48)));
     }
     for j0 in (full..h).step_by(16) {
-        a0 = _mm512_add_ps(a0, f(j0, col_mask(j0, h)));
+        a0 = _mm512_add_ps(a0, f(cols(j0)));
     }
     _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)))
 }
@@ -179,16 +156,17 @@ fn sum4(h: usize, f: impl Fn(usize, __mmask16) -> __m512) -> f32 {
 #[target_feature(enable = "avx512f")]
 fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let h = row.len();
-    let sum = sum4(h, |j0, _| load16(row, j0));
+    let sum = sum4(h, |cols| cols.load(row));
     let mean = _mm512_set1_ps(sum / h as f32);
-    let var = sum4(h, |j0, mask| {
-        let dlt = _mm512_maskz_sub_ps(mask, load16(row, j0), mean);
+    let var = sum4(h, |cols| {
+        let dlt = _mm512_maskz_sub_ps(cols.mask, cols.load(row), mean);
         _mm512_mul_ps(dlt, dlt)
     }) / h as f32;
     let inv = _mm512_set1_ps(1.0 / (var + eps).sqrt());
     for j0 in (0..h).step_by(16) {
-        let v = _mm512_mul_ps(_mm512_sub_ps(load16(row, j0), mean), inv);
-        let y = _mm512_fmadd_ps(v, load16(gamma, j0), load16(beta, j0));
-        store16(row, j0, y);
+        let cols = Span16::new(j0, h);
+        let v = _mm512_mul_ps(_mm512_sub_ps(cols.load(row), mean), inv);
+        let y = _mm512_fmadd_ps(v, cols.load(gamma), cols.load(beta));
+        cols.store(row, y);
     }
 }

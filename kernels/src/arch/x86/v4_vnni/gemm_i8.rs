@@ -17,7 +17,7 @@
 //! equals `Σ q · w` exactly (no saturation: |Σ| ≤ 255 · 127 · k < 2³¹ for k < 66 000).
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin (GELU: 1e-6 abs).
 
-use crate::arch::x86::v4::math::{col_mask, load16, store_epilogue};
+use crate::arch::x86::v4::math::{col_mask, load16, store_epilogue, Span16};
 use crate::arch::x86::V4Vnni;
 use crate::frame::gemm::Depth;
 use crate::frame::int8::{Sink, U8Gemm, U8Tiles};
@@ -170,7 +170,8 @@ fn tile<const R: usize, const P: usize>(
         if j0 >= n {
             break;
         }
-        let mask = col_mask(j0, n);
+        let cols = Span16::new(j0, n);
+        let mask = cols.mask();
         let (scales, sums) = (&w.scales()[j0..j0 + PANEL], &w.col_sums()[j0..j0 + PANEL]);
         // SAFETY: the slices hold the 64 bytes read.
         let (wscale, sums) =
@@ -206,7 +207,7 @@ fn tile<const R: usize, const P: usize>(
                     ),
                     _mm512_mul_ps(_mm512_set1_ps(rows[i].offset), wsum),
                 );
-                store_epilogue(y, i, j0, n, ep, out);
+                store_epilogue(y, i, cols, ep, out);
             }
         }
     }
