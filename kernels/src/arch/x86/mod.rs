@@ -17,15 +17,14 @@ use crate::linear::{grow, Scratch};
 use core::arch::x86_64::*;
 use half::f16;
 
-/// A span type (and the fused GEMM epilogue over it): the columns `j0..min(j0 + LANES, n)` of `n`-wide rows with their lane mask,
+/// A span type: the columns `j0..min(j0 + LANES, n)` of `n`-wide rows with their lane mask,
 /// built once and used for every operand of those columns (a mask per load cost the v3
 /// LayerNorm 30% more instructions). `load |ptr, mask| ...` / `store |ptr, mask, v| ...` are
 /// the masked intrinsics, which touch only the enabled lanes.
 macro_rules! span_type {
     ($(#[$m:meta])* $name:ident: $lanes:literal lanes of $vec:ty, mask $mask:ty = $make:path,
      $feat:literal, load |$lp:ident, $lm:ident| $load:expr,
-     store |$sp:ident, $sm:ident, $sv:ident| $store:expr;
-     epilogue $efeat:literal: add $add:path, gelu $gelu:path) => {
+     store |$sp:ident, $sm:ident, $sv:ident| $store:expr) => {
         $(#[$m])*
         #[derive(Clone, Copy)]
         pub(crate) struct $name {
@@ -77,30 +76,6 @@ macro_rules! span_type {
                 // are not written.
                 unsafe { $store }
             }
-        }
-
-        /// Finishes LANES outputs `y` of row `i`, the columns of `cols` (clipped to `n`): bias,
-        /// GELU, residual, store into `out` (`[m, n]` row-major). One mask serves every operand.
-        #[inline]
-        #[target_feature(enable = $efeat)]
-        pub(crate) fn store_epilogue(
-            mut y: $vec,
-            i: usize,
-            cols: $name,
-            ep: &crate::linear::Epilogue<'_>,
-            out: &mut [f32],
-        ) {
-            let n = cols.n;
-            if let Some(b) = ep.bias {
-                y = $add(y, cols.load(b));
-            }
-            if ep.gelu {
-                y = $gelu(y);
-            }
-            if let Some(r) = ep.residual {
-                y = $add(y, cols.load(&r[i * n..]));
-            }
-            cols.store(&mut out[i * n..], y);
         }
     };
 }

@@ -7,6 +7,7 @@
 //! LayerNorm 1e-5 relative (summation order differs from the generic twin).
 
 use crate::arch::{ERF_P, ERF_Q};
+use crate::linear::Epilogue;
 use core::arch::x86_64::*;
 
 /// erf on 8 lanes.
@@ -74,8 +75,7 @@ pub(crate) fn col_mask(j0: usize, n: usize) -> __m256i {
 crate::arch::x86::span_type!(
     /// Columns `j0..min(j0 + 8, n)` of `n`-wide rows and their ymm lane mask.
     Span8: 8 lanes of __m256, mask __m256i = col_mask, "avx2",
-    load |p, m| _mm256_maskload_ps(p, m), store |p, m, v| _mm256_maskstore_ps(p, m, v);
-    epilogue "avx2,fma": add _mm256_add_ps, gelu gelu
+    load |p, m| _mm256_maskload_ps(p, m), store |p, m, v| _mm256_maskstore_ps(p, m, v)
 );
 
 impl Span8 {
@@ -99,6 +99,24 @@ impl Span8 {
 #[target_feature(enable = "avx2")]
 pub(crate) fn load8(s: &[f32], j0: usize) -> __m256 {
     Span8::new(j0, s.len()).load(s)
+}
+
+/// Finishes 8 outputs `y` of row `i`, the columns of `cols` (clipped to `n`): bias, GELU,
+/// residual, store into `out` (`[m, n]` row-major). One mask serves every operand.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn store_epilogue(mut y: __m256, i: usize, cols: Span8, ep: &Epilogue<'_>, out: &mut [f32]) {
+    let n = cols.n;
+    if let Some(b) = ep.bias {
+        y = _mm256_add_ps(y, cols.load(b));
+    }
+    if ep.gelu {
+        y = gelu(y);
+    }
+    if let Some(r) = ep.residual {
+        y = _mm256_add_ps(y, cols.load(&r[i * n..]));
+    }
+    cols.store(&mut out[i * n..], y);
 }
 
 /// GELU (erf form) in place over a slice.

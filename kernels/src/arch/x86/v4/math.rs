@@ -7,6 +7,7 @@
 //! LayerNorm within 1e-5 relative (different summation order for mean and variance).
 
 use crate::arch::x86::V4;
+use crate::linear::Epilogue;
 use core::arch::x86_64::*;
 
 pub(crate) use super::gelu::gelu;
@@ -40,8 +41,7 @@ pub(crate) fn col_mask(j0: usize, n: usize) -> __mmask16 {
 crate::arch::x86::span_type!(
     /// Columns `j0..min(j0 + 16, n)` of `n`-wide rows and their zmm lane mask.
     Span16: 16 lanes of __m512, mask __mmask16 = col_mask, "avx512f",
-    load |p, m| _mm512_maskz_loadu_ps(m, p), store |p, m, v| _mm512_mask_storeu_ps(p, m, v);
-    epilogue "avx512f": add _mm512_add_ps, gelu gelu
+    load |p, m| _mm512_maskz_loadu_ps(m, p), store |p, m, v| _mm512_mask_storeu_ps(p, m, v)
 );
 
 /// Lanes `j0..j0 + 16` of `s` (zero past its end), by a masked load.
@@ -49,6 +49,24 @@ crate::arch::x86::span_type!(
 #[target_feature(enable = "avx512f")]
 pub(crate) fn load16(s: &[f32], j0: usize) -> __m512 {
     Span16::new(j0, s.len()).load(s)
+}
+
+/// Finishes 16 outputs `y` of row `i`, the columns of `cols` (clipped to `n`): bias, GELU,
+/// residual, store into `out` (`[m, n]` row-major). One mask serves every operand.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) fn store_epilogue(mut y: __m512, i: usize, cols: Span16, ep: &Epilogue<'_>, out: &mut [f32]) {
+    let n = cols.n;
+    if let Some(b) = ep.bias {
+        y = _mm512_add_ps(y, cols.load(b));
+    }
+    if ep.gelu {
+        y = gelu(y);
+    }
+    if let Some(r) = ep.residual {
+        y = _mm512_add_ps(y, cols.load(&r[i * n..]));
+    }
+    cols.store(&mut out[i * n..], y);
 }
 
 /// GELU (erf form) in place over a slice.
