@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use edgebert_convert::blob::progress::ConvertBar;
 use edgebert_convert::blob::{convert_dir_opts, ConvertOptions, Precision, Recipe, WriteOutcome};
-use edgebert_convert::calib::CalibOptions;
+use edgebert_convert::calib::{BiasCorrection, CalibOptions};
 use std::path::PathBuf;
 
 /// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
@@ -39,9 +39,8 @@ pub struct ConvertArgs {
     pub vocab_from: Vec<PathBuf>,
     /// Calibrate on these texts (one per line, or the text column of `label<TAB>text` rows as
     /// `edgebert eval --data` reads them): the float reference runs on them and every linear
-    /// layer's bias absorbs the mean shift its quantized weight causes (bias correction, kept
-    /// only when it lowers the log-odds / cosine error on these texts). Records `quant.recipe`
-    /// and `quant.calib` in the blob. Progress goes to stderr.
+    /// layer's bias absorbs the mean shift its quantized weight causes (see --bias-correction).
+    /// Records `quant.recipe` and `quant.calib` in the blob. Progress goes to stderr.
     #[arg(long, value_name = "TEXTS.txt")]
     pub calib: Option<PathBuf>,
     /// Calibration texts used at most, evenly spaced through the file (rows i·N/limit).
@@ -53,12 +52,20 @@ pub struct ConvertArgs {
     /// cosine for encoders (100·(1 − mean cosine) <= P).
     #[arg(long, value_name = "P", requires = "calib")]
     pub max_drop: Option<f64>,
-    /// With --calib: leave the biases as the checkpoint has them.
-    #[arg(long, requires = "calib")]
-    pub no_bias_correction: bool,
+    /// With --calib: bias correction `auto` (kept when it lowers the log-odds / cosine error on
+    /// the calibration texts), `on` (always), `off` (biases as the checkpoint has them).
+    #[arg(long, value_enum, default_value_t = BiasChoice::Auto, requires = "calib")]
+    pub bias_correction: BiasChoice,
     /// Replace an existing, different file at the output path.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BiasChoice {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -89,7 +96,11 @@ pub fn run(args: ConvertArgs) -> Result<()> {
         texts,
         limit: args.calib_limit,
         max_drop: args.max_drop,
-        bias_correction: !args.no_bias_correction,
+        bias_correction: match args.bias_correction {
+            BiasChoice::Auto => BiasCorrection::Auto,
+            BiasChoice::On => BiasCorrection::On,
+            BiasChoice::Off => BiasCorrection::Off,
+        },
     });
     let options = ConvertOptions {
         recipe,
@@ -133,7 +144,7 @@ pub fn run(args: ConvertArgs) -> Result<()> {
         outln!(
             "  final blob            {} (bias correction {})",
             c.after,
-            if c.bias_corrected { "on" } else { "off: it did not lower the error" }
+            if c.bias_corrected { "on" } else { "off" }
         );
         if let Some(p) = c.max_drop {
             outln!("recipe (budget {p} points, {} on the calibration texts):", c.after.drop_points());

@@ -31,20 +31,29 @@ use texts::read_calib_texts;
 /// Calibration texts used when `--calib-limit` is not given.
 pub const DEFAULT_LIMIT: usize = 256;
 
-/// What `--calib`, `--calib-limit`, `--max-drop` and `--no-bias-correction` ask for.
+/// `--bias-correction`: whether calibrated biases go into the blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BiasCorrection {
+    /// When it lowers the error on the calibration texts (without losing agreement).
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// What `--calib`, `--calib-limit`, `--max-drop` and `--bias-correction` ask for.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CalibOptions {
     pub texts: PathBuf,
     pub limit: usize,
     /// Budget in percentage points (see [`Score::drop_points`]); `None`: no precision search.
     pub max_drop: Option<f64>,
-    /// Try bias correction (kept only when it helps on the calibration texts).
-    pub bias_correction: bool,
+    pub bias_correction: BiasCorrection,
 }
 
 impl CalibOptions {
     pub fn new(texts: PathBuf) -> CalibOptions {
-        CalibOptions { texts, limit: DEFAULT_LIMIT, max_drop: None, bias_correction: true }
+        CalibOptions { texts, limit: DEFAULT_LIMIT, max_drop: None, bias_correction: BiasCorrection::Auto }
     }
 }
 
@@ -74,7 +83,7 @@ impl CalibReport {
         format!(
             "{} texts{budget}, bias correction {}; {}",
             self.texts,
-            if self.bias_corrected { "on" } else { "off (did not help)" },
+            if self.bias_corrected { "on" } else { "off" },
             self.after
         )
     }
@@ -157,7 +166,7 @@ pub fn calibrate(
     log(&format!("calib: without calibration: {before}"));
     let (plan, chosen) = match options.max_drop {
         Some(p) => {
-            cal.bias_correction = options.bias_correction;
+            cal.bias_correction = options.bias_correction != BiasCorrection::Off;
             let (plan, _) = search::choose(&cal, &search::ladder(recipe.weights), p, log)?;
             cal.bias_correction = false;
             let s = cal.score(&plan)?;
@@ -166,11 +175,12 @@ pub fn calibrate(
         None => (base, before.clone()),
     };
     let (mut plan, mut after, mut bias_corrected) = (plan, chosen.clone(), false);
-    if options.bias_correction {
+    if options.bias_correction != BiasCorrection::Off {
         let corrected = cal.with_bias(&plan);
         let s = cal.score_exact(&corrected)?;
         log(&format!("calib: with bias correction: {s}"));
-        if s.error() < chosen.error() && s.drop_points() <= chosen.drop_points() {
+        let helps = s.error() < chosen.error() && s.drop_points() <= chosen.drop_points();
+        if helps || options.bias_correction == BiasCorrection::On {
             (plan, after, bias_corrected) = (corrected, s, true);
         }
     }
