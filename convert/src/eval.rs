@@ -3,6 +3,7 @@
 //! the outputs, logit error, and the error of every layer's hidden states, so a user sees which
 //! layer costs accuracy.
 
+use crate::calib::score::Moments;
 use crate::reference::ReferencePipeline;
 use anyhow::{bail, Context, Result};
 use edgebert_engine::Model;
@@ -83,6 +84,8 @@ pub struct EvalReport {
     pub reference_accuracy: Option<f64>,
     pub argmax_agreement: Option<f64>,
     pub max_abs_logit_error: Option<f32>,
+    /// Two-label classifiers: error of the log-odds `logit[1] − logit[0]` against the reference.
+    pub log_odds_error: Option<LogOddsError>,
     /// Cosine between engine and reference outputs (logits or embeddings).
     pub cosine_mean: f64,
     pub cosine_min: f64,
@@ -90,6 +93,14 @@ pub struct EvalReport {
     /// vocabulary); the hidden-state errors leave them out.
     pub tokenization_changed: usize,
     pub layers: Vec<LayerError>,
+}
+
+/// Mean, standard deviation and largest magnitude of the log-odds error over the examples.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LogOddsError {
+    pub mean: f64,
+    pub sd: f64,
+    pub max_abs: f64,
 }
 
 /// Texts per forward pass.
@@ -131,6 +142,9 @@ pub fn evaluate(
                     acc.labelled += 1;
                     acc.correct += usize::from(g.label_id == label);
                     acc.ref_correct += usize::from(want_id == label);
+                }
+                if let ([g0, g1], [w0, w1]) = (g.logits.as_slice(), w.as_slice()) {
+                    acc.log_odds.push(f64::from(g1 - g0) - f64::from(w1 - w0));
                 }
                 let err = g.logits.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
                 acc.max_logit = acc.max_logit.max(err);
@@ -175,6 +189,7 @@ struct Accumulator {
     correct: usize,
     ref_correct: usize,
     max_logit: f32,
+    log_odds: Vec<f64>,
     cosines: Vec<f64>,
     max_abs: Vec<f32>,
     err_sq: Vec<f64>,
@@ -190,6 +205,7 @@ impl Accumulator {
             correct: 0,
             ref_correct: 0,
             max_logit: 0.0,
+            log_odds: Vec::new(),
             cosines: Vec::new(),
             max_abs: vec![0.0; layers],
             err_sq: vec![0.0; layers],
@@ -215,6 +231,10 @@ impl Accumulator {
             reference_accuracy: if classify { frac(self.ref_correct, self.labelled) } else { None },
             argmax_agreement: if classify { frac(self.agree, n) } else { None },
             max_abs_logit_error: classify.then_some(self.max_logit),
+            log_odds_error: (!self.log_odds.is_empty()).then(|| {
+                let m = Moments::of(&self.log_odds);
+                LogOddsError { mean: m.mean, sd: m.sd, max_abs: m.max_abs }
+            }),
             cosine_mean: self.cosines.iter().sum::<f64>() / self.cosines.len().max(1) as f64,
             cosine_min: self.cosines.iter().copied().fold(1.0, f64::min),
             tokenization_changed: self.tokenization_changed,

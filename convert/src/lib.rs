@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod blob;
+pub mod calib;
 pub mod eval;
 pub mod hf;
 pub mod init;

@@ -31,6 +31,20 @@ impl Sequence {
     }
 }
 
+/// Which linear layers of an encoder layer an observed activation feeds
+/// ([`BertModel::forward_observed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinearInput {
+    /// The layer's input: query, key and value.
+    QueryKeyValue,
+    /// The attention context: `attention.output.dense`.
+    AttentionOutput,
+    /// The attention block's LayerNorm output: `intermediate.dense`.
+    Intermediate,
+    /// The activated feed-forward hidden state: `output.dense`.
+    Output,
+}
+
 /// The encoder's output for a padded batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncoderOutput {
@@ -76,6 +90,18 @@ impl BertModel {
     /// Runs the encoder over a batch. With `keep_hidden_states`, every intermediate hidden state is
     /// returned too (for per-layer error reports).
     pub fn forward(&self, batch: &[Sequence], keep_hidden_states: bool) -> Result<EncoderOutput, ModelError> {
+        self.forward_observed(batch, keep_hidden_states, &mut |_, _, _| {})
+    }
+
+    /// [`BertModel::forward`], handing `observe(layer, site, rows)` the input of every linear
+    /// layer of every encoder layer (`[batch · seq_len, in_dim]`, padding rows included): what
+    /// calibration (`edgebert convert --calib`) measures activations with.
+    pub fn forward_observed(
+        &self,
+        batch: &[Sequence],
+        keep_hidden_states: bool,
+        observe: &mut dyn FnMut(usize, LinearInput, &[f32]),
+    ) -> Result<EncoderOutput, ModelError> {
         self.config.check_batch(batch)?;
         let h = self.config.hidden_size;
         let lengths: Vec<usize> = batch.iter().map(|s| s.ids.len()).collect();
@@ -86,7 +112,9 @@ impl BertModel {
             hidden_states.push(x.clone());
         }
         for i in 0..self.config.num_hidden_layers {
-            self.layer_forward(self.weights.layer(i), &mut x, &lengths, seq_len);
+            self.layer_forward(self.weights.layer(i), &mut x, &lengths, seq_len, &mut |site, rows| {
+                observe(i, site, rows)
+            });
             if keep_hidden_states {
                 hidden_states.push(x.clone());
             }
@@ -125,18 +153,29 @@ impl BertModel {
         }
     }
 
-    fn layer_forward(&self, layer: &EncoderLayer, x: &mut [f32], lengths: &[usize], seq_len: usize) {
+    fn layer_forward(
+        &self,
+        layer: &EncoderLayer,
+        x: &mut [f32],
+        lengths: &[usize],
+        seq_len: usize,
+        observe: &mut dyn FnMut(LinearInput, &[f32]),
+    ) {
         let (h, eps) = (self.config.hidden_size, self.config.layer_norm_eps);
         let rows = x.len() / h;
+        observe(LinearInput::QueryKeyValue, x);
         let q = apply(&layer.query, x, rows);
         let k = apply(&layer.key, x, rows);
         let v = apply(&layer.value, x, rows);
         let context = self.attention(&q, &k, &v, lengths, seq_len);
+        observe(LinearInput::AttentionOutput, &context);
         let mut attn = apply(&layer.attention_output, &context, rows);
         add_in_place(&mut attn, x);
         layer_norm_f32(&mut attn, &layer.attention_norm.gamma, &layer.attention_norm.beta, eps);
+        observe(LinearInput::Intermediate, &attn);
         let mut inter = apply(&layer.intermediate, &attn, rows);
         activate(self.config.hidden_act, &mut inter);
+        observe(LinearInput::Output, &inter);
         let mut out = apply(&layer.output, &inter, rows);
         add_in_place(&mut out, &attn);
         layer_norm_f32(&mut out, &layer.output_norm.gamma, &layer.output_norm.beta, eps);

@@ -23,7 +23,7 @@ pub use config::{
     architecture_name, parse_architecture, Activation, Config, Family, Head, PoolerActivation, ProblemType,
     ScoreFunction, SUPPORTED_ARCHITECTURES,
 };
-pub use encoder::{BertModel, EncoderOutput, Sequence};
+pub use encoder::{BertModel, EncoderOutput, LinearInput, Sequence};
 pub use error::ModelError;
 pub use heads::{argmax, cosine, gelu_tanh, l2_normalize, pool_rows, sigmoid, softmax, Classification};
 pub use pooling::{EmbeddingPooling, PoolingMode};

@@ -80,6 +80,7 @@ class _ConvertReport(TypedDict):
     tensors: int
     weights: str
     embeddings: str
+    recipe: Optional[List[str]]
 
 class _BenchRow(TypedDict):
     seq: int
@@ -191,8 +192,15 @@ def convert(
     keep_f16: Optional[Sequence[str]] = None,
     force: bool = False,
     progress: bool = True,
+    vocab_from: Optional[Sequence[_StrPath]] = None,
+    calib: Optional[_StrPath] = None,
+    calib_limit: int = 256,
+    max_drop: Optional[float] = None,
 ) -> _ConvertReport:
-    """A Hugging Face checkpoint directory to a blob, as `edgebert convert HF_DIR -o OUT`."""
+    """A Hugging Face checkpoint directory to a blob, as `edgebert convert HF_DIR -o OUT`;
+    `vocab_from`, `calib`, `calib_limit` and `max_drop` are `--vocab-from`, `--calib`,
+    `--calib-limit` and `--max-drop` (the report's "recipe" lists `tensor=encoding` with
+    `calib`, else None)."""
 
 def bench(
     model: _StrPath,

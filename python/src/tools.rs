@@ -4,7 +4,8 @@
 use crate::errors::{self, ConvertError};
 use edgebert_convert::bench::{self as benchmark, BenchConfig, BenchModel};
 use edgebert_convert::blob::progress::ConvertBar;
-use edgebert_convert::blob::{convert_dir_with, Precision, Recipe, WriteOutcome};
+use edgebert_convert::blob::{convert_dir_opts, ConvertOptions, Precision, Recipe, WriteOutcome};
+use edgebert_convert::calib::{CalibOptions, DEFAULT_LIMIT};
 use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -19,9 +20,12 @@ fn precision(name: &str, arg: &str) -> PyResult<Precision> {
     }
 }
 
-/// Converts a Hugging Face checkpoint directory into a blob at `out` (as `edgebert convert`).
+/// Converts a Hugging Face checkpoint directory into a blob at `out` (as `edgebert convert`):
+/// `vocab_from` is `--vocab-from` (a list of corpus files), `calib` / `calib_limit` /
+/// `max_drop` are `--calib` / `--calib-limit` / `--max-drop`.
 #[pyfunction]
-#[pyo3(signature = (hf_dir, out, weights="int8", embeddings="int8", keep_f16=None, force=false, progress=true))]
+#[pyo3(signature = (hf_dir, out, weights="int8", embeddings="int8", keep_f16=None, force=false, progress=true,
+    vocab_from=None, calib=None, calib_limit=DEFAULT_LIMIT, max_drop=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
@@ -32,10 +36,27 @@ pub fn convert<'py>(
     keep_f16: Option<Vec<String>>,
     force: bool,
     progress: bool,
+    vocab_from: Option<Vec<PathBuf>>,
+    calib: Option<PathBuf>,
+    calib_limit: usize,
+    max_drop: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let recipe =
         Recipe { weights: precision(weights, "weights")?, embeddings: precision(embeddings, "embeddings")? };
-    let keep_f16 = keep_f16.unwrap_or_default();
+    if max_drop.is_some_and(|p| !(p.is_finite() && p >= 0.0)) {
+        return Err(PyValueError::new_err("max_drop must be a number of percentage points >= 0"));
+    }
+    if calib.is_none() && max_drop.is_some() {
+        return Err(PyValueError::new_err("max_drop needs calib (the calibration texts)"));
+    }
+    let calib = calib.map(|texts| CalibOptions { limit: calib_limit, max_drop, ..CalibOptions::new(texts) });
+    let options = ConvertOptions {
+        recipe,
+        keep_f16: keep_f16.unwrap_or_default(),
+        vocab_from: vocab_from.unwrap_or_default(),
+        force,
+        calib,
+    };
     if !hf_dir.exists() {
         return Err(PyFileNotFoundError::new_err(format!(
             "{}: no such directory (expected a Hugging Face checkpoint folder)",
@@ -45,7 +66,7 @@ pub fn convert<'py>(
     let report = py.detach(|| {
         // The CLI's bar: drawn on stderr when it is a terminal, hidden otherwise.
         let mut bar = progress.then(ConvertBar::new);
-        let result = convert_dir_with(&hf_dir, &out, recipe, &keep_f16, force, &mut |stage| {
+        let result = convert_dir_opts(&hf_dir, &out, &options, &mut |stage| {
             if let Some(bar) = bar.as_mut() {
                 bar.update(stage)
             }
@@ -69,6 +90,7 @@ pub fn convert<'py>(
         "tensors" => report.tensors,
         "weights" => weights,
         "embeddings" => embeddings,
+        "recipe" => report.calib.as_ref().map(|c| c.recipe.clone()),
     ))
 }
 

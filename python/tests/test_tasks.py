@@ -115,3 +115,18 @@ def test_convert_reports_and_is_idempotent(tiny, tmp_path):
     assert edgebert.convert(ASSETS / "models" / "tiny-bert-qa", out, progress=False)["outcome"] == "unchanged"
     f16 = edgebert.convert(ASSETS / "models" / "tiny-bert-qa", tmp_path / "f16.ebq", weights="f16", progress=False)
     assert f16["weights"] == "f16" and edgebert.Model(f16["output"]).info["encodings"]["weights"] == "f16"
+
+
+def test_convert_takes_vocab_from_and_calib(tmp_path):
+    src = ASSETS / "models" / "tiny-bert-pair-cls"
+    dev = ASSETS / "data" / "rt_polarity" / "dev.tsv"
+    plain = edgebert.convert(src, tmp_path / "plain.ebq", progress=False)
+    assert plain["recipe"] is None
+    a = edgebert.convert(src, tmp_path / "a.ebq", calib=dev, calib_limit=16, max_drop=0.0, progress=False)
+    b = edgebert.convert(src, tmp_path / "b.ebq", calib=dev, calib_limit=16, max_drop=0.0, progress=False)
+    assert a["recipe"] and a["recipe"] == b["recipe"]
+    assert (tmp_path / "a.ebq").read_bytes() == (tmp_path / "b.ebq").read_bytes()
+    small = edgebert.convert(src, tmp_path / "small.ebq", vocab_from=[dev], progress=False)
+    assert small["blob_bytes"] < plain["blob_bytes"]
+    with pytest.raises(ValueError):
+        edgebert.convert(src, tmp_path / "x.ebq", max_drop=1.0, progress=False)

@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use edgebert_convert::blob::progress::ConvertBar;
 use edgebert_convert::blob::{convert_dir_opts, ConvertOptions, Precision, Recipe, WriteOutcome};
+use edgebert_convert::calib::{BiasCorrection, CalibOptions};
 use std::path::PathBuf;
 
 /// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
@@ -36,9 +37,35 @@ pub struct ConvertArgs {
     /// word table, the masked-LM head and the stored tokenizer (WordPiece, Unigram, BPE).
     #[arg(long, value_name = "CORPUS.txt")]
     pub vocab_from: Vec<PathBuf>,
+    /// Calibrate on these texts (one per line, or the text column of `label<TAB>text` rows as
+    /// `edgebert eval --data` reads them): the float reference runs on them and every linear
+    /// layer's bias absorbs the mean shift its quantized weight causes (see --bias-correction).
+    /// Records `quant.recipe` and `quant.calib` in the blob. Progress goes to stderr.
+    #[arg(long, value_name = "TEXTS.txt")]
+    pub calib: Option<PathBuf>,
+    /// Calibration texts used at most, evenly spaced through the file (rows i·N/limit).
+    #[arg(long, value_name = "N", default_value_t = edgebert_convert::calib::DEFAULT_LIMIT, requires = "calib")]
+    pub calib_limit: usize,
+    /// With --calib: choose per linear weight the smallest encoding, from f16 down to --weights,
+    /// that keeps the blob within P percentage points of the float reference on the calibration
+    /// texts: of argmax agreement for classifiers (100 − agreement% <= P), of the mean embedding
+    /// cosine for encoders (100·(1 − mean cosine) <= P).
+    #[arg(long, value_name = "P", requires = "calib")]
+    pub max_drop: Option<f64>,
+    /// With --calib: bias correction `auto` (kept when it lowers the log-odds / cosine error on
+    /// the calibration texts), `on` (always), `off` (biases as the checkpoint has them).
+    #[arg(long, value_enum, default_value_t = BiasChoice::Auto, requires = "calib")]
+    pub bias_correction: BiasChoice,
     /// Replace an existing, different file at the output path.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BiasChoice {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -60,8 +87,28 @@ impl From<Choice> for Precision {
 
 pub fn run(args: ConvertArgs) -> Result<()> {
     let recipe = Recipe { weights: args.weights.into(), embeddings: args.embeddings.into() };
-    let options =
-        ConvertOptions { recipe, keep_f16: args.keep_f16, vocab_from: args.vocab_from, force: args.force };
+    if let Some(p) = args.max_drop {
+        if !(p.is_finite() && p >= 0.0) {
+            anyhow::bail!("--max-drop {p}: expected a number of percentage points >= 0");
+        }
+    }
+    let calib = args.calib.map(|texts| CalibOptions {
+        texts,
+        limit: args.calib_limit,
+        max_drop: args.max_drop,
+        bias_correction: match args.bias_correction {
+            BiasChoice::Auto => BiasCorrection::Auto,
+            BiasChoice::On => BiasCorrection::On,
+            BiasChoice::Off => BiasCorrection::Off,
+        },
+    });
+    let options = ConvertOptions {
+        recipe,
+        keep_f16: args.keep_f16,
+        vocab_from: args.vocab_from,
+        force: args.force,
+        calib,
+    };
     let mut bar = ConvertBar::new();
     let result = convert_dir_opts(&args.model, &args.output, &options, &mut |stage| bar.update(stage));
     bar.finish();
@@ -82,6 +129,29 @@ pub fn run(args: ConvertArgs) -> Result<()> {
             v.unpruned_blob_bytes,
             report.blob_bytes
         );
+    }
+    if let Some(c) = &report.calib {
+        outln!(
+            "calibration on {} of {} texts{}:",
+            c.texts,
+            c.available,
+            if c.tabular { " (text column of the tsv)" } else { "" }
+        );
+        outln!("  without calibration   {}", c.before);
+        if c.max_drop.is_some() {
+            outln!("  chosen encodings      {}", c.chosen);
+        }
+        outln!(
+            "  final blob            {} (bias correction {})",
+            c.after,
+            if c.bias_corrected { "on" } else { "off" }
+        );
+        if let Some(p) = c.max_drop {
+            outln!("recipe (budget {p} points, {} on the calibration texts):", c.after.drop_points());
+            for line in &c.recipe {
+                outln!("  {line}");
+            }
+        }
     }
     let verb = match report.outcome {
         WriteOutcome::Created => "wrote",

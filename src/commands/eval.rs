@@ -63,6 +63,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if let Some(e) = report.max_abs_logit_error {
         outln!("max |logit error|  {e:.4}");
     }
+    if let Some(e) = report.log_odds_error {
+        outln!("log-odds error     mean {:+.4}, sd {:.4}, max |err| {:.4}", e.mean, e.sd, e.max_abs);
+    }
+    if let (Some(agree), true) = (report.argmax_agreement, report.task == "classification") {
+        let flips = report.examples - (agree * report.examples as f64).round() as usize;
+        outln!("flips              {flips} of {} (label differs from the reference's)", report.examples);
+    }
     outln!("output cosine      mean {:.6}, min {:.6}", report.cosine_mean, report.cosine_min);
     if report.tokenization_changed > 0 {
         outln!(

@@ -96,6 +96,21 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 writeln!(out, "prompts: {}{default}", list.join(", "))?;
             }
             writeln!(out, "quantization: weights {}, embeddings {}", m.quant_weights, m.quant_embeddings)?;
+            // `quant.calib` and `quant.recipe` (optional): written by `convert --calib`.
+            if let Ok(Some(calib)) = blob.metadata().opt_str("quant.calib") {
+                writeln!(out, "calibration: {calib}")?;
+            }
+            if let Ok(Some(recipe)) = blob.metadata().opt_str_list("quant.recipe") {
+                let mut counts = BTreeMap::new();
+                for line in &recipe {
+                    *counts.entry(line.rsplit('=').next().unwrap_or("?")).or_insert(0usize) += 1;
+                }
+                let counts: Vec<String> = counts.iter().map(|(p, n)| format!("{n} {p}")).collect();
+                writeln!(out, "recipe ({}):", counts.join(", "))?;
+                for line in &recipe {
+                    writeln!(out, "  {line}")?;
+                }
+            }
             writeln!(out, "source sha256 {}; converter {}", m.source_sha256, m.converter_version)?;
         }
         Err(e) => writeln!(out, "model metadata: {e}")?,

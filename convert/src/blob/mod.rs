@@ -7,13 +7,15 @@ pub mod progress;
 pub mod quantize;
 pub mod writer;
 
-pub use model::{metadata, tensors, ModelDescription, Recipe, CONVERTER_VERSION};
+pub use model::{metadata, tensors, ModelDescription, Recipe, TensorPlan, CONVERTER_VERSION};
 pub use quantize::{EncodedTensor, Precision};
-pub use writer::{write_blob, WriteOutcome};
+pub use writer::{blob_bytes, write_blob, WriteOutcome};
 
+use crate::calib::{calibrate, CalibOptions, CalibReport};
 use crate::hf::Checkpoint;
 use crate::vocab::{prune_checkpoint, read_corpus, PruneReport};
 use anyhow::{Context, Result};
+use edgebert_engine::blob::MetaValue;
 use std::path::{Path, PathBuf};
 
 /// Stages of [`convert_dir`], for a progress display.
@@ -24,6 +26,10 @@ pub enum Stage<'a> {
     Pruning {
         texts: usize,
     },
+    /// `--calib`: one line of progress (long work: a reference pass, then candidate blobs).
+    Calibrating {
+        message: &'a str,
+    },
     Encoding {
         done: usize,
         total: usize,
@@ -33,7 +39,7 @@ pub enum Stage<'a> {
 }
 
 /// What [`convert_dir`] did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConvertReport {
     pub output: PathBuf,
     pub outcome: WriteOutcome,
@@ -42,6 +48,8 @@ pub struct ConvertReport {
     pub tensors: usize,
     /// What `--vocab-from` did, when it was given.
     pub vocab: Option<VocabSummary>,
+    /// What `--calib` measured and chose, when it was given.
+    pub calib: Option<CalibReport>,
 }
 
 /// Vocabulary pruning's effect on the blob.
@@ -65,6 +73,8 @@ pub struct ConvertOptions {
     pub vocab_from: Vec<PathBuf>,
     /// Replace an existing different file (`--force`).
     pub force: bool,
+    /// Calibration (`--calib`, `--max-drop`); `None`: today's blob, byte for byte.
+    pub calib: Option<CalibOptions>,
 }
 
 /// `edgebert convert`: a Hugging Face checkpoint directory to a blob at `output`.
@@ -88,7 +98,8 @@ pub fn convert_dir_with(
     force: bool,
     progress: &mut dyn FnMut(Stage<'_>),
 ) -> Result<ConvertReport> {
-    let options = ConvertOptions { recipe, keep_f16: keep_f16.to_vec(), vocab_from: Vec::new(), force };
+    let options =
+        ConvertOptions { recipe, keep_f16: keep_f16.to_vec(), vocab_from: Vec::new(), force, calib: None };
     convert_dir_opts(hf_dir, output, &options, progress)
 }
 
@@ -101,7 +112,7 @@ pub fn convert_dir_opts(
     options: &ConvertOptions,
     progress: &mut dyn FnMut(Stage<'_>),
 ) -> Result<ConvertReport> {
-    let ConvertOptions { recipe, ref keep_f16, ref vocab_from, force } = *options;
+    let ConvertOptions { recipe, ref keep_f16, ref vocab_from, force, ref calib } = *options;
     // The corpus is read first: a wrong path fails before the checkpoint is loaded.
     let corpus = if vocab_from.is_empty() { None } else { Some(read_corpus(vocab_from)?) };
     progress(Stage::Loading);
@@ -130,12 +141,24 @@ pub fn convert_dir_opts(
     let mut meta = metadata(&description, recipe);
     meta.extend(ckpt.prompts.to_metadata());
     if let Some((p, _)) = &pruned {
-        meta.push(("vocab.original_size".into(), edgebert_engine::blob::MetaValue::U64(p.original as u64)));
+        meta.push(("vocab.original_size".into(), MetaValue::U64(p.original as u64)));
     }
     if !keep_f16.is_empty() {
-        meta.push(("quant.keep_f16".into(), edgebert_engine::blob::MetaValue::StrList(keep_f16.to_vec())));
+        meta.push(("quant.keep_f16".into(), MetaValue::StrList(keep_f16.to_vec())));
     }
-    let encoded = model::tensors_with(&description, recipe, keep_f16, &mut |done, total, name| {
+    let mut plan = TensorPlan::keep_f16(&description, recipe, keep_f16);
+    let mut calib_report = None;
+    if let Some(c) = calib {
+        let (chosen, report) = calibrate(&description, recipe, plan, &meta, c, &mut |message| {
+            progress(Stage::Calibrating { message })
+        })
+        .with_context(|| format!("calibrating {} on {}", hf_dir.display(), c.texts.display()))?;
+        plan = chosen;
+        meta.push(("quant.recipe".into(), MetaValue::StrList(report.recipe.clone())));
+        meta.push(("quant.calib".into(), MetaValue::Str(report.summary())));
+        calib_report = Some(report);
+    }
+    let encoded = model::tensors_planned(&description, recipe, &plan, &mut |done, total, name| {
         progress(Stage::Encoding { done, total, name })
     })
     .with_context(|| format!("converting {}", hf_dir.display()))?;
@@ -155,6 +178,7 @@ pub fn convert_dir_opts(
         source_bytes,
         tensors: encoded.len(),
         vocab,
+        calib: calib_report,
     })
 }
 

@@ -7,6 +7,7 @@ use edgebert_engine::blob::MetaValue;
 use edgebert_engine::tokenizer::TokenizerSpec;
 use edgebert_models::schema::{layer_name, Part};
 use edgebert_models::{BertModel, EmbeddingPooling, Head, LayerNorm, Linear, PoolingMode};
+use std::collections::BTreeMap;
 
 /// Which precision each family of tensors is stored in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +167,58 @@ pub fn tensors(
     tensors_with(d, recipe, &[], progress)
 }
 
+/// Per-tensor choices that override the recipe (mixed precision, calibrated biases): what
+/// `--keep-f16` and `--calib` decide, handed to [`tensors_planned`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TensorPlan {
+    /// Linear weight name (`encoder.layer.0.attention.self.query.weight`) -> its encoding.
+    pub precision: BTreeMap<String, Precision>,
+    /// Bias name (`encoder.layer.0.attention.self.query.bias`) -> values stored instead of the
+    /// checkpoint's (bias correction).
+    pub bias: BTreeMap<String, Vec<f32>>,
+}
+
+impl TensorPlan {
+    /// The plan `--keep-f16` describes: with int8 weights, the linear weights whose name contains
+    /// one of `keep_f16` in f16.
+    pub fn keep_f16(d: &ModelDescription<'_>, recipe: Recipe, keep_f16: &[String]) -> TensorPlan {
+        let precision = linear_names(d)
+            .into_iter()
+            .filter(|name| {
+                recipe.weights == Precision::Int8 && keep_f16.iter().any(|p| name.contains(p.as_str()))
+            })
+            .map(|name| (name, Precision::F16))
+            .collect();
+        TensorPlan { precision, bias: BTreeMap::new() }
+    }
+
+    /// `tensor=encoding` for every linear weight, in blob order: the `quant.recipe` metadata.
+    pub fn recipe_lines(&self, d: &ModelDescription<'_>, recipe: Recipe) -> Vec<String> {
+        linear_names(d)
+            .into_iter()
+            .map(|name| {
+                let p = self.precision.get(&name).copied().unwrap_or(recipe.weights);
+                format!("{name}={p}")
+            })
+            .collect()
+    }
+}
+
+/// The names of the linear weights, in blob order (with their layers).
+pub fn linears<'a>(d: &ModelDescription<'a>) -> Vec<(String, &'a Linear)> {
+    jobs(d)
+        .into_iter()
+        .filter_map(|(name, job)| match job {
+            Job::Linear(l) => Some((name, l)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn linear_names(d: &ModelDescription<'_>) -> Vec<String> {
+    linears(d).into_iter().map(|(name, _)| name).collect()
+}
+
 /// [`tensors`], with linear weights whose name contains one of `keep_f16` stored in f16 whatever
 /// the recipe says (mixed precision for the layers int8 hurts most).
 pub fn tensors_with(
@@ -174,15 +227,23 @@ pub fn tensors_with(
     keep_f16: &[String],
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Vec<EncodedTensor>> {
+    tensors_planned(d, recipe, &TensorPlan::keep_f16(d, recipe, keep_f16), progress)
+}
+
+/// [`tensors`], with the per-tensor encodings and bias values of `plan` where it has them.
+pub fn tensors_planned(
+    d: &ModelDescription<'_>,
+    recipe: Recipe,
+    plan: &TensorPlan,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Vec<EncodedTensor>> {
     let jobs = jobs(d);
     let total = jobs.len();
     let mut out = Vec::with_capacity(total);
     for (i, (name, job)) in jobs.into_iter().enumerate() {
         let encoded = match job {
             Job::Linear(l) => {
-                let keep =
-                    recipe.weights == Precision::Int8 && keep_f16.iter().any(|p| name.contains(p.as_str()));
-                let precision = if keep { Precision::F16 } else { recipe.weights };
+                let precision = plan.precision.get(&name).copied().unwrap_or(recipe.weights);
                 linear_weight(&name, &l.weight, l.out_dim, l.in_dim, precision)?
             }
             // The token-type table stays f32 (a few rows): its row 0 is added to every token of
@@ -194,7 +255,10 @@ pub fn tensors_with(
                 f32_tensor(&name, t, &[rows, t.len() / rows.max(1)])?
             }
             Job::Table(t, rows) => embedding_table(&name, t, rows, t.len() / rows.max(1), recipe.embeddings)?,
-            Job::Vector(v) => f32_tensor(&name, v, &[v.len()])?,
+            Job::Vector(v) => match plan.bias.get(&name) {
+                Some(b) if b.len() == v.len() => f32_tensor(&name, b, &[b.len()])?,
+                _ => f32_tensor(&name, v, &[v.len()])?,
+            },
             Job::Bytes(b) => byte_tensor(&name, b)?,
         };
         progress(i + 1, total, &name);

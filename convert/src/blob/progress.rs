@@ -29,6 +29,14 @@ impl ConvertBar {
             Stage::Pruning { texts } => {
                 self.bar.set_message(format!("pruning the vocabulary to what {texts} corpus texts use"))
             }
+            // Calibration is long: its lines stay on stderr, bar or no bar.
+            Stage::Calibrating { message } => {
+                if self.bar.is_hidden() {
+                    eprintln!("{message}");
+                } else {
+                    self.bar.println(message);
+                }
+            }
             Stage::Encoding { done, total, name } => {
                 if self.bar.length() != Some(total as u64) {
                     self.bar.set_length(total as u64);

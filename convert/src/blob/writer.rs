@@ -3,7 +3,7 @@
 
 use super::quantize::EncodedTensor;
 use anyhow::{bail, Context, Result};
-use edgebert_engine::blob::encode::{plan, EntrySpec};
+use edgebert_engine::blob::encode::{plan, EntrySpec, FilePlan};
 use edgebert_engine::blob::{Blob, MetaValue};
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
@@ -48,13 +48,7 @@ pub fn write_blob(
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     {
         let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
-        out.write_all(&layout.prefix)?;
-        let mut at = layout.prefix.len();
-        for (t, &offset) in tensors.iter().zip(&layout.offsets) {
-            out.write_all(&vec![0u8; offset - at])?;
-            out.write_all(&t.data)?;
-            at = offset + t.data.len();
-        }
+        emit(&mut out, &layout, tensors)?;
         out.flush().with_context(|| format!("cannot write {}", tmp.path().display()))?;
     }
     tmp.as_file().sync_all().with_context(|| format!("cannot sync {}", tmp.path().display()))?;
@@ -85,6 +79,29 @@ pub fn write_blob(
         let _ = d.sync_all();
     }
     Ok((outcome, layout.file_len as u64))
+}
+
+/// The bytes [`write_blob`] would write, in memory (calibration runs candidate blobs without
+/// touching the disk).
+pub fn blob_bytes(metadata: &[(String, MetaValue)], tensors: &[EncodedTensor]) -> Vec<u8> {
+    let specs: Vec<EntrySpec> = tensors.iter().map(|t| t.spec.clone()).collect();
+    let layout = plan(metadata, &specs);
+    let mut out = Vec::with_capacity(layout.file_len);
+    // Writing into a Vec cannot fail.
+    let _ = emit(&mut out, &layout, tensors);
+    out
+}
+
+/// The header, then each tensor at its planned offset (zero padding in between).
+fn emit(out: &mut impl Write, layout: &FilePlan, tensors: &[EncodedTensor]) -> std::io::Result<()> {
+    out.write_all(&layout.prefix)?;
+    let mut at = layout.prefix.len();
+    for (t, &offset) in tensors.iter().zip(&layout.offsets) {
+        out.write_all(&vec![0u8; offset - at])?;
+        out.write_all(&t.data)?;
+        at = offset + t.data.len();
+    }
+    Ok(())
 }
 
 /// Re-reads the file through the engine, exactly as a user's engine will, and checks every

@@ -1,0 +1,205 @@
+//! `edgebert convert --calib TEXTS`: the float reference run on calibration texts, and what the
+//! measurements buy.
+//!
+//! - Bias correction ([`bias`]): each linear layer's bias absorbs the mean output shift its
+//!   quantized weight causes on the calibration activations; kept only when it lowers the
+//!   log-odds (or cosine) error on the calibration texts.
+//! - `--max-drop P` ([`search`]): per-tensor encodings chosen against a measured budget.
+//!
+//! Not done, and why: clipped activation ranges (the engine quantizes activations per row at run
+//! time from each row's own maximum, so there is no stored range to clip), and SmoothQuant's
+//! folding of per-channel scales into the preceding LayerNorm (in a post-LayerNorm encoder the
+//! LayerNorm's output is also the residual, which the scales would change).
+
+pub mod bias;
+pub mod observe;
+pub mod score;
+pub mod search;
+pub mod texts;
+
+use crate::blob::model::{linears, tensors_planned};
+use crate::blob::{blob_bytes, ModelDescription, Recipe, TensorPlan};
+use anyhow::{Context, Result};
+use edgebert_engine::blob::MetaValue;
+use edgebert_engine::tokenizer::TextTokenizer;
+use edgebert_models::Sequence;
+use observe::{observe, Observed};
+use score::{run_blob, Score};
+use std::path::PathBuf;
+use texts::read_calib_texts;
+
+/// Calibration texts used when `--calib-limit` is not given.
+pub const DEFAULT_LIMIT: usize = 256;
+
+/// `--bias-correction`: whether calibrated biases go into the blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BiasCorrection {
+    /// When it lowers the error on the calibration texts (without losing agreement).
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// What `--calib`, `--calib-limit`, `--max-drop` and `--bias-correction` ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibOptions {
+    pub texts: PathBuf,
+    pub limit: usize,
+    /// Budget in percentage points (see [`Score::drop_points`]); `None`: no precision search.
+    pub max_drop: Option<f64>,
+    pub bias_correction: BiasCorrection,
+}
+
+impl CalibOptions {
+    pub fn new(texts: PathBuf) -> CalibOptions {
+        CalibOptions { texts, limit: DEFAULT_LIMIT, max_drop: None, bias_correction: BiasCorrection::Auto }
+    }
+}
+
+/// What calibration measured and chose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibReport {
+    pub texts: usize,
+    pub available: usize,
+    /// The file had `label<TAB>text` rows; their text column was used.
+    pub tabular: bool,
+    /// The blob without calibration (the recipe and `--keep-f16` alone).
+    pub before: Score,
+    /// With the chosen encodings, before bias correction.
+    pub chosen: Score,
+    /// The final blob's score.
+    pub after: Score,
+    pub bias_corrected: bool,
+    pub max_drop: Option<f64>,
+    /// `tensor=encoding` for every linear weight.
+    pub recipe: Vec<String>,
+}
+
+impl CalibReport {
+    /// The `quant.calib` metadata value.
+    pub fn summary(&self) -> String {
+        let budget = self.max_drop.map_or(String::new(), |p| format!(", max-drop {p} points"));
+        format!(
+            "{} texts{budget}, bias correction {}; {}",
+            self.texts,
+            if self.bias_corrected { "on" } else { "off" },
+            self.after
+        )
+    }
+}
+
+/// A model, its reference outputs on the calibration texts, and a way to score candidates.
+pub struct Calibrator<'a> {
+    d: &'a ModelDescription<'a>,
+    recipe: Recipe,
+    metadata: &'a [(String, MetaValue)],
+    sequences: Vec<Sequence>,
+    observed: Observed,
+    bias_correction: bool,
+}
+
+impl Calibrator<'_> {
+    /// The linear weights and their element counts, in blob order.
+    pub fn linear_sizes(&self) -> Vec<(String, usize)> {
+        linears(self.d).into_iter().map(|(n, l)| (n, l.weight.len())).collect()
+    }
+
+    /// `plan` with every linear's bias corrected for its encoding.
+    fn with_bias(&self, plan: &TensorPlan) -> TensorPlan {
+        let mut out = plan.clone();
+        for (name, l) in linears(self.d) {
+            let Some(mean) = self.observed.mean_input.get(&name) else { continue };
+            let p = plan.precision.get(&name).copied().unwrap_or(self.recipe.weights);
+            let bias_name = format!("{}.bias", name.strip_suffix(".weight").unwrap_or(&name));
+            out.bias.insert(bias_name, bias::corrected_bias(l, mean, p));
+        }
+        out
+    }
+
+    /// The engine's score for the blob `plan` describes (bias-corrected when asked).
+    pub fn score(&self, plan: &TensorPlan) -> Result<Score> {
+        let plan = if self.bias_correction { self.with_bias(plan) } else { plan.clone() };
+        self.score_exact(&plan)
+    }
+
+    fn score_exact(&self, plan: &TensorPlan) -> Result<Score> {
+        let tensors = tensors_planned(self.d, self.recipe, plan, &mut |_, _, _| {})?;
+        let got = run_blob(&blob_bytes(self.metadata, &tensors), &self.sequences, self.observed.task)?;
+        Ok(Score::of(self.observed.task, &self.observed.reference, &got))
+    }
+}
+
+/// Runs calibration for the model `d` describes, starting from `base` (the `--keep-f16` plan);
+/// `metadata` is the blob's, `log` gets progress lines.
+pub fn calibrate(
+    d: &ModelDescription<'_>,
+    recipe: Recipe,
+    base: TensorPlan,
+    metadata: &[(String, MetaValue)],
+    options: &CalibOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<(TensorPlan, CalibReport)> {
+    let texts = read_calib_texts(&options.texts, options.limit)?;
+    let tokenizer = TextTokenizer::new(d.tokenizer, d.max_seq_len).context("cannot build the tokenizer")?;
+    let sequences = texts
+        .texts
+        .iter()
+        .map(|t| tokenizer.encode(t).map(|e| Sequence { ids: e.ids, type_ids: e.type_ids }))
+        .collect::<Result<Vec<_>, _>>()?;
+    log(&format!(
+        "calib: float reference over {} of {} texts of {}{}",
+        sequences.len(),
+        texts.available,
+        options.texts.display(),
+        if texts.tabular { " (text column)" } else { "" }
+    ));
+    let mut last = 0;
+    let observed = observe(d, &sequences, &mut |done, total| {
+        if done * 10 / total.max(1) != last {
+            last = done * 10 / total.max(1);
+            log(&format!("calib: reference {done}/{total}"));
+        }
+    })?;
+    let mut cal = Calibrator { d, recipe, metadata, sequences, observed, bias_correction: false };
+    let before = cal.score(&base)?;
+    log(&format!("calib: without calibration: {before}"));
+    let (plan, chosen) = match options.max_drop {
+        Some(p) => {
+            cal.bias_correction = options.bias_correction != BiasCorrection::Off;
+            let (plan, _) = search::choose(&cal, &search::ladder(recipe.weights), p, log)?;
+            cal.bias_correction = false;
+            let s = cal.score(&plan)?;
+            (plan, s)
+        }
+        None => (base, before.clone()),
+    };
+    let (mut plan, mut after, mut bias_corrected) = (plan, chosen.clone(), false);
+    if options.bias_correction != BiasCorrection::Off {
+        let corrected = cal.with_bias(&plan);
+        let s = cal.score_exact(&corrected)?;
+        log(&format!("calib: with bias correction: {s}"));
+        let helps = s.error() < chosen.error() && s.drop_points() <= chosen.drop_points();
+        if helps || options.bias_correction == BiasCorrection::On {
+            (plan, after, bias_corrected) = (corrected, s, true);
+        }
+    }
+    if let Some(p) = options.max_drop {
+        if after.drop_points() > p {
+            log(&format!("calib: the chosen blob is {:.3} points off, over the budget", after.drop_points()));
+        }
+    }
+    let recipe_lines = plan.recipe_lines(d, recipe);
+    let report = CalibReport {
+        texts: texts.texts.len(),
+        available: texts.available,
+        tabular: texts.tabular,
+        before,
+        chosen,
+        after,
+        bias_corrected,
+        max_drop: options.max_drop,
+        recipe: recipe_lines,
+    };
+    Ok((plan, report))
+}
