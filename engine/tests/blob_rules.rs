@@ -79,8 +79,13 @@ fn h2_bad_magic() {
 #[test]
 fn h3_unsupported_version() {
     let mut file = Spec::valid().build();
-    patch(&mut file, 8, &2u32.to_le_bytes());
-    assert!(matches!(err(&file), BlobError::UnsupportedVersion { found: 2, supported: 1 }));
+    patch(&mut file, 8, &3u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::UnsupportedVersion { found: 3, supported: 2 }));
+    patch(&mut file, 8, &0u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::UnsupportedVersion { found: 0, supported: 2 }));
+    // Version 1 (no int4 tensors) still opens.
+    patch(&mut file, 8, &1u32.to_le_bytes());
+    assert!(open(&file).is_ok());
 }
 
 #[test]
@@ -236,11 +241,17 @@ fn t2_duplicate_name() {
 
 #[test]
 fn t3_unknown_encoding() {
-    for code in [0, 6, 255] {
+    for code in [0, 7, 255] {
         assert!(
             matches!(err(&with_tensor(|t| t[0].encoding = code)), BlobError::UnknownEncoding { code: c, .. } if c == code)
         );
     }
+    // i4_group (6) arrived with version 2: a version-1 file that uses it is invalid.
+    let mut file = with_tensor(|t| t[1].encoding = Encoding::I4Group.code());
+    patch(&mut file, 8, &1u32.to_le_bytes());
+    let e = err(&file);
+    assert!(matches!(e, BlobError::UnknownEncoding { code: 6, version: 1, .. }), "{e}");
+    assert!(e.to_string().contains("i4_group"), "{e}");
 }
 
 #[test]

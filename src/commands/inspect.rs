@@ -95,7 +95,13 @@ pub fn run(args: InspectArgs) -> Result<()> {
                     m.prompts.default.as_deref().map_or(String::new(), |d| format!(" (default {d})"));
                 writeln!(out, "prompts: {}{default}", list.join(", "))?;
             }
-            writeln!(out, "quantization: weights {}, embeddings {}", m.quant_weights, m.quant_embeddings)?;
+            writeln!(
+                out,
+                "quantization: weights {}, embeddings {}; format version {}",
+                m.quant_weights,
+                m.quant_embeddings,
+                blob.index().version
+            )?;
             writeln!(out, "source sha256 {}; converter {}", m.source_sha256, m.converter_version)?;
         }
         Err(e) => writeln!(out, "model metadata: {e}")?,

@@ -157,6 +157,18 @@ fn jobs<'a>(d: &ModelDescription<'a>) -> Vec<(String, Job<'a>)> {
     out
 }
 
+/// The encoding of the linear weight `name`: the recipe's, except that a quantized recipe (int8
+/// or int4) keeps the weights whose name contains one of `keep_f16` in f16. The one place a
+/// per-tensor choice is made, so a calibrated recipe can pick int4, int8 or f16 per name here.
+pub fn linear_precision(name: &str, recipe: Recipe, keep_f16: &[String]) -> Precision {
+    let quantized = matches!(recipe.weights, Precision::Int8 | Precision::Int4);
+    if quantized && keep_f16.iter().any(|p| name.contains(p.as_str())) {
+        Precision::F16
+    } else {
+        recipe.weights
+    }
+}
+
 /// Encodes every tensor in FORMAT.md §5.1 order, calling `progress(done, total, name)` after each.
 pub fn tensors(
     d: &ModelDescription<'_>,
@@ -179,12 +191,13 @@ pub fn tensors_with(
     let mut out = Vec::with_capacity(total);
     for (i, (name, job)) in jobs.into_iter().enumerate() {
         let encoded = match job {
-            Job::Linear(l) => {
-                let keep =
-                    recipe.weights == Precision::Int8 && keep_f16.iter().any(|p| name.contains(p.as_str()));
-                let precision = if keep { Precision::F16 } else { recipe.weights };
-                linear_weight(&name, &l.weight, l.out_dim, l.in_dim, precision)?
-            }
+            Job::Linear(l) => linear_weight(
+                &name,
+                &l.weight,
+                l.out_dim,
+                l.in_dim,
+                linear_precision(&name, recipe, keep_f16),
+            )?,
             // The token-type table stays f32 (a few rows): its row 0 is added to every token of
             // every single-sentence input, so its int8 rounding error is one fixed vector in all
             // of them, a bias rather than noise. In a numpy model of the int8 sentiment engine
