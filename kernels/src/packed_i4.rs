@@ -13,9 +13,10 @@
 //!   (or four `sdot` register) operands in the int8 panel order; offset binary makes the nibbles
 //!   unsigned bytes with no sign extension, which `vpdpbusd` takes as its u8 operand.
 //! * `scales: [f16; n16 · g]`: scale of column `j`, group `gi` at `(j / 16) · (16 · g) + gi · 16
-//!   \+ (j % 16)` (16 consecutive columns per group: one `vcvtph2ps`). `scale = f16(max |W| / 7)`
-//!   over the group's inputs, `q = clamp(round_ties_even(W / scale), -7, 7)` with the f16 scale
-//!   widened to f32; 0 for an all-zero group and for padding.
+//!   \+ (j % 16)` (16 consecutive columns per group: one `vcvtph2ps`). `scale` is the f16 value, among
+//!   `max |W| / 7 · (1 - 0.025 · i)` for `i < 13`, of least squared error over the group,
+//!   `q = clamp(round_ties_even(W / scale), -7, 7)` with the f16 scale widened to f32; 0 for an
+//!   all-zero group and for padding.
 //! * `w_sums: [f32; n16]`: `Σ_gi scale[j][gi] · Σ_{kk ∈ gi} q[j][kk]` (f32, groups in order),
 //!   the dequantized row sum that the activation rows' offsets multiply. 0 for padding.
 
@@ -156,9 +157,14 @@ impl PackedI4Buf {
     }
 }
 
-/// Quantizes one group of weights symmetrically to [-7, 7] with an f16 scale (`max |w| / 7`
-/// rounded to f16; the integers are computed against that rounded scale). Returns the scale;
-/// an all-zero (or all-subnormal-in-f16) group gives scale 0 and zeros.
+/// Scales tried by [`quantize_group_i4`]: `max / 7 · (1 - 0.025 · i)`, `i < CLIP_STEPS` (down
+/// to 0.7 · max / 7).
+pub const CLIP_STEPS: usize = 13;
+
+/// Quantizes one group of weights symmetrically to [-7, 7] with an f16 scale: among the
+/// [`CLIP_STEPS`] scales `f16(max |w| / 7 · (1 - 0.025 · i))`, the one of least squared
+/// reconstruction error (the integers are computed against the f16-rounded scale). Returns the
+/// scale; an all-zero (or all-subnormal-in-f16) group gives scale 0 and zeros.
 ///
 /// # Panics
 /// On non-finite weights or a scale above f16's range (`max |w| > 7 · 65504`): the converter
@@ -167,8 +173,28 @@ pub fn quantize_group_i4(w: &[f32], q: &mut [i8]) -> f16 {
     assert_eq!(w.len(), q.len());
     let max = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     assert!(max.is_finite() && max <= 7.0 * 65504.0, "quantize_group_i4: weights out of the f16 scale range");
-    let scale = f16::from_f32(max / 7.0);
-    let s = scale.to_f32();
+    // Clipping search: the scale `max / 7` wastes most of the 15 levels on one outlier, so try
+    // shrinking it (the outlier then clamps to ±7) and keep the scale of least squared error
+    // (first one on ties, so an exactly representable group keeps `max / 7`).
+    let mut best = (f32::INFINITY, f16::ZERO);
+    for step in 0..CLIP_STEPS {
+        let scale = f16::from_f32(max / 7.0 * (1.0 - 0.025 * step as f32));
+        let s = scale.to_f32();
+        if s == 0.0 {
+            break;
+        }
+        let err: f32 = w
+            .iter()
+            .map(|v| {
+                let d = v - (v / s).round_ties_even().clamp(-7.0, 7.0) * s;
+                d * d
+            })
+            .sum();
+        if err < best.0 {
+            best = (err, scale);
+        }
+    }
+    let s = best.1.to_f32();
     if s == 0.0 {
         q.fill(0);
         return f16::ZERO;
@@ -176,7 +202,7 @@ pub fn quantize_group_i4(w: &[f32], q: &mut [i8]) -> f16 {
     for (d, v) in q.iter_mut().zip(w) {
         *d = (v / s).round_ties_even().clamp(-7.0, 7.0) as i8;
     }
-    scale
+    best.1
 }
 
 /// Quantizes a PyTorch-layout `[n, k]` f32 weight in groups of 32 along `k` and packs it.
@@ -250,7 +276,6 @@ mod tests {
                     assert_eq!(nib as i8 - 8, v.get(j, kk));
                     let want = (w[j * k + kk] / s).round_ties_even().clamp(-7.0, 7.0) as i8;
                     assert_eq!(v.get(j, kk), want);
-                    assert!((want as f32 * s - w[j * k + kk]).abs() <= s * 0.5 + 1e-6);
                     isum += want as i32;
                 }
                 want_sum += s * isum as f32;
@@ -270,6 +295,20 @@ mod tests {
         let s = quantize_group_i4(&row, &mut q);
         assert_eq!((q, s.to_f32()), ([-7, 7, 3, 0], 0.5));
         assert_eq!(quantize_group_i4(&[0.0; 4], &mut q), f16::ZERO);
+    }
+
+    #[test]
+    fn clipping_lowers_the_group_error_below_the_max_scale() {
+        // One outlier among small values: max / 7 would round every small value to 0 or ±1.
+        let mut w: Vec<f32> = (0..32).map(|i| ((i * 7 % 13) as f32 - 6.0) / 20.0).collect();
+        w[5] = 2.0;
+        let mut q = vec![0i8; 32];
+        let s = quantize_group_i4(&w, &mut q).to_f32();
+        let err = |s: f32| -> f32 {
+            w.iter().map(|v| (v - (v / s).round_ties_even().clamp(-7.0, 7.0) * s).powi(2)).sum()
+        };
+        assert!(s < 2.0 / 7.0 && err(s) < err(f16::from_f32(2.0 / 7.0).to_f32()), "scale {s}");
+        assert!(q.iter().all(|v| (-7..=7).contains(v)));
     }
 
     #[test]
