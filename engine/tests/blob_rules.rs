@@ -378,3 +378,45 @@ fn d2_non_zero_padding_is_caught_by_verify() {
         assert!(matches!(blob.verify(), Err(BlobError::NonZeroPadding { offset }) if offset == at as u64));
     }
 }
+
+/// An `i4_group` tensor (format version 2) opens as a view of its three arrays, and its byte
+/// length is held to §5 like every other encoding (T7).
+#[test]
+fn i4_group_tensors_open_as_views_and_their_length_is_checked() {
+    use edgebert_engine::blob::{crc32c, format};
+    let (n, k) = (17, 40);
+    let w: Vec<f32> = (0..n * k).map(|i| (i as f32 * 0.3).sin()).collect();
+    let p = edgebert_kernels::pack_i4(&w, n, k);
+    let parts = format::parts(Encoding::I4Group, Layout::Panel16, &[n, k]).unwrap();
+    let mut bytes = vec![0u8; parts.byte_len];
+    bytes[..parts.data_len].copy_from_slice(&p.data);
+    let (s_at, c_at) = (parts.scales.unwrap().0, parts.col_sums.unwrap().0);
+    for (i, s) in p.scales.iter().enumerate() {
+        bytes[s_at + 2 * i..s_at + 2 * i + 2].copy_from_slice(&s.to_le_bytes());
+    }
+    bytes[c_at..].copy_from_slice(&f32_bytes(&p.w_sums));
+    let raw = RawTensor {
+        name: b"w4".to_vec(),
+        encoding: Encoding::I4Group.code(),
+        layout: Layout::Panel16.code(),
+        shape: vec![n as u64, k as u64],
+        offset: 0,
+        byte_len: bytes.len() as u64,
+        data_crc32c: crc32c(&bytes),
+    };
+    let mut spec = Spec::valid();
+    spec.tensors.push(raw.clone());
+    spec.data.push(bytes.clone());
+    let blob = open(&spec.build()).expect("valid blob with an int4 tensor");
+    match blob.tensor("w4").unwrap().data {
+        TensorData::I4Group { data, scales, w_sums } => {
+            assert_eq!((data, scales, w_sums), (&p.data[..], &p.scales[..], &p.w_sums[..]))
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut spec = Spec::valid();
+    let short = bytes.len() - 4;
+    spec.tensors.push(RawTensor { byte_len: short as u64, data_crc32c: crc32c(&bytes[..short]), ..raw });
+    spec.data.push(bytes[..short].to_vec());
+    assert!(matches!(err(&spec.build()), BlobError::ByteLength { .. }));
+}
