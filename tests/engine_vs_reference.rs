@@ -140,6 +140,9 @@ fn classifier_bounds(weights: Precision, backend: &str) -> (f32, usize) {
         (Precision::Int8, "avx2") => (0.31, 1),
         (Precision::Int8, "avx512-vnni") => (0.26, 1),
         (Precision::Int8, _) => (0.285, 1),
+        (Precision::Int4, _) => {
+            unreachable!("int4 is not in this test's precision list (edgebert eval measures it)")
+        }
     }
 }
 
@@ -154,5 +157,8 @@ fn embedding_bounds(weights: Precision, backend: &str) -> (f64, f64, f32) {
         (Precision::F16, _) => (0.999_99, 0.999_99, 3e-4),
         (Precision::Int8, "avx512-vnni") => (0.9970, 0.980, 0.04),
         (Precision::Int8, _) => (0.9980, 0.990, 0.04),
+        (Precision::Int4, _) => {
+            unreachable!("int4 is not in this test's precision list (edgebert eval measures it)")
+        }
     }
 }

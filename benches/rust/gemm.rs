@@ -7,7 +7,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use edgebert_kernels::peak::Peak;
-use edgebert_kernels::{pack_f16, pack_f32, pack_i8, Backend, Epilogue, Kernels, Scratch};
+use edgebert_kernels::{pack_f16, pack_f32, pack_i4, pack_i8, Backend, Epilogue, Kernels, Scratch};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Mutex;
@@ -47,6 +47,8 @@ fn data(len: usize, seed: u32) -> Vec<f32> {
 #[derive(Clone, Copy)]
 enum Kind {
     Int8(Backend),
+    /// int4 weights (groups of 32, f16 scales), unpacking included.
+    Int4(Backend),
     F32(Backend),
     F16(Backend),
     GemmCrate,
@@ -56,6 +58,7 @@ impl Kind {
     fn label(self) -> String {
         match self {
             Kind::Int8(b) => format!("int8/{b}"),
+            Kind::Int4(b) => format!("int4/{b}"),
             Kind::F32(b) => format!("f32/{b}"),
             Kind::F16(b) => format!("f16/{b}"),
             Kind::GemmCrate => "f32/gemm-crate".to_string(),
@@ -64,9 +67,9 @@ impl Kind {
     /// The peak this kernel is judged against.
     fn peak(self) -> Peak {
         match self {
-            Kind::Int8(Backend::Avx512Vnni) => Peak::VpdpbusdZmm,
+            Kind::Int8(Backend::Avx512Vnni) | Kind::Int4(Backend::Avx512Vnni) => Peak::VpdpbusdZmm,
             Kind::Int8(Backend::AvxVnni) => Peak::VpdpbusdYmm,
-            Kind::Int8(_) => Peak::VpmaddubswYmm,
+            Kind::Int8(_) | Kind::Int4(_) => Peak::VpmaddubswYmm,
             Kind::F32(Backend::Avx2) | Kind::F16(Backend::Avx2) => Peak::FmaF32Ymm,
             _ => Peak::FmaF32Zmm,
         }
@@ -90,6 +93,14 @@ fn bench_one(c: &mut Criterion, kind: Kind, m: usize, k: usize, n: usize) {
             group.bench_function(bid, |bch| {
                 bch.iter_custom(|it| {
                     timed(&id, it, || kern.linear_i8(black_box(&a), m, &p.view(), &ep, &mut out, &mut s))
+                })
+            });
+        }
+        Kind::Int4(b) => {
+            let (kern, p, mut s) = (Kernels::new(b).unwrap(), pack_i4(&w, n, k), Scratch::default());
+            group.bench_function(bid, |bch| {
+                bch.iter_custom(|it| {
+                    timed(&id, it, || kern.linear_i4(black_box(&a), m, &p.view(), &ep, &mut out, &mut s))
                 })
             });
         }
@@ -191,6 +202,9 @@ fn main() {
         }
         if !matches!(b, Backend::Avx512) {
             kinds.push(Kind::Int8(b)); // Avx512 runs the Avx2 int8 kernel
+        }
+        if matches!(b, Backend::Avx512Vnni) {
+            kinds.push(Kind::Int4(b)); // the one int4 kernel so far; the rest run the twin
         }
         if !matches!(b, Backend::Avx512Vnni | Backend::AvxVnni) {
             // Avx512Vnni runs the Avx512 float kernels, AvxVnni the Avx2 ones

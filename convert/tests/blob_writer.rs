@@ -24,6 +24,9 @@ fn tolerance(p: Precision, row: &[f32], x: f32) -> f32 {
     let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     match p {
         Precision::Int8 => max / 127.0 / 2.0 * 1.0001,
+        // The group's scale may be clipped to 0.7 · max / 7 (least squared error): its largest
+        // value may then lose 0.3 · max; everything else stays within half a step.
+        Precision::Int4 => max * 0.3 * 1.001 + max / 1024.0,
         Precision::F16 => x.abs() * 1.0 / 2048.0 + 6e-8,
         Precision::F32 => 0.0,
     }
@@ -81,6 +84,47 @@ fn every_recipe_round_trips_within_its_precision() {
     let size = |w, e| sizes.iter().find(|(r, _)| *r == (w, e)).unwrap().1;
     assert!(size(Precision::Int8, Precision::Int8) < size(Precision::F16, Precision::F16));
     assert!(size(Precision::F16, Precision::F16) < size(Precision::F32, Precision::F32));
+}
+
+/// int4 linear weights mixed per tensor with f16 (`--keep-f16`) and int8 tables in one blob:
+/// version 2 (int8-only blobs stay version 1), every tensor round-trips within its precision.
+#[test]
+fn int4_weights_mix_per_tensor_and_round_trip() {
+    use edgebert_convert::blob::model::tensors_with;
+    use edgebert_engine::blob::Encoding;
+    let model = synthetic_model();
+    let dir = tempfile::tempdir().unwrap();
+    let (tok, recipe) = (wordpiece(), Recipe { weights: Precision::Int4, embeddings: Precision::Int8 });
+    let d = description(&model, &tok);
+    let keep = vec!["attention.output.dense".to_string()];
+    let encoded = tensors_with(&d, recipe, &keep, &mut |_, _, _| {}).unwrap();
+    let path = dir.path().join("int4.ebq");
+    write_blob(&path, &metadata(&d, recipe), &encoded, false).unwrap();
+    let blob = Blob::open(&path).unwrap();
+    blob.verify().unwrap();
+    assert_eq!(blob.index().version, 2);
+    assert_eq!(blob.model_info().unwrap().quant_weights, "int4");
+    let enc = |n: &str| blob.index().tensor(n).unwrap().encoding;
+    assert_eq!(enc("encoder.layer.0.intermediate.dense.weight"), Encoding::I4Group);
+    assert_eq!(enc("encoder.layer.0.attention.output.dense.weight"), Encoding::F16);
+    assert_eq!(enc("embeddings.word_embeddings.weight"), Encoding::I8Row);
+    let back = BertWeights::load(&model.config, &blob).unwrap();
+    let h = model.config.hidden_size;
+    for (lo, lb) in model.weights.layers.iter().zip(&back.layers) {
+        check_rows("query", Precision::Int4, &lo.query.weight, &lb.query.weight, h);
+        check_rows(
+            "attention output",
+            Precision::F16,
+            &lo.attention_output.weight,
+            &lb.attention_output.weight,
+            h,
+        );
+        let k = model.config.intermediate_size;
+        check_rows("output", Precision::Int4, &lo.output.weight, &lb.output.weight, k);
+    }
+    let int8 = dir.path().join("int8.ebq");
+    write(&model, Recipe::default(), &int8, false).unwrap();
+    assert_eq!(Blob::open(&int8).unwrap().index().version, 1, "no int4 tensor: still version 1");
 }
 
 #[test]

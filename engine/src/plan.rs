@@ -183,7 +183,10 @@ impl Resolver<'_> {
     fn linear(&self, prefix: &str, n: usize, k: usize) -> Result<LinearRef, EngineError> {
         let packed = |t: &TensorInfo| {
             t.layout == Layout::Panel16
-                && matches!(t.encoding, Encoding::F32 | Encoding::F16 | Encoding::I8Channel)
+                && matches!(
+                    t.encoding,
+                    Encoding::F32 | Encoding::F16 | Encoding::I8Channel | Encoding::I4Group
+                )
         };
         Ok(LinearRef {
             weight: self.expect(&format!("{prefix}.weight"), "a packed linear weight", packed, &[n, k])?,

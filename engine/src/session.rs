@@ -12,6 +12,7 @@ use crate::model::Model;
 use crate::plan::{LayerPlan, LinearRef, NormRef};
 use crate::EngineError;
 use edgebert_kernels::packed::{PackedF16, PackedF32, PackedI8};
+use edgebert_kernels::PackedI4;
 use edgebert_kernels::{Epilogue, Kernels, LinearI8, Scratch};
 use edgebert_models::{gelu_tanh, Activation, Sequence};
 
@@ -232,7 +233,8 @@ fn run_layer(
     // int8 layers get int8 attention where the backend has a kernel for it: it costs a third of
     // f32 attention, and its error is small beside the int8 linears' around it (docs/DESIGN.md).
     // f32 and f16 blobs keep f32 attention: they must match the reference closely.
-    let int8 = kernels.has_fast_attention_i8() && matches!(Weight::of(model, layer.query)?, Weight::I8(_));
+    let int8 = kernels.has_fast_attention_i8()
+        && matches!(Weight::of(model, layer.query)?, Weight::I8(_) | Weight::I4(_));
     let (k, v, starts) = (&bufs.k[..tokens * h], &bufs.v[..tokens * h], &bufs.starts);
     let Some(rows) = only else {
         let q = &bufs.q[..tokens * h];
@@ -428,6 +430,7 @@ const MIN_ROWS_PER_THREAD: usize = 4;
 /// A linear weight as the kernels take it.
 enum Weight<'a> {
     I8(PackedI8<'a>),
+    I4(PackedI4<'a>),
     F16(PackedF16<'a>),
     F32(PackedF32<'a>),
 }
@@ -441,6 +444,9 @@ impl<'a> Weight<'a> {
         Ok(match model.tensor(l.weight)? {
             TensorData::I8Channel { data, scales, col_sums } => {
                 Weight::I8(PackedI8::new(data, scales, col_sums, l.n, l.k).map_err(layout)?)
+            }
+            TensorData::I4Group { data, scales, w_sums } => {
+                Weight::I4(PackedI4::new(data, scales, w_sums, l.n, l.k).map_err(layout)?)
             }
             TensorData::F16(d) => Weight::F16(PackedF16::new(d, l.n, l.k).map_err(layout)?),
             TensorData::F32(d) => Weight::F32(PackedF32::new(d, l.n, l.k).map_err(layout)?),
@@ -459,6 +465,7 @@ impl<'a> Weight<'a> {
     fn run(&self, k: Kernels, a: &[f32], m: usize, ep: &Epilogue, out: &mut [f32], scratch: &mut Scratch) {
         match self {
             Weight::I8(w) => k.linear_i8(a, m, w, ep, out, scratch),
+            Weight::I4(w) => k.linear_i4(a, m, w, ep, out, scratch),
             Weight::F16(w) => k.linear_f16(a, m, w, ep, out, scratch),
             Weight::F32(w) => k.linear_f32(a, m, w, ep, out, scratch),
         }

@@ -79,8 +79,13 @@ fn h2_bad_magic() {
 #[test]
 fn h3_unsupported_version() {
     let mut file = Spec::valid().build();
-    patch(&mut file, 8, &2u32.to_le_bytes());
-    assert!(matches!(err(&file), BlobError::UnsupportedVersion { found: 2, supported: 1 }));
+    patch(&mut file, 8, &3u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::UnsupportedVersion { found: 3, supported: 2 }));
+    patch(&mut file, 8, &0u32.to_le_bytes());
+    assert!(matches!(err(&file), BlobError::UnsupportedVersion { found: 0, supported: 2 }));
+    // Version 1 (no int4 tensors) still opens.
+    patch(&mut file, 8, &1u32.to_le_bytes());
+    assert!(open(&file).is_ok());
 }
 
 #[test]
@@ -236,11 +241,17 @@ fn t2_duplicate_name() {
 
 #[test]
 fn t3_unknown_encoding() {
-    for code in [0, 6, 255] {
+    for code in [0, 7, 255] {
         assert!(
             matches!(err(&with_tensor(|t| t[0].encoding = code)), BlobError::UnknownEncoding { code: c, .. } if c == code)
         );
     }
+    // i4_group (6) arrived with version 2: a version-1 file that uses it is invalid.
+    let mut file = with_tensor(|t| t[1].encoding = Encoding::I4Group.code());
+    patch(&mut file, 8, &1u32.to_le_bytes());
+    let e = err(&file);
+    assert!(matches!(e, BlobError::UnknownEncoding { code: 6, version: 1, .. }), "{e}");
+    assert!(e.to_string().contains("i4_group"), "{e}");
 }
 
 #[test]
@@ -366,4 +377,46 @@ fn d2_non_zero_padding_is_caught_by_verify() {
         let blob = open(&file).expect("padding is not read at open");
         assert!(matches!(blob.verify(), Err(BlobError::NonZeroPadding { offset }) if offset == at as u64));
     }
+}
+
+/// An `i4_group` tensor (format version 2) opens as a view of its three arrays, and its byte
+/// length is held to §5 like every other encoding (T7).
+#[test]
+fn i4_group_tensors_open_as_views_and_their_length_is_checked() {
+    use edgebert_engine::blob::{crc32c, format};
+    let (n, k) = (17, 40);
+    let w: Vec<f32> = (0..n * k).map(|i| (i as f32 * 0.3).sin()).collect();
+    let p = edgebert_kernels::pack_i4(&w, n, k);
+    let parts = format::parts(Encoding::I4Group, Layout::Panel16, &[n, k]).unwrap();
+    let mut bytes = vec![0u8; parts.byte_len];
+    bytes[..parts.data_len].copy_from_slice(&p.data);
+    let (s_at, c_at) = (parts.scales.unwrap().0, parts.col_sums.unwrap().0);
+    for (i, s) in p.scales.iter().enumerate() {
+        bytes[s_at + 2 * i..s_at + 2 * i + 2].copy_from_slice(&s.to_le_bytes());
+    }
+    bytes[c_at..].copy_from_slice(&f32_bytes(&p.w_sums));
+    let raw = RawTensor {
+        name: b"w4".to_vec(),
+        encoding: Encoding::I4Group.code(),
+        layout: Layout::Panel16.code(),
+        shape: vec![n as u64, k as u64],
+        offset: 0,
+        byte_len: bytes.len() as u64,
+        data_crc32c: crc32c(&bytes),
+    };
+    let mut spec = Spec::valid();
+    spec.tensors.push(raw.clone());
+    spec.data.push(bytes.clone());
+    let blob = open(&spec.build()).expect("valid blob with an int4 tensor");
+    match blob.tensor("w4").unwrap().data {
+        TensorData::I4Group { data, scales, w_sums } => {
+            assert_eq!((data, scales, w_sums), (&p.data[..], &p.scales[..], &p.w_sums[..]))
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut spec = Spec::valid();
+    let short = bytes.len() - 4;
+    spec.tensors.push(RawTensor { byte_len: short as u64, data_crc32c: crc32c(&bytes[..short]), ..raw });
+    spec.data.push(bytes[..short].to_vec());
+    assert!(matches!(err(&spec.build()), BlobError::ByteLength { .. }));
 }

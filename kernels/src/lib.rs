@@ -47,6 +47,7 @@ pub mod generic;
 mod kernels;
 pub mod linear;
 pub mod packed;
+pub mod packed_i4;
 pub mod peak;
 pub mod registry;
 
@@ -57,4 +58,5 @@ pub use linear::{Epilogue, LinearI8, RowQuant, Scratch};
 pub use packed::{
     pack_f16, pack_f32, pack_i8, pack_i8_quantized, PackedF16, PackedF32, PackedI8, PackedI8Buf,
 };
+pub use packed_i4::{pack_i4, PackedI4, PackedI4Buf};
 pub use registry::KernelSlots;

@@ -87,6 +87,8 @@ pub struct Scratch {
     pub(crate) attn_o: Vec<f32>,
     /// Attention: one head's scores `[m, l]` (GEMM fallback of the fused attention).
     pub(crate) attn_s: Vec<f32>,
+    /// int4 linear layers: each activation row's per-group offset compensation.
+    pub(crate) i32s: Vec<i32>,
     /// int8 attention: one head's packed keys and values and the keys' shift compensation.
     pub(crate) attn_i32: Vec<i32>,
 }

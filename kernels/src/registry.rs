@@ -22,6 +22,7 @@
 use crate::attention::AttentionShape;
 use crate::linear::{Epilogue, LinearI8, RowQuant, Scratch};
 use crate::packed::{PackedF16, PackedF32, PackedI8};
+use crate::packed_i4::PackedI4;
 use crate::{frame, generic};
 
 mod sealed {
@@ -87,6 +88,30 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         out: &mut [f32],
     ) {
         generic::dequantize_i8(acc, rows, w, ep, out)
+    }
+
+    /// int4 linear layer (groups of 32 inputs, f16 scales): `out = epilogue(y)` with `y` as
+    /// [`generic::linear_i4`] defines it (int8 activation rows, exact i32 per group, group scales
+    /// summed by fused multiply-adds in group order). Backends are bit-identical to the twin
+    /// before the epilogue.
+    fn linear_i4(
+        &self,
+        a: &[f32],
+        m: usize,
+        w: &PackedI4<'_>,
+        ep: &Epilogue<'_>,
+        out: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        generic::linear_i4(a, m, w, ep, out, scratch)
+    }
+
+    /// The group-scaled core of `linear_i4` on already-quantized activations `q` (`[m, w.k()]`,
+    /// values in [-127, 127]) into `out` (`[m, w.n()]`): see [`generic::gemm_i4_f32`]. For tests
+    /// and tools; every backend gives the same bits.
+    fn gemm_i4_f32(&self, q: &[i8], m: usize, w: &PackedI4<'_>, out: &mut [f32], scratch: &mut Scratch) {
+        let _ = scratch;
+        generic::gemm_i4_f32(q, m, w, out)
     }
 
     /// Linear layer over packed f16 weights (f32 arithmetic).

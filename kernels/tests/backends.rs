@@ -14,6 +14,8 @@ use edgebert_kernels::{
 };
 use proptest::prelude::*;
 
+mod int4;
+
 /// The one tolerance table.
 mod tol {
     /// f32 GEMM: |got - want| ≤ F32_REL · √k · (1 + |want| + √k) for inputs in [-1, 1].
@@ -550,6 +552,9 @@ macro_rules! backend_suite {
             #[test] fn fused_attention_matches_generic() { run(super::fused_attention_matches_generic) }
             #[test] fn int8_attention_matches_generic() { run_slot(super::int8_attention_matches_generic, "attention_i8") }
             #[test] fn gelu_matches_generic() { run_slot(super::gelu_matches_generic, "gelu") }
+            #[test] fn gemm_i4_exact_on_fixed_shapes() { run(super::int4::gemm_i4_exact_on_fixed_shapes) }
+            #[test] fn gemm_i4_exact_on_extremes() { run(super::int4::gemm_i4_exact_on_extremes) }
+            #[test] fn linear_i4_matches_generic() { run(super::int4::linear_i4_matches_generic) }
             proptest! {
                 #![proptest_config(ProptestConfig::with_cases(32))]
                 #[test]
@@ -559,6 +564,17 @@ macro_rules! backend_suite {
                         let mut rng = Rng(seed | 1);
                         let (q, w) = (rng.i8s(m * kd), rng.i8s(n * kd));
                         check_gemm_i32(&k, &q, &w, m, kd, n, offset);
+                    }
+                }
+
+                #[test]
+                fn gemm_i4_exact_on_random_shapes(m in 0usize..20, kd in 0usize..300, n in 1usize..70,
+                                                  seed in any::<u64>(), offset in 0usize..4) {
+                    if let Some(k) = kernels($backend) {
+                        let mut rng = Rng(seed | 1);
+                        let w = rng.f32s(n * kd);
+                        let q = rng.i8s(m * kd);
+                        super::int4::check_core(&k, &q, &edgebert_kernels::pack_i4(&w, n, kd), m, offset);
                     }
                 }
 

@@ -95,7 +95,13 @@ pub fn run(args: InspectArgs) -> Result<()> {
                     m.prompts.default.as_deref().map_or(String::new(), |d| format!(" (default {d})"));
                 writeln!(out, "prompts: {}{default}", list.join(", "))?;
             }
-            writeln!(out, "quantization: weights {}, embeddings {}", m.quant_weights, m.quant_embeddings)?;
+            writeln!(
+                out,
+                "quantization: weights {}, embeddings {}; format version {}",
+                m.quant_weights,
+                m.quant_embeddings,
+                blob.index().version
+            )?;
             // `quant.calib` and `quant.recipe` (optional): written by `convert --calib`.
             if let Ok(Some(calib)) = blob.metadata().opt_str("quant.calib") {
                 writeln!(out, "calibration: {calib}")?;

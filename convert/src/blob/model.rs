@@ -158,6 +158,18 @@ fn jobs<'a>(d: &ModelDescription<'a>) -> Vec<(String, Job<'a>)> {
     out
 }
 
+/// The encoding of the linear weight `name`: the recipe's, except that a quantized recipe (int8
+/// or int4) keeps the weights whose name contains one of `keep_f16` in f16. The one place a
+/// per-tensor choice is made, so a calibrated recipe can pick int4, int8 or f16 per name here.
+pub fn linear_precision(name: &str, recipe: Recipe, keep_f16: &[String]) -> Precision {
+    let quantized = matches!(recipe.weights, Precision::Int8 | Precision::Int4);
+    if quantized && keep_f16.iter().any(|p| name.contains(p.as_str())) {
+        Precision::F16
+    } else {
+        recipe.weights
+    }
+}
+
 /// Encodes every tensor in FORMAT.md §5.1 order, calling `progress(done, total, name)` after each.
 pub fn tensors(
     d: &ModelDescription<'_>,
@@ -179,15 +191,15 @@ pub struct TensorPlan {
 }
 
 impl TensorPlan {
-    /// The plan `--keep-f16` describes: with int8 weights, the linear weights whose name contains
-    /// one of `keep_f16` in f16.
+    /// The plan `--keep-f16` describes: the linear weights [`linear_precision`] moves off the
+    /// recipe's encoding (with int8 or int4 weights, those whose name contains one of `keep_f16`).
     pub fn keep_f16(d: &ModelDescription<'_>, recipe: Recipe, keep_f16: &[String]) -> TensorPlan {
         let precision = linear_names(d)
             .into_iter()
-            .filter(|name| {
-                recipe.weights == Precision::Int8 && keep_f16.iter().any(|p| name.contains(p.as_str()))
+            .filter_map(|name| {
+                let p = linear_precision(&name, recipe, keep_f16);
+                (p != recipe.weights).then_some((name, p))
             })
-            .map(|name| (name, Precision::F16))
             .collect();
         TensorPlan { precision, bias: BTreeMap::new() }
     }

@@ -10,6 +10,7 @@ use edgebert_engine::blob::crc32c;
 use edgebert_engine::blob::encode::EntrySpec;
 use edgebert_engine::blob::format::{self, Encoding, Layout};
 use edgebert_kernels::packed::{pack_f16, pack_f32, pack_i8, quantize_weight_row};
+use edgebert_kernels::packed_i4::pack_i4;
 use half::f16;
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +18,9 @@ use std::str::FromStr;
 /// Storage precision chosen for a family of tensors (`--weights`, `--embeddings`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Precision {
+    /// Symmetric int4 in groups of 32 inputs with f16 scales (linear weights only; FORMAT.md
+    /// `i4_group`).
+    Int4,
     Int8,
     F16,
     F32,
@@ -25,6 +29,7 @@ pub enum Precision {
 impl Precision {
     pub fn name(self) -> &'static str {
         match self {
+            Self::Int4 => "int4",
             Self::Int8 => "int8",
             Self::F16 => "f16",
             Self::F32 => "f32",
@@ -42,10 +47,11 @@ impl FromStr for Precision {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> Result<Self> {
         match s {
+            "int4" | "i4" => Ok(Self::Int4),
             "int8" | "i8" => Ok(Self::Int8),
             "f16" => Ok(Self::F16),
             "f32" => Ok(Self::F32),
-            _ => bail!("unknown precision `{s}` (expected int8, f16 or f32)"),
+            _ => bail!("unknown precision `{s}` (expected int4, int8, f16 or f32)"),
         }
     }
 }
@@ -113,6 +119,16 @@ pub fn linear_weight(name: &str, w: &[f32], n: usize, k: usize, p: Precision) ->
                 vec![data, le(&packed.scales, f32::to_le_bytes), le(&packed.col_sums, i32::to_le_bytes)],
             )
         }
+        Precision::Int4 => {
+            // The f16 scale is max |w| / 7 per group: it must stay finite.
+            if let Some(v) = w.iter().find(|v| v.abs() > 7.0 * 65504.0) {
+                bail!("tensor `{name}`: weight {v} is too large for int4's f16 group scales (|w| ≤ 458528)");
+            }
+            let packed = pack_i4(w, n, k);
+            let arrays =
+                vec![packed.data, le(&packed.scales, f16::to_le_bytes), le(&packed.w_sums, f32::to_le_bytes)];
+            (Encoding::I4Group, arrays)
+        }
         Precision::F16 => (Encoding::F16, vec![le(&pack_f16(w, n, k).data, f16::to_le_bytes)]),
         Precision::F32 => (Encoding::F32, vec![le(&pack_f32(w, n, k).data, f32::to_le_bytes)]),
     };
@@ -132,6 +148,11 @@ pub fn embedding_table(
         bail!("tensor `{name}`: {} values for shape [{rows}, {cols}]", t.len());
     }
     let (encoding, arrays) = match p {
+        Precision::Int4 => {
+            bail!(
+                "tensor `{name}`: int4 embedding tables are not supported yet (use --embeddings int8 or f16)"
+            )
+        }
         Precision::Int8 => {
             let mut q = vec![0i8; t.len()];
             let scales: Vec<f32> = t
@@ -181,6 +202,21 @@ mod tests {
                 assert!((q as f32 * s - t[r * 70 + c]).abs() <= s / 2.0 + 1e-6);
             }
         }
+    }
+
+    #[test]
+    fn int4_weights_are_stored_in_the_kernels_panel_layout() {
+        let (n, k) = (17, 40);
+        let w: Vec<f32> = (0..n * k).map(|i| ((i * 13 % 29) as f32 - 14.0) / 9.0).collect();
+        let e = linear_weight("w", &w, n, k, Precision::Int4).unwrap();
+        assert_eq!(e.spec.encoding, Encoding::I4Group);
+        let p = pack_i4(&w, n, k);
+        let parts = format::parts(Encoding::I4Group, Layout::Panel16, &[n, k]).unwrap();
+        assert_eq!(&e.data[..parts.data_len], &p.data[..]);
+        let (s_at, s_n) = parts.scales.unwrap();
+        assert_eq!(&e.data[s_at..s_at + 2 * s_n], &le(&p.scales, f16::to_le_bytes)[..]);
+        let err = linear_weight("big", &[1e6, 0.0], 1, 2, Precision::Int4).unwrap_err();
+        assert!(err.to_string().contains("big"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::blob::Precision;
 use edgebert_kernels::packed::quantize_weight_row;
+use edgebert_kernels::packed_i4::{quantize_group_i4, GROUP};
 use edgebert_models::Linear;
 use half::f16;
 
@@ -18,6 +19,19 @@ pub fn dequantized(l: &Linear, precision: Precision) -> Vec<f32> {
                 .chunks_exact(l.in_dim)
                 .flat_map(|row| {
                     let scale = quantize_weight_row(row, &mut q);
+                    q.iter().map(move |&v| f32::from(v) * scale).collect::<Vec<_>>()
+                })
+                .collect()
+        }
+        Precision::Int4 => {
+            // Groups of GROUP along each row, as the converter packs them (`pack_i4`).
+            let mut q = [0i8; GROUP];
+            l.weight
+                .chunks_exact(l.in_dim)
+                .flat_map(|row| row.chunks(GROUP))
+                .flat_map(|g| {
+                    let q = &mut q[..g.len()];
+                    let scale = quantize_group_i4(g, q).to_f32();
                     q.iter().map(move |&v| f32::from(v) * scale).collect::<Vec<_>>()
                 })
                 .collect()

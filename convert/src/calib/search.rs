@@ -8,10 +8,10 @@ use super::Calibrator;
 use crate::blob::{Precision, TensorPlan};
 use anyhow::Result;
 
-/// The encodings a linear weight may get, largest first, down to `floor` (`--weights`). A new
-/// encoding (int4) is one more entry here and in [`bits`].
+/// The encodings a linear weight may get, largest first, down to `floor` (`--weights`): with
+/// `--weights int8` the search never goes below int8, with `--weights int4` it may.
 pub fn ladder(floor: Precision) -> Vec<Precision> {
-    const LARGEST_FIRST: [Precision; 2] = [Precision::F16, Precision::Int8];
+    const LARGEST_FIRST: [Precision; 3] = [Precision::F16, Precision::Int8, Precision::Int4];
     match LARGEST_FIRST.iter().position(|&p| p == floor) {
         Some(i) => LARGEST_FIRST[..=i].to_vec(),
         None => vec![floor],
@@ -24,6 +24,8 @@ pub fn bits(p: Precision) -> f64 {
         Precision::F32 => 32.0,
         Precision::F16 => 16.0,
         Precision::Int8 => 8.0,
+        // 4 bits plus one f16 scale per group of 32.
+        Precision::Int4 => 4.5,
     }
 }
 

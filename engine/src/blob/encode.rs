@@ -145,8 +145,11 @@ pub fn plan(metadata: &[(String, MetaValue)], entries: &[EntrySpec]) -> FilePlan
     }
     let tensors: Vec<RawTensor> = entries.iter().zip(&offsets).map(|(e, &o)| raw(e, o)).collect();
     let index = write_index(metadata, &tensors);
-    let header =
+    let mut header =
         write_header(file_len as u64, index.len() as u64, metadata.len() as u32, entries.len() as u32);
+    // The oldest version that defines every encoding used (FORMAT.md §9).
+    let version = entries.iter().map(|e| e.encoding.since()).fold(format::MIN_VERSION, u32::max);
+    header[8..12].copy_from_slice(&version.to_le_bytes());
     let mut prefix = header.to_vec();
     prefix.extend_from_slice(&index);
     prefix.resize(align(prefix.len()), 0);

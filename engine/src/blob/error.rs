@@ -59,7 +59,7 @@ pub enum BlobError {
     #[error("H2: not an edgebert blob (magic bytes {found:02x?}): {looks_like} (rule H2 in docs/FORMAT.md)")]
     BadMagic { found: [u8; 8], looks_like: ForeignFile },
     /// H3
-    #[error("H3: blob format version {found}, this engine reads version {supported}: convert the checkpoint again with this edgebert, or run the blob with the edgebert that wrote it (rule H3 in docs/FORMAT.md)")]
+    #[error("H3: blob format version {found}, this engine reads versions 1 to {supported}: convert the checkpoint again with this edgebert, or run the blob with the edgebert that wrote it (rule H3 in docs/FORMAT.md)")]
     UnsupportedVersion { found: u32, supported: u32 },
     /// H4
     #[error("H4: header byte {offset} is reserved and must be zero{}", Damaged("H4"))]
@@ -113,8 +113,8 @@ pub enum BlobError {
     #[error("T2: tensor `{name}` appears twice{}", Damaged("T2"))]
     DuplicateName { name: String },
     /// T3
-    #[error("T3: tensor `{name}` has unknown encoding {code}{}", Damaged("T3"))]
-    UnknownEncoding { name: String, code: u8 },
+    #[error("T3: tensor `{name}` has encoding code {code}, which format version {version} does not define (version 1: 1 f32, 2 f16, 3 i8_channel, 4 i8_row, 5 u8; version 2 adds 6 i4_group){}", Damaged("T3"))]
+    UnknownEncoding { name: String, code: u8, version: u32 },
     /// T4
     #[error("T4: tensor `{name}`: encoding {encoding} does not allow layout code {layout}{}", Damaged("T4"))]
     UnsupportedLayout { name: String, encoding: Encoding, layout: u8 },

@@ -4,8 +4,12 @@
 
 /// `\x89EBQ\r\n\x1a\n`: non-ASCII first byte, CR LF and ^Z catch text-mode mangling (as PNG).
 pub const MAGIC: [u8; 8] = [0x89, b'E', b'B', b'Q', b'\r', b'\n', 0x1A, b'\n'];
-/// The format version this reader implements and this encoder writes (FORMAT.md §9).
-pub const VERSION: u32 = 1;
+/// The newest format version this reader implements (FORMAT.md §9). It reads every version from
+/// [`MIN_VERSION`] on; the encoder writes the oldest version that has every encoding a blob
+/// uses ([`Encoding::since`]), so a blob without int4 tensors still opens in version-1 engines.
+pub const VERSION: u32 = 2;
+/// The oldest format version this reader implements.
+pub const MIN_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 64;
 /// Every tensor and every sub-array starts at a multiple of this (FORMAT.md §1, T8).
 pub const ALIGN: usize = 64;
@@ -39,10 +43,14 @@ pub enum Encoding {
     I8Row,
     /// Opaque bytes (the tokenizer file).
     U8,
+    /// Linear weight `[n, k]`, symmetric int4 in groups of 32 inputs with an f16 scale per
+    /// (output channel, group), and f32 dequantized row sums (format version 2).
+    I4Group,
 }
 
 impl Encoding {
-    pub const ALL: [Encoding; 5] = [Self::F32, Self::F16, Self::I8Channel, Self::I8Row, Self::U8];
+    pub const ALL: [Encoding; 6] =
+        [Self::F32, Self::F16, Self::I8Channel, Self::I8Row, Self::U8, Self::I4Group];
 
     pub fn code(self) -> u8 {
         match self {
@@ -51,6 +59,7 @@ impl Encoding {
             Self::I8Channel => 3,
             Self::I8Row => 4,
             Self::U8 => 5,
+            Self::I4Group => 6,
         }
     }
 
@@ -65,6 +74,16 @@ impl Encoding {
             Self::I8Channel => "i8_channel",
             Self::I8Row => "i8_row",
             Self::U8 => "u8",
+            Self::I4Group => "i4_group",
+        }
+    }
+
+    /// The format version that introduced this encoding: a file of an older version that uses
+    /// it is invalid (T3), and a writer stamps the newest `since` of its tensors (§9).
+    pub fn since(self) -> u32 {
+        match self {
+            Self::I4Group => 2,
+            _ => 1,
         }
     }
 
@@ -73,8 +92,8 @@ impl Encoding {
     /// exists to avoid.
     pub fn allows_layout(self, layout: Layout) -> bool {
         match layout {
-            Layout::RowMajor => self != Self::I8Channel,
-            Layout::Panel16 => matches!(self, Self::F32 | Self::F16 | Self::I8Channel),
+            Layout::RowMajor => !matches!(self, Self::I8Channel | Self::I4Group),
+            Layout::Panel16 => matches!(self, Self::F32 | Self::F16 | Self::I8Channel | Self::I4Group),
         }
     }
 
@@ -134,9 +153,10 @@ impl std::fmt::Display for Layout {
 pub struct Parts {
     /// Elements of the main array (values, int8 weights, or bytes).
     pub data_len: usize,
-    /// Offset and element count of the f32 scales (int8 encodings).
+    /// Offset and element count of the scales (f32 for the int8 encodings, f16 for `i4_group`).
     pub scales: Option<(usize, usize)>,
-    /// Offset and element count of the i32 column sums (`i8_channel`).
+    /// Offset and element count of the column sums (i32 for `i8_channel`; f32 dequantized row
+    /// sums for `i4_group`).
     pub col_sums: Option<(usize, usize)>,
     /// Total byte length: what T7 requires of `byte_len`.
     pub byte_len: usize,
@@ -168,6 +188,20 @@ pub fn parts(encoding: Encoding, layout: Layout, shape: &[usize]) -> Option<Part
             Some(Parts {
                 data_len,
                 scales: Some((scales_at, cols)),
+                col_sums: Some((sums_at, cols)),
+                byte_len,
+            })
+        }
+        (Encoding::I4Group, Layout::Panel16, &[n, k]) => {
+            let (cols, groups) = (n.div_ceil(PANEL).checked_mul(PANEL)?, k.div_ceil(32));
+            let scale_count = cols.checked_mul(groups)?;
+            let data_len = scale_count.checked_mul(16)?;
+            let scales_at = align64(data_len)?;
+            let sums_at = align64(scales_at.checked_add(scale_count.checked_mul(2)?)?)?;
+            let byte_len = sums_at.checked_add(cols.checked_mul(4)?)?;
+            Some(Parts {
+                data_len,
+                scales: Some((scales_at, scale_count)),
                 col_sums: Some((sums_at, cols)),
                 byte_len,
             })
@@ -212,6 +246,14 @@ mod tests {
         let p = parts(Encoding::I8Row, Layout::RowMajor, &[2, 3]).unwrap();
         assert_eq!((p.data_len, p.scales, p.byte_len), (6, Some((64, 2)), 72));
         assert_eq!(parts(Encoding::F16, Layout::Panel16, &[17, 3]).unwrap().byte_len, 2 * 32 * 3);
+        // int4: 17 columns -> 32; k = 40 -> 2 groups: 32·2·16 data bytes, 64 f16 scales, 32 sums.
+        let p = parts(Encoding::I4Group, Layout::Panel16, &[17, 40]).unwrap();
+        assert_eq!(
+            (p.data_len, p.scales, p.col_sums, p.byte_len),
+            (1024, Some((1024, 64)), Some((1152, 32)), 1280)
+        );
+        assert_eq!(parts(Encoding::I4Group, Layout::RowMajor, &[17, 40]), None);
+        assert_eq!(parts(Encoding::I4Group, Layout::Panel16, &[usize::MAX, 64]), None);
     }
 
     /// FORMAT.md describes the kernels' layout in its own words; this holds the two together.
@@ -228,6 +270,12 @@ mod tests {
                 );
                 let f = parts(Encoding::F16, Layout::Panel16, &[n, k]).unwrap();
                 assert_eq!(f.data_len, packed_float_lens(n, k).data);
+                let lens = edgebert_kernels::packed_i4::packed_i4_lens(n, k);
+                let p = parts(Encoding::I4Group, Layout::Panel16, &[n, k]).unwrap();
+                assert_eq!(
+                    (p.data_len, p.scales.unwrap().1, p.col_sums.unwrap().1),
+                    (lens.data, lens.scales, lens.w_sums)
+                );
             }
         }
     }

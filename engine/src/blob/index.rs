@@ -104,7 +104,7 @@ pub fn parse(bytes: &[u8]) -> Result<Index, BlobError> {
         return Err(BlobError::BadMagic { found: magic, looks_like: ForeignFile::guess(bytes) });
     }
     let version = le_u32(header, 8);
-    if version != format::VERSION {
+    if !(format::MIN_VERSION..=format::VERSION).contains(&version) {
         return Err(BlobError::UnsupportedVersion { found: version, supported: format::VERSION });
     }
     let reserved = (12..16).chain(40..60);
@@ -153,7 +153,7 @@ pub fn parse(bytes: &[u8]) -> Result<Index, BlobError> {
     let mut by_name = BTreeMap::new();
     for entry in 0..tensor_count as usize {
         cur.entry = entry;
-        let info = parse_tensor(&mut cur, entry, &ctx)?;
+        let info = parse_tensor(&mut cur, entry, &ctx, version)?;
         if by_name.insert(info.name.clone(), entry).is_some() {
             return Err(BlobError::DuplicateName { name: info.name });
         }
@@ -271,7 +271,12 @@ fn parse_metadata(cur: &mut Cursor<'_>, count: usize) -> Result<Vec<(String, Met
     Ok(entries)
 }
 
-fn parse_tensor(cur: &mut Cursor<'_>, entry: usize, ctx: &DataBounds) -> Result<TensorInfo, BlobError> {
+fn parse_tensor(
+    cur: &mut Cursor<'_>,
+    entry: usize,
+    ctx: &DataBounds,
+    version: u32,
+) -> Result<TensorInfo, BlobError> {
     let len = cur.u16("name_len")? as usize;
     let raw = cur.take(len, "name")?;
     let name = match std::str::from_utf8(raw) {
@@ -281,8 +286,9 @@ fn parse_tensor(cur: &mut Cursor<'_>, entry: usize, ctx: &DataBounds) -> Result<
     let code = cur.u8("encoding")?;
     let layout_code = cur.u8("layout")?;
     let rank = cur.u8("rank")? as usize;
-    let Some(encoding) = Encoding::from_code(code) else {
-        return Err(BlobError::UnknownEncoding { name, code });
+    // An encoding newer than the file's version is as unknown to that version as any other.
+    let Some(encoding) = Encoding::from_code(code).filter(|e| e.since() <= version) else {
+        return Err(BlobError::UnknownEncoding { name, code, version });
     };
     let layout = match Layout::from_code(layout_code).filter(|&l| encoding.allows_layout(l)) {
         Some(l) => l,

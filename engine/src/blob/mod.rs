@@ -68,6 +68,13 @@ pub enum TensorData<'a> {
         scales: &'a [f32],
     },
     U8(&'a [u8]),
+    /// Linear weight, int4 in groups of 32 inputs: packed nibbles, one f16 scale per (output
+    /// channel, group) and one f32 dequantized row sum per output channel (`panel16` padded).
+    I4Group {
+        data: &'a [u8],
+        scales: &'a [f16],
+        w_sums: &'a [f32],
+    },
 }
 
 /// A tensor's table-of-contents entry and its data.
@@ -187,6 +194,15 @@ impl Blob {
                         TensorData::I8Channel { data, scales, col_sums }
                     }
                     None => TensorData::I8Row { data, scales },
+                }
+            }
+            Encoding::I4Group => {
+                let (s_at, s_n) = p.scales.ok_or_else(cast_err)?;
+                let (c_at, c_n) = p.col_sums.ok_or_else(cast_err)?;
+                TensorData::I4Group {
+                    data: cast(0, p.data_len)?,
+                    scales: bytemuck::try_cast_slice(cast(s_at, s_n * 2)?).map_err(|_| cast_err())?,
+                    w_sums: bytemuck::try_cast_slice(cast(c_at, c_n * 4)?).map_err(|_| cast_err())?,
                 }
             }
         };

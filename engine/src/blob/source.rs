@@ -44,6 +44,17 @@ impl TensorSource for Blob {
                 }
                 out
             }
+            TensorData::I4Group { data, scales, w_sums } => {
+                let w = edgebert_kernels::PackedI4::new(data, scales, w_sums, n, k)
+                    .map_err(|e| problem(e.to_string()))?;
+                let mut out = vec![0.0f32; n * k];
+                for j in 0..n {
+                    for kk in 0..k {
+                        out[j * k + kk] = w.get(j, kk) as f32 * w.scale(j, kk / 32);
+                    }
+                }
+                out
+            }
             TensorData::U8(_) => return Err(problem(format!("{} cannot be read as f32", t.info.encoding))),
         })
     }

@@ -1,6 +1,7 @@
 //! NEON dot-product kernels (ARMv8.2+: Cortex-A55/A75/A76/A78/X1, Neoverse N1/V1, Apple M1+):
-//! the int8 GEMM through `sdot`; the float slots are the NEON ones.
+//! the int8 and int4 GEMMs through `sdot`; the float slots are the NEON ones.
 
+pub(crate) mod gemm_i4;
 pub(crate) mod gemm_i8;
 
 use super::{Dotprod, Neon, NeonDot};
@@ -15,6 +16,29 @@ impl KernelSlots for NeonDot {
     }
 
     int8_slots!(|s: &NeonDot| crate::frame::int8::PlainRows(*s));
+
+    fn linear_i4(
+        &self,
+        a: &[f32],
+        m: usize,
+        w: &crate::PackedI4<'_>,
+        ep: &crate::Epilogue<'_>,
+        out: &mut [f32],
+        scratch: &mut crate::Scratch,
+    ) {
+        gemm_i4::linear_i4(*self, a, m, w, ep, out, scratch)
+    }
+
+    fn gemm_i4_f32(
+        &self,
+        q: &[i8],
+        m: usize,
+        w: &crate::PackedI4<'_>,
+        out: &mut [f32],
+        scratch: &mut crate::Scratch,
+    ) {
+        gemm_i4::gemm_i4_f32(*self, q, m, w, out, scratch)
+    }
 
     crate::arch::aarch64::neon::neon_float_slots!(|s: &NeonDot| s.neon);
 }

@@ -40,7 +40,7 @@ impl U8Tiles for V4Vnni {
 
     fn quantize_row_u8(self, x: &[f32], dst: &mut [u8]) -> RowQuant {
         // SAFETY: the token proves AVX-512F/BW/VL.
-        unsafe { quantize_row_u8(x, dst) }
+        unsafe { quantize_row_shifted(x, dst, 128) }
     }
 
     /// 8 × 48 tiles over depth blocks of at most [`KC`] bytes per column.
@@ -63,12 +63,13 @@ impl U8Tiles for V4Vnni {
     }
 }
 
-/// `generic::quantize_row_i8` of `x` fused with the u8 shift, into `dst` (`k4(x.len())`
-/// bytes, depth padding 128); returns the row's [`RowQuant`]. Same integers as the generic
+/// `generic::quantize_row_i8` of `x` fused with a shift (128: the u8 layout of the int8 GEMM,
+/// depth padding 128; 0: plain int8 bytes for the int4 GEMM, padding 0), into `dst`
+/// (`k4(x.len())` bytes); returns the row's [`RowQuant`]. Same integers as the generic
 /// twin: the same range (exact min/max, 0 included), `offset`, `inv`, one subtract and one
 /// multiply, conversion under the default round-to-nearest-even mode, clamp to [-127, 127].
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
+pub(super) fn quantize_row_shifted(x: &[f32], dst: &mut [u8], shift: i32) -> RowQuant {
     let (k, k4) = (x.len(), k4(x.len()));
     assert_eq!(dst.len(), k4, "quantize_row_u8: dst must hold k4 bytes");
     let full = k / 16 * 16;
@@ -90,8 +91,8 @@ fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
     }
     let (row, inv) = row_quant(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
     let (inv, off) = (_mm512_set1_ps(inv), _mm512_set1_ps(row.offset));
-    let (qlo, qhi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(128));
-    // Lanes outside `valid` become q = 0, i.e. the shift, 128: the depth padding.
+    let (qlo, qhi, shift) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127), _mm512_set1_epi32(shift));
+    // Lanes outside `valid` become q = 0, i.e. the shift: the depth padding.
     let quantize16 = |x16: __m512, valid: __mmask16| {
         let q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(x16, off), inv));
         let q = _mm512_maskz_mov_epi32(valid, _mm512_min_epi32(_mm512_max_epi32(q, qlo), qhi));

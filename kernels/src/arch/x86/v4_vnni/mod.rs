@@ -2,6 +2,7 @@
 //! fused int8 attention through `vpdpbusd`; every other slot is the v4 one.
 
 pub(crate) mod attention_i8;
+pub(crate) mod gemm_i4;
 pub(crate) mod gemm_i8;
 
 use super::V4Vnni;
@@ -17,6 +18,29 @@ impl KernelSlots for V4Vnni {
     int8_slots!(|s: &V4Vnni| crate::frame::int8::U8Rows(*s));
 
     attention_slot!(attention_i8, |s: &V4Vnni| *s => attention_i8::attention_i8);
+
+    fn linear_i4(
+        &self,
+        a: &[f32],
+        m: usize,
+        w: &crate::PackedI4<'_>,
+        ep: &crate::Epilogue<'_>,
+        out: &mut [f32],
+        scratch: &mut crate::Scratch,
+    ) {
+        gemm_i4::linear_i4(*self, a, m, w, ep, out, scratch)
+    }
+
+    fn gemm_i4_f32(
+        &self,
+        q: &[i8],
+        m: usize,
+        w: &crate::PackedI4<'_>,
+        out: &mut [f32],
+        scratch: &mut crate::Scratch,
+    ) {
+        gemm_i4::gemm_i4_f32(*self, q, m, w, out, scratch)
+    }
 
     fn has_fast_attention_i8(&self) -> bool {
         true

@@ -1,0 +1,204 @@
+//! int4 GEMM on AVX-512 VNNI (`PackedI4`: nibbles `q + 8`, groups of 32 inputs, f16 scales).
+//!
+//! Target cores: Ice Lake / Sapphire Rapids, Zen 4/5 (as the int8 GEMM).
+//! Operands: `vpdpbusd` multiplies an unsigned byte by a signed one. Here the *weights* are the
+//! unsigned operand: a 64-byte load of packed nibbles, `and 0x0F` and `srl 4 + and 0x0F` give two
+//! registers of offset-binary weights (`q_w + 8`, 0..15) already in the int8 panel order, and the
+//! activations stay signed int8 (`generic::quantize_row_i8`'s integers, no u8 shift). The offset
+//! is corrected per row and group, not per column: `Σ (q_w + 8) · q_a = Σ q_w · q_a + 8 · Σ q_a`,
+//! and `-8 · Σ_group q_a` is computed once per activation row and group and is where each
+//! group's accumulators start. (The int8 path's alternative, u8-shifted activations with signed
+//! weights, would need a column sum per column *and group*, and a sign extension of every nibble.)
+//! Each group's exact i32 sums are converted and added with one fused multiply-add by the 16
+//! widened f16 scales of the panel, in group order: bit-identical to `generic::gemm_i4_f32`.
+//! Tile: up to 6 rows × 2 panels (32 columns): 12 i32 group accumulators, 12 f32 sums, 4 unpacked
+//! weight registers. Depth is not blocked (the f32 sums live in registers over all groups); a
+//! panel pair's weights (`16 · k` bytes) stay in L1/L2 while every row tile passes over them.
+//! Tolerance: bit-identical to the twin before the epilogue; GELU as the vector GELU (1e-6 abs).
+
+use crate::arch::x86::v4::math::{store_epilogue, Span16};
+use crate::arch::x86::V4Vnni;
+use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
+use crate::packed::{k4, panels, PANEL};
+use crate::packed_i4::{PackedI4, GROUP};
+use core::arch::x86_64::*;
+
+const MR: usize = 6;
+/// Panels per tile (32 columns).
+const NP: usize = 2;
+
+/// Where a tile's group-scaled sums go.
+enum Finish<'s, 'e> {
+    /// `generic::gemm_i4_f32`'s values, `[m, n]`.
+    Raw(&'s mut [f32]),
+    /// `generic::finish_i4`: the rows' scale and offset, then the epilogue.
+    Linear { out: &'s mut [f32], rows: &'s [RowQuant], ep: &'s Epilogue<'e> },
+}
+
+/// The int4 linear layer (`KernelSlots::linear_i4`).
+pub(crate) fn linear_i4(
+    t: V4Vnni,
+    a: &[f32],
+    m: usize,
+    w: &PackedI4<'_>,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let (k, n) = (w.k(), w.n());
+    check_linear(a.len(), m, k, n, out.len(), ep);
+    let kp = GROUP * w.groups();
+    let act = grow(&mut scratch.u8s, m * kp);
+    let rows = grow(&mut scratch.rows, m);
+    for (i, r) in rows.iter_mut().enumerate() {
+        let row = &mut act[i * kp..(i + 1) * kp];
+        // SAFETY: the V4Vnni token proves AVX-512F/BW/VL.
+        *r = unsafe { super::gemm_i8::quantize_row_shifted(&a[i * k..(i + 1) * k], &mut row[..k4(k)], 0) };
+        row[k4(k)..].fill(0);
+    }
+    let sums = grow(&mut scratch.i32s, m * w.groups());
+    group_sums(t, act, kp, sums);
+    run(t, act, sums, m, w, Finish::Linear { out, rows, ep });
+}
+
+/// The group-scaled core (`KernelSlots::gemm_i4_f32`) of already-quantized activations.
+pub(crate) fn gemm_i4_f32(
+    t: V4Vnni,
+    q: &[i8],
+    m: usize,
+    w: &PackedI4<'_>,
+    out: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let (k, n) = (w.k(), w.n());
+    assert_eq!(q.len(), m * k, "gemm_i4_f32: q must be [m, k]");
+    assert_eq!(out.len(), m * n, "gemm_i4_f32: out must be [m, n]");
+    let kp = GROUP * w.groups();
+    let act = grow(&mut scratch.u8s, m * kp);
+    for i in 0..m {
+        let row = &mut act[i * kp..(i + 1) * kp];
+        row[..k].iter_mut().zip(&q[i * k..(i + 1) * k]).for_each(|(d, &v)| *d = v as u8);
+        row[k..].fill(0);
+    }
+    let sums = grow(&mut scratch.i32s, m * w.groups());
+    group_sums(t, act, kp, sums);
+    run(t, act, sums, m, w, Finish::Raw(out));
+}
+
+/// `sums[i][g] = -8 · Σ_{kk ∈ g} q[i][kk]` for rows of `kp` (a multiple of 32) int8 bytes.
+fn group_sums(_t: V4Vnni, act: &[u8], kp: usize, sums: &mut [i32]) {
+    if kp == 0 {
+        return;
+    }
+    for (s, chunk) in sums.iter_mut().zip(act.chunks_exact(GROUP)) {
+        *s = -8 * chunk.iter().map(|&v| v as i8 as i32).sum::<i32>();
+    }
+}
+
+/// Every tile of the `m` × `n` output: panel pairs outside, row tiles inside.
+fn run(_t: V4Vnni, act: &[u8], sums: &[i32], m: usize, w: &PackedI4<'_>, mut fin: Finish<'_, '_>) {
+    let np = panels(w.n());
+    for p0 in (0..np).step_by(NP) {
+        let pp = (np - p0).min(NP);
+        for i0 in (0..m).step_by(MR) {
+            let rr = (m - i0).min(MR);
+            // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
+            unsafe {
+                tiles!((rr, pp), tile (act, sums, i0, p0, w, &mut fin);
+                    (1, 1)(1, 2)(2, 1)(2, 2)(3, 1)(3, 2)(4, 1)(4, 2)(5, 1)(5, 2)(6, 1)(6, 2))
+            }
+        }
+    }
+}
+
+/// One R × (16·P) tile over the whole depth: rows `i0..i0+R`, panels `p0..p0+P`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+fn tile<const R: usize, const P: usize>(
+    act: &[u8],
+    sums: &[i32],
+    i0: usize,
+    p0: usize,
+    w: &PackedI4<'_>,
+    fin: &mut Finish<'_, '_>,
+) {
+    let (n, g) = (w.n(), w.groups());
+    let kp = GROUP * g;
+    assert!(act.len() >= (i0 + R) * kp && sums.len() >= (i0 + R) * g);
+    assert!((p0 + P - 1) * PANEL < n);
+    let a = act[i0 * kp..].as_ptr();
+    let s = sums[i0 * g..].as_ptr();
+    let wd = w.data()[p0 * 256 * g..].as_ptr();
+    let sc = w.scales()[p0 * PANEL * g..].as_ptr();
+    let nib = _mm512_set1_epi8(0x0F);
+    let mut facc = [[_mm512_setzero_ps(); P]; R];
+    // SAFETY: rows i0..i0+R hold kp bytes each (asserted), read 4 at a time below 32 · g = kp;
+    // their group sums are g each (asserted); panels p0..p0+P < panels(n) each hold 256 · g data
+    // bytes and 16 · g f16 scales (PackedI4's lengths).
+    unsafe {
+        for gi in 0..g {
+            let mut acc = [[_mm512_setzero_si512(); P]; R];
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                *acc_r = [_mm512_set1_epi32(*s.add(r * g + gi)); P];
+            }
+            for t in 0..4 {
+                let (mut lo, mut hi) = ([_mm512_setzero_si512(); P], [_mm512_setzero_si512(); P]);
+                for p in 0..P {
+                    let v = _mm512_loadu_si512(wd.add(p * 256 * g + gi * 256 + t * 64) as *const _);
+                    lo[p] = _mm512_and_si512(v, nib);
+                    hi[p] = _mm512_and_si512(_mm512_srli_epi16::<4>(v), nib);
+                }
+                for (r, acc_r) in acc.iter_mut().enumerate() {
+                    let ap = a.add(r * kp + gi * GROUP + t * 8);
+                    let al = _mm512_set1_epi32((ap as *const i32).read_unaligned());
+                    let ah = _mm512_set1_epi32((ap.add(4) as *const i32).read_unaligned());
+                    for p in 0..P {
+                        acc_r[p] = _mm512_dpbusd_epi32(acc_r[p], lo[p], al);
+                        acc_r[p] = _mm512_dpbusd_epi32(acc_r[p], hi[p], ah);
+                    }
+                }
+            }
+            for p in 0..P {
+                let scale =
+                    _mm512_cvtph_ps(_mm256_loadu_si256(sc.add(p * PANEL * g + gi * PANEL) as *const _));
+                for r in 0..R {
+                    facc[r][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][p]), scale, facc[r][p]);
+                }
+            }
+        }
+    }
+    // Spill once to a plain array: indexing the sums by a run-time `p` below would otherwise keep
+    // them in memory inside the hot loop.
+    let mut f = [[0f32; PANEL]; MR * NP];
+    for (r, facc_r) in facc.iter().enumerate() {
+        for (p, v) in facc_r.iter().enumerate() {
+            // SAFETY: each `f` row holds 16 f32.
+            unsafe { _mm512_storeu_ps(f[r * NP + p].as_mut_ptr(), *v) };
+        }
+    }
+    for p in 0..P {
+        let j0 = (p0 + p) * PANEL;
+        if j0 >= n {
+            break;
+        }
+        let cols = Span16::new(j0, n);
+        let wsum = &w.w_sums()[j0..j0 + PANEL];
+        // SAFETY: `wsum` holds the 64 bytes read.
+        let wsum = unsafe { _mm512_loadu_ps(wsum.as_ptr()) };
+        for r in 0..R {
+            let i = i0 + r;
+            // SAFETY: each `f` row holds 16 f32.
+            let v = unsafe { _mm512_loadu_ps(f[r * NP + p].as_ptr()) };
+            match fin {
+                Finish::Raw(out) => cols.store(&mut out[i * n..(i + 1) * n], v),
+                Finish::Linear { out, rows, ep } => {
+                    // generic::finish_i4, lane by lane, in its order (two products, one sum).
+                    let y = _mm512_add_ps(
+                        _mm512_mul_ps(v, _mm512_set1_ps(rows[i].scale)),
+                        _mm512_mul_ps(_mm512_set1_ps(rows[i].offset), wsum),
+                    );
+                    store_epilogue(y, i, cols, ep, out);
+                }
+            }
+        }
+    }
+}
