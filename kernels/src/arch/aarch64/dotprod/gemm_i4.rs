@@ -14,7 +14,8 @@
 //! Tolerance: bit-identical to the twin.
 
 use crate::arch::aarch64::NeonDot;
-use crate::linear::{check_linear, grow, Epilogue, Scratch};
+use crate::frame::int4::{Finish, Int4Gemm};
+use crate::linear::{RowQuant, Scratch};
 use crate::packed::{panels, PANEL};
 use crate::packed_i4::{PackedI4, GROUP};
 use core::arch::aarch64::*;
@@ -26,63 +27,40 @@ crate::arch::aarch64::accumulate_asm!(
 
 const MR: usize = 2;
 
-/// The int4 linear layer (`KernelSlots::linear_i4`).
-pub(crate) fn linear_i4(
-    t: NeonDot,
-    a: &[f32],
-    m: usize,
-    w: &PackedI4<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
-    let kp = GROUP * w.groups();
-    let act = grow(&mut scratch.i8s, m * kp);
-    let rows = grow(&mut scratch.rows, m);
-    for (i, r) in rows.iter_mut().enumerate() {
-        let row = &mut act[i * kp..(i + 1) * kp];
-        *r = crate::generic::quantize_row_i8(&a[i * k..(i + 1) * k], &mut row[..k]);
-        row[k..].fill(0);
-    }
-    let sums = grow(&mut scratch.i32s, m * w.groups());
-    run(t, act, sums, m, w, out);
-    crate::generic::finish_i4(out, rows, w, ep);
-}
+impl Int4Gemm for NeonDot {
+    type Act = i8;
 
-/// The group-scaled core (`KernelSlots::gemm_i4_f32`) of already-quantized activations.
-pub(crate) fn gemm_i4_f32(
-    t: NeonDot,
-    q: &[i8],
-    m: usize,
-    w: &PackedI4<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    assert_eq!(q.len(), m * k, "gemm_i4_f32: q must be [m, k]");
-    assert_eq!(out.len(), m * n, "gemm_i4_f32: out must be [m, n]");
-    let kp = GROUP * w.groups();
-    let act = grow(&mut scratch.i8s, m * kp);
-    for i in 0..m {
-        act[i * kp..i * kp + k].copy_from_slice(&q[i * k..(i + 1) * k]);
-        act[i * kp + k..(i + 1) * kp].fill(0);
+    fn buffers(s: &mut Scratch) -> (&mut Vec<i8>, &mut Vec<RowQuant>, &mut Vec<i32>) {
+        (&mut s.i8s, &mut s.rows, &mut s.i32s)
     }
-    let sums = grow(&mut scratch.i32s, m * w.groups());
-    run(t, act, sums, m, w, out);
-}
 
-/// Group offsets, then every tile: panels outside, row tiles inside; `out` gets the
-/// group-scaled sums (`generic::gemm_i4_f32`'s values).
-fn run(_t: NeonDot, act: &[i8], sums: &mut [i32], m: usize, w: &PackedI4<'_>, out: &mut [f32]) {
-    for (s, chunk) in sums.iter_mut().zip(act.chunks_exact(GROUP)) {
-        *s = -8 * chunk.iter().map(|&v| v as i32).sum::<i32>();
+    fn quantize_row(self, x: &[f32], row: &mut [i8]) -> RowQuant {
+        crate::generic::quantize_row_i8(x, &mut row[..x.len()])
     }
-    for p in 0..panels(w.n()) {
-        for i0 in (0..m).step_by(MR) {
-            // SAFETY: a value of the token exists and its constructor checked NEON and dotprod.
-            unsafe { tiles!(rows (m - i0).min(MR), tile (act, sums, i0, p, w, out); 1 2) }
+
+    fn from_i8(v: i8) -> i8 {
+        v
+    }
+
+    fn to_i8(a: i8) -> i8 {
+        a
+    }
+
+    /// Every tile (panels outside, row tiles inside) into the group-scaled sums; a linear layer
+    /// then finishes with `generic::finish_i4` (scalar, bit-identical to the twin).
+    fn run(self, act: &[i8], sums: &[i32], m: usize, w: &PackedI4<'_>, fin: Finish<'_, '_>) {
+        let (out, finish) = match fin {
+            Finish::Raw(out) => (out, None),
+            Finish::Linear { out, rows, ep } => (out, Some((rows, ep))),
+        };
+        for p in 0..panels(w.n()) {
+            for i0 in (0..m).step_by(MR) {
+                // SAFETY: a value of the token exists and its constructor checked NEON and dotprod.
+                unsafe { tiles!(rows (m - i0).min(MR), tile (act, sums, i0, p, w, out); 1 2) }
+            }
+        }
+        if let Some((rows, ep)) = finish {
+            crate::generic::finish_i4(out, rows, w, ep);
         }
     }
 }

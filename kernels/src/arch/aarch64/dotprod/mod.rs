@@ -17,28 +17,7 @@ impl KernelSlots for NeonDot {
 
     int8_slots!(|s: &NeonDot| crate::frame::int8::PlainRows(*s));
 
-    fn linear_i4(
-        &self,
-        a: &[f32],
-        m: usize,
-        w: &crate::PackedI4<'_>,
-        ep: &crate::Epilogue<'_>,
-        out: &mut [f32],
-        scratch: &mut crate::Scratch,
-    ) {
-        gemm_i4::linear_i4(*self, a, m, w, ep, out, scratch)
-    }
-
-    fn gemm_i4_f32(
-        &self,
-        q: &[i8],
-        m: usize,
-        w: &crate::PackedI4<'_>,
-        out: &mut [f32],
-        scratch: &mut crate::Scratch,
-    ) {
-        gemm_i4::gemm_i4_f32(*self, q, m, w, out, scratch)
-    }
+    int4_slots!(|s: &NeonDot| *s);
 
     crate::arch::aarch64::neon::neon_float_slots!(|s: &NeonDot| s.neon);
 }

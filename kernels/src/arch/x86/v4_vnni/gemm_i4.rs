@@ -18,7 +18,8 @@
 
 use crate::arch::x86::v4::math::{store_epilogue, Span16};
 use crate::arch::x86::V4Vnni;
-use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
+use crate::frame::int4::{Finish, Int4Gemm};
+use crate::linear::{RowQuant, Scratch};
 use crate::packed::{k4, panels, PANEL};
 use crate::packed_i4::{PackedI4, GROUP};
 use core::arch::x86_64::*;
@@ -27,85 +28,39 @@ const MR: usize = 6;
 /// Panels per tile (32 columns).
 const NP: usize = 2;
 
-/// Where a tile's group-scaled sums go.
-enum Finish<'s, 'e> {
-    /// `generic::gemm_i4_f32`'s values, `[m, n]`.
-    Raw(&'s mut [f32]),
-    /// `generic::finish_i4`: the rows' scale and offset, then the epilogue.
-    Linear { out: &'s mut [f32], rows: &'s [RowQuant], ep: &'s Epilogue<'e> },
-}
+impl Int4Gemm for V4Vnni {
+    type Act = u8;
 
-/// The int4 linear layer (`KernelSlots::linear_i4`).
-pub(crate) fn linear_i4(
-    t: V4Vnni,
-    a: &[f32],
-    m: usize,
-    w: &PackedI4<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
-    let kp = GROUP * w.groups();
-    let act = grow(&mut scratch.u8s, m * kp);
-    let rows = grow(&mut scratch.rows, m);
-    for (i, r) in rows.iter_mut().enumerate() {
-        let row = &mut act[i * kp..(i + 1) * kp];
+    fn buffers(s: &mut Scratch) -> (&mut Vec<u8>, &mut Vec<RowQuant>, &mut Vec<i32>) {
+        (&mut s.u8s, &mut s.rows, &mut s.i32s)
+    }
+
+    fn quantize_row(self, x: &[f32], row: &mut [u8]) -> RowQuant {
+        // Shift 0: the u8s are the int8 values' bits (the nibbles are the unsigned operand).
         // SAFETY: the V4Vnni token proves AVX-512F/BW/VL.
-        *r = unsafe { super::gemm_i8::quantize_row_shifted(&a[i * k..(i + 1) * k], &mut row[..k4(k)], 0) };
-        row[k4(k)..].fill(0);
+        unsafe { super::gemm_i8::quantize_row_shifted(x, &mut row[..k4(x.len())], 0) }
     }
-    let sums = grow(&mut scratch.i32s, m * w.groups());
-    group_sums(t, act, kp, sums);
-    run(t, act, sums, m, w, Finish::Linear { out, rows, ep });
-}
 
-/// The group-scaled core (`KernelSlots::gemm_i4_f32`) of already-quantized activations.
-pub(crate) fn gemm_i4_f32(
-    t: V4Vnni,
-    q: &[i8],
-    m: usize,
-    w: &PackedI4<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    assert_eq!(q.len(), m * k, "gemm_i4_f32: q must be [m, k]");
-    assert_eq!(out.len(), m * n, "gemm_i4_f32: out must be [m, n]");
-    let kp = GROUP * w.groups();
-    let act = grow(&mut scratch.u8s, m * kp);
-    for i in 0..m {
-        let row = &mut act[i * kp..(i + 1) * kp];
-        row[..k].iter_mut().zip(&q[i * k..(i + 1) * k]).for_each(|(d, &v)| *d = v as u8);
-        row[k..].fill(0);
+    fn from_i8(v: i8) -> u8 {
+        v as u8
     }
-    let sums = grow(&mut scratch.i32s, m * w.groups());
-    group_sums(t, act, kp, sums);
-    run(t, act, sums, m, w, Finish::Raw(out));
-}
 
-/// `sums[i][g] = -8 · Σ_{kk ∈ g} q[i][kk]` for rows of `kp` (a multiple of 32) int8 bytes.
-fn group_sums(_t: V4Vnni, act: &[u8], kp: usize, sums: &mut [i32]) {
-    if kp == 0 {
-        return;
+    fn to_i8(a: u8) -> i8 {
+        a as i8
     }
-    for (s, chunk) in sums.iter_mut().zip(act.chunks_exact(GROUP)) {
-        *s = -8 * chunk.iter().map(|&v| v as i8 as i32).sum::<i32>();
-    }
-}
 
-/// Every tile of the `m` × `n` output: panel pairs outside, row tiles inside.
-fn run(_t: V4Vnni, act: &[u8], sums: &[i32], m: usize, w: &PackedI4<'_>, mut fin: Finish<'_, '_>) {
-    let np = panels(w.n());
-    for p0 in (0..np).step_by(NP) {
-        let pp = (np - p0).min(NP);
-        for i0 in (0..m).step_by(MR) {
-            let rr = (m - i0).min(MR);
-            // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
-            unsafe {
-                tiles!((rr, pp), tile (act, sums, i0, p0, w, &mut fin);
-                    (1, 1)(1, 2)(2, 1)(2, 2)(3, 1)(3, 2)(4, 1)(4, 2)(5, 1)(5, 2)(6, 1)(6, 2))
+    /// Every tile of the `m` × `n` output: panel pairs outside, row tiles inside.
+    fn run(self, act: &[u8], sums: &[i32], m: usize, w: &PackedI4<'_>, mut fin: Finish<'_, '_>) {
+        let np = panels(w.n());
+        for p0 in (0..np).step_by(NP) {
+            let pp = (np - p0).min(NP);
+            for i0 in (0..m).step_by(MR) {
+                let rr = (m - i0).min(MR);
+                // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
+                unsafe {
+                    tiles!((rr, pp), tile (act, sums, i0, p0, w, &mut fin);
+                        (1, 1)(1, 2)(2, 1)(2, 2)(3, 1)(3, 2)(4, 1)(4, 2)(5, 1)(5, 2)(6, 1)(6, 2))
+                }
             }
         }
     }

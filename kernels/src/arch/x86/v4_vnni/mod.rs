@@ -19,28 +19,7 @@ impl KernelSlots for V4Vnni {
 
     attention_slot!(attention_i8, |s: &V4Vnni| *s => attention_i8::attention_i8);
 
-    fn linear_i4(
-        &self,
-        a: &[f32],
-        m: usize,
-        w: &crate::PackedI4<'_>,
-        ep: &crate::Epilogue<'_>,
-        out: &mut [f32],
-        scratch: &mut crate::Scratch,
-    ) {
-        gemm_i4::linear_i4(*self, a, m, w, ep, out, scratch)
-    }
-
-    fn gemm_i4_f32(
-        &self,
-        q: &[i8],
-        m: usize,
-        w: &crate::PackedI4<'_>,
-        out: &mut [f32],
-        scratch: &mut crate::Scratch,
-    ) {
-        gemm_i4::gemm_i4_f32(*self, q, m, w, out, scratch)
-    }
+    int4_slots!(|s: &V4Vnni| *s);
 
     fn has_fast_attention_i8(&self) -> bool {
         true
