@@ -187,7 +187,7 @@ class Model:
 def convert(
     hf_dir: _StrPath,
     out: _StrPath,
-    weights: Literal["int8", "f16", "f32"] = "int8",
+    weights: Literal["int8", "int4", "f16", "f32"] = "int8",
     embeddings: Literal["int8", "f16", "f32"] = "int8",
     keep_f16: Optional[Sequence[str]] = None,
     force: bool = False,
