@@ -28,6 +28,10 @@ fn calib(texts: &Path, max_drop: Option<f64>) -> CalibOptions {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
 fn without_calib_the_blob_is_the_default_one() {
     let Some((model, _)) = inputs("categorium-tiny-bert-en") else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -41,6 +45,10 @@ fn without_calib_the_blob_is_the_default_one() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
 fn max_drop_search_is_deterministic_records_its_recipe_and_keeps_the_budget() {
     let Some((model, texts)) = inputs("categorium-tiny-bert-en") else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -73,6 +81,10 @@ fn max_drop_search_is_deterministic_records_its_recipe_and_keeps_the_budget() {
 }
 
 #[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
 fn a_loose_budget_leaves_every_weight_in_the_smallest_encoding() {
     let Some((model, texts)) = inputs("categorium-tiny-bert-en") else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -82,6 +94,7 @@ fn a_loose_budget_leaves_every_weight_in_the_smallest_encoding() {
 }
 
 #[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/models/tiny-bert-pair-cls (README: Tests)")]
 fn calib_without_a_budget_changes_at_most_the_biases() {
     let Some((model, texts)) = inputs("tiny-bert-pair-cls") else { return };
     let dir = tempfile::tempdir().unwrap();
