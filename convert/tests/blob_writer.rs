@@ -127,6 +127,42 @@ fn int4_weights_mix_per_tensor_and_round_trip() {
     assert_eq!(Blob::open(&int8).unwrap().index().version, 1, "no int4 tensor: still version 1");
 }
 
+/// `--weights int8 --embeddings int4`: int4 tables (`i4_row_group`) beside int8 linears in one
+/// blob, version 2, `quant.embeddings` int4; the tables round-trip within half a step of their
+/// group (or the clipping bound), the token-type table stays f32, the linears are int8.
+#[test]
+fn int4_tables_mix_with_int8_linears_and_round_trip() {
+    use edgebert_engine::blob::Encoding;
+    let model = synthetic_model();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("int4-tables.ebq");
+    let recipe = Recipe { weights: Precision::Int8, embeddings: Precision::Int4 };
+    write(&model, recipe, &path, false).unwrap();
+    let blob = Blob::open(&path).unwrap();
+    blob.verify().unwrap();
+    assert_eq!(blob.index().version, 2);
+    let info = blob.model_info().unwrap();
+    assert_eq!((info.quant_weights.as_str(), info.quant_embeddings.as_str()), ("int8", "int4"));
+    let enc = |n: &str| blob.index().tensor(n).unwrap().encoding;
+    assert_eq!(enc("embeddings.word_embeddings.weight"), Encoding::I4RowGroup);
+    assert_eq!(enc("embeddings.position_embeddings.weight"), Encoding::I4RowGroup);
+    assert_eq!(enc("embeddings.token_type_embeddings.weight"), Encoding::F32);
+    assert_eq!(enc("encoder.layer.0.attention.self.query.weight"), Encoding::I8Channel);
+    let back = BertWeights::load(&model.config, &blob).unwrap();
+    let (w, b, h) = (&model.weights, &back, model.config.hidden_size);
+    check_rows("word", Precision::Int4, &w.embeddings.word, &b.embeddings.word, h);
+    check_rows("position", Precision::Int4, &w.embeddings.position, &b.embeddings.position, h);
+    assert_eq!(w.embeddings.token_type, b.embeddings.token_type);
+    check_rows("query", Precision::Int8, &w.layers[0].query.weight, &b.layers[0].query.weight, h);
+    // Half an int8 table, roughly: 4.5 bits a value against 8 + 32 / cols.
+    let int8 = dir.path().join("int8.ebq");
+    write(&model, Recipe::default(), &int8, false).unwrap();
+    let word_bytes = |p: &Path| {
+        Blob::open(p).unwrap().index().tensor("embeddings.word_embeddings.weight").unwrap().byte_len
+    };
+    assert!(word_bytes(&path) * 3 < word_bytes(&int8) * 2, "{} vs {}", word_bytes(&path), word_bytes(&int8));
+}
+
 #[test]
 fn int8_weights_are_stored_in_the_kernels_panel_layout() {
     let model = synthetic_model();

@@ -75,3 +75,29 @@ fn an_unusable_encoding_is_named_with_its_role() {
         "{err}"
     );
 }
+
+/// `i4_row_group` is a table encoding only: a linear weight stored as an int4 table (right shape,
+/// valid bytes) is refused with the weight's role, and an `i4_group` panel in the word table's
+/// place is refused with the table's.
+#[test]
+fn int4_tables_are_admitted_for_tables_only() {
+    use edgebert_convert::blob::quantize::embedding_table;
+    let (n, k) = (synthetic_model().config.intermediate_size, synthetic_model().config.hidden_size);
+    let as_table = embedding_table(WEIGHT, &vec![0.1; n * k], n, k, Precision::Int4).expect("encodes");
+    assert_eq!(as_table.spec.encoding, Encoding::I4RowGroup);
+    let err = open_tampered(|t| replace(t, as_table)).err().expect("an error");
+    assert!(
+        matches!(&err, EngineError::UnusableEncoding { name, encoding: Encoding::I4RowGroup, role: "a packed linear weight", .. } if name == WEIGHT),
+        "{err}"
+    );
+    let m = synthetic_model();
+    let (rows, width) = (m.config.vocab_size, m.config.hidden_size);
+    let word = "embeddings.word_embeddings.weight";
+    let panel =
+        linear_weight(word, &m.weights.embeddings.word, rows, width, Precision::Int4).expect("encodes");
+    let err = open_tampered(|t| replace(t, panel)).err().expect("an error");
+    assert!(
+        matches!(&err, EngineError::UnusableEncoding { name, encoding: Encoding::I4Group, role: "an embedding table", .. } if name == word),
+        "{err}"
+    );
+}

@@ -1,6 +1,7 @@
-//! The embedding layer: table rows (f32, f16 or int8 per row) summed per token, then LayerNorm.
+//! The embedding layer: table rows (f32, f16, int8 per row or int4 per row group) summed per
+//! token, then LayerNorm.
 
-use crate::blob::TensorData;
+use crate::blob::{i4_table_row, TensorData};
 use crate::model::Model;
 use crate::plan::TableRef;
 use crate::EngineError;
@@ -53,7 +54,8 @@ pub(crate) fn table_row(
             let s = scales[r];
             put(out, &mut data[r * w..(r + 1) * w].iter().map(|&q| q as f32 * s))
         }
-        _ => unreachable!("the plan only admits f32, f16 and i8_row tables"),
+        TensorData::I4RowGroup { data, scales } => put(out, &mut i4_table_row(data, scales, w, r)),
+        _ => unreachable!("the plan only admits f32, f16, i8_row and i4_row_group tables"),
     }
     Ok(())
 }

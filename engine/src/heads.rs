@@ -175,7 +175,11 @@ fn decode(table: &TensorData<'_>, x: &[f32], bias: &[f32]) -> Vec<f32> {
                 row.iter_mut().zip(&data[r * e..(r + 1) * e]).for_each(|(o, &q)| *o = q as f32);
                 scales[r]
             }
-            _ => unreachable!("the plan only admits f32, f16 and i8_row tables"),
+            TensorData::I4RowGroup { data, scales } => {
+                row.iter_mut().zip(crate::blob::i4_table_row(data, scales, e, r)).for_each(|(o, v)| *o = v);
+                1.0
+            }
+            _ => unreachable!("the plan only admits f32, f16, i8_row and i4_row_group tables"),
         };
         out.push(scale * dot(&row, x) + b);
     }

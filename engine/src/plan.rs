@@ -22,7 +22,7 @@ pub(crate) struct NormRef {
     pub beta: usize,
 }
 
-/// An embedding table `[rows, width]` (f32, f16 or int8 per row).
+/// An embedding table `[rows, width]` (f32, f16, int8 per row or int4 per row group).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TableRef {
     pub index: usize,
@@ -199,7 +199,10 @@ impl Resolver<'_> {
     fn table(&self, name: &str, rows: usize, width: usize) -> Result<TableRef, EngineError> {
         let row_major = |t: &TensorInfo| {
             t.layout == Layout::RowMajor
-                && matches!(t.encoding, Encoding::F32 | Encoding::F16 | Encoding::I8Row)
+                && matches!(
+                    t.encoding,
+                    Encoding::F32 | Encoding::F16 | Encoding::I8Row | Encoding::I4RowGroup
+                )
         };
         Ok(TableRef { index: self.expect(name, "an embedding table", row_major, &[rows, width])?, rows })
     }

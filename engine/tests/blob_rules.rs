@@ -241,7 +241,7 @@ fn t2_duplicate_name() {
 
 #[test]
 fn t3_unknown_encoding() {
-    for code in [0, 7, 255] {
+    for code in [0, 8, 255] {
         assert!(
             matches!(err(&with_tensor(|t| t[0].encoding = code)), BlobError::UnknownEncoding { code: c, .. } if c == code)
         );
@@ -252,6 +252,12 @@ fn t3_unknown_encoding() {
     let e = err(&file);
     assert!(matches!(e, BlobError::UnknownEncoding { code: 6, version: 1, .. }), "{e}");
     assert!(e.to_string().contains("i4_group"), "{e}");
+    // So did i4_row_group (7, int4 embedding tables): a version-1 reader path refuses it by name.
+    let mut file = with_tensor(|t| t[2].encoding = Encoding::I4RowGroup.code());
+    patch(&mut file, 8, &1u32.to_le_bytes());
+    let e = err(&file);
+    assert!(matches!(e, BlobError::UnknownEncoding { code: 7, version: 1, .. }), "{e}");
+    assert!(e.to_string().contains("7 i4_row_group"), "{e}");
 }
 
 #[test]
@@ -419,4 +425,88 @@ fn i4_group_tensors_open_as_views_and_their_length_is_checked() {
     spec.tensors.push(RawTensor { byte_len: short as u64, data_crc32c: crc32c(&bytes[..short]), ..raw });
     spec.data.push(bytes[..short].to_vec());
     assert!(matches!(err(&spec.build()), BlobError::ByteLength { .. }));
+}
+
+/// An `i4_row_group` table `[3, 40]` (two groups a row, the second ragged): nibbles of row `r`,
+/// column `c` in byte `r · 20 + c / 2`, then 6 f16 scales at byte 64.
+fn i4_table_fixture() -> (Vec<u8>, Vec<half::f16>, Vec<u8>) {
+    let data: Vec<u8> = (0..60u32).map(|i| (1 + i % 15) as u8 | ((1 + (i * 7) % 15) as u8) << 4).collect();
+    let scales: Vec<half::f16> = (0..6).map(|i| half::f16::from_f32(0.125 * (i + 1) as f32)).collect();
+    let mut bytes = data.clone();
+    bytes.resize(64, 0);
+    bytes.extend(scales.iter().flat_map(|s| s.to_le_bytes()));
+    (data, scales, bytes)
+}
+
+fn i4_table_raw(bytes: &[u8], shape: &[u64]) -> RawTensor {
+    use edgebert_engine::blob::crc32c;
+    RawTensor {
+        name: b"t4".to_vec(),
+        encoding: Encoding::I4RowGroup.code(),
+        layout: Layout::RowMajor.code(),
+        shape: shape.to_vec(),
+        offset: 0,
+        byte_len: bytes.len() as u64,
+        data_crc32c: crc32c(bytes),
+    }
+}
+
+fn with_i4_table(raw: RawTensor, bytes: &[u8]) -> Vec<u8> {
+    let mut spec = Spec::valid();
+    spec.tensors.push(raw);
+    spec.data.push(bytes.to_vec());
+    spec.build()
+}
+
+/// An `i4_row_group` table (format version 2) opens as a view of its two arrays, rows read back
+/// as `(nibble - 8) · scale`, and the reader holds it to T4 (row-major only), T5 (rank 2), T6
+/// (sizes that overflow) and T7 (the byte length §5 computes) like every other encoding.
+#[test]
+fn i4_row_group_tables_open_as_views_and_are_bounds_checked() {
+    use edgebert_engine::blob::i4_table_row;
+    let (data, scales, bytes) = i4_table_fixture();
+    assert_eq!(bytes.len(), 76);
+    let raw = i4_table_raw(&bytes, &[3, 40]);
+    let blob = open(&with_i4_table(raw.clone(), &bytes)).expect("valid blob with an int4 table");
+    blob.verify().unwrap();
+    match blob.tensor("t4").unwrap().data {
+        TensorData::I4RowGroup { data: d, scales: s } => {
+            assert_eq!((d, s), (&data[..], &scales[..]));
+            for r in 0..3 {
+                let row: Vec<f32> = i4_table_row(d, s, 40, r).collect();
+                assert_eq!(row.len(), 40);
+                for (c, v) in row.iter().enumerate() {
+                    let byte = data[r * 20 + c / 2];
+                    let q = if c % 2 == 0 { byte & 15 } else { byte >> 4 } as f32 - 8.0;
+                    assert_eq!(*v, q * scales[r * 2 + c / 32].to_f32(), "row {r} col {c}");
+                }
+            }
+            // A row past the table reads as zeros, never out of bounds.
+            assert!(i4_table_row(d, s, 40, 3).all(|v| v == 0.0));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(blob.f32("t4"), Err(BlobError::WrongEncoding { found: Encoding::I4RowGroup, .. })));
+    // T4: tables are row-major only.
+    let file = with_i4_table(RawTensor { layout: Layout::Panel16.code(), ..raw.clone() }, &bytes);
+    assert!(matches!(
+        err(&file),
+        BlobError::UnsupportedLayout { encoding: Encoding::I4RowGroup, layout: 1, .. }
+    ));
+    // T5: rank 2 only.
+    for shape in [vec![120u64], vec![3, 40, 1]] {
+        let file = with_i4_table(i4_table_raw(&bytes, &shape), &bytes);
+        assert!(matches!(err(&file), BlobError::BadRank { encoding: Encoding::I4RowGroup, .. }), "{shape:?}");
+    }
+    // T6: a zero dimension, or rows · groups · 16 overflowing.
+    for shape in [vec![0u64, 40], vec![3, 0], vec![u64::MAX / 8, 64]] {
+        let file = with_i4_table(i4_table_raw(&bytes, &shape), &bytes);
+        assert!(matches!(err(&file), BlobError::BadShape { .. }), "{shape:?}");
+    }
+    // T7: one byte short, or a shape whose arrays need more (33 bytes and 3 scales a row).
+    let short = &bytes[..bytes.len() - 1];
+    let file = with_i4_table(i4_table_raw(short, &[3, 40]), short);
+    assert!(matches!(err(&file), BlobError::ByteLength { expected: 76, found: 75, .. }));
+    let file = with_i4_table(i4_table_raw(&bytes, &[3, 65]), &bytes);
+    assert!(matches!(err(&file), BlobError::ByteLength { expected: 146, .. }));
 }

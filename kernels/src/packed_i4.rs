@@ -205,16 +205,31 @@ pub fn quantize_group_i4(w: &[f32], q: &mut [i8]) -> f16 {
     best.1
 }
 
+/// Quantizes one row (an output channel's weights, or an embedding table's row) in groups of
+/// [`GROUP`] consecutive values with [`quantize_group_i4`]: `scales[gi]` is group `gi`'s scale
+/// (the last group is shorter when `w.len()` is not a multiple of 32). Shared by [`pack_i4`] and
+/// the converter's int4 embedding tables, so both choose scales the same way.
+///
+/// # Panics
+/// If `q` is not as long as `w`, `scales` is not `groups(w.len())` long, or as
+/// [`quantize_group_i4`].
+pub fn quantize_row_i4(w: &[f32], q: &mut [i8], scales: &mut [f16]) {
+    assert_eq!(w.len(), q.len(), "quantize_row_i4: q must be as long as w");
+    assert_eq!(scales.len(), groups(w.len()), "quantize_row_i4: one scale per group");
+    for ((w, q), s) in w.chunks(GROUP).zip(q.chunks_mut(GROUP)).zip(scales) {
+        *s = quantize_group_i4(w, q);
+    }
+}
+
 /// Quantizes a PyTorch-layout `[n, k]` f32 weight in groups of 32 along `k` and packs it.
 pub fn pack_i4(w: &[f32], n: usize, k: usize) -> PackedI4Buf {
     assert_eq!(w.len(), n * k, "pack_i4: w must be [n, k]");
     let g = groups(k);
     let mut q = vec![0i8; n * k];
     let mut scales = vec![f16::ZERO; n * g];
-    for j in 0..n {
-        for gi in 0..g {
-            let (a, b) = (j * k + gi * GROUP, j * k + ((gi + 1) * GROUP).min(k));
-            scales[j * g + gi] = quantize_group_i4(&w[a..b], &mut q[a..b]);
+    if k > 0 {
+        for ((w, q), s) in w.chunks(k).zip(q.chunks_mut(k)).zip(scales.chunks_mut(g)) {
+            quantize_row_i4(w, q, s);
         }
     }
     pack_i4_quantized(&q, &scales, n, k)

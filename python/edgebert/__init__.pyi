@@ -188,7 +188,7 @@ def convert(
     hf_dir: _StrPath,
     out: _StrPath,
     weights: Literal["int8", "int4", "f16", "f32"] = "int8",
-    embeddings: Literal["int8", "f16", "f32"] = "int8",
+    embeddings: Literal["int8", "int4", "f16", "f32"] = "int8",
     keep_f16: Optional[Sequence[str]] = None,
     force: bool = False,
     progress: bool = True,

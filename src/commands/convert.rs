@@ -23,7 +23,9 @@ pub struct ConvertArgs {
     /// 4-bit in groups of 32 inputs with f16 scales (about 0.56 bytes per weight).
     #[arg(long, value_enum, default_value_t = Choice::Int8)]
     pub weights: Choice,
-    /// Precision of the word, position and token-type embedding tables (int8: one scale per row).
+    /// Precision of the word and position embedding tables (int8: one scale per row; int4: one f16
+    /// scale per 32 values of a row, about 0.56 bytes per value; the token-type table stays f32).
+    /// With a masked-LM head the decoder is the word table, so it shares this precision.
     #[arg(long, value_enum, default_value_t = Choice::Int8)]
     pub embeddings: Choice,
     /// With int8 or int4 weights, keep the linear layers whose name contains one of these (comma-separated,

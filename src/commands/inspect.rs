@@ -124,13 +124,13 @@ pub fn run(args: InspectArgs) -> Result<()> {
     writeln!(out, "\nbytes per encoding:")?;
     for (enc, (count, bytes)) in &by_encoding {
         let share = 100.0 * *bytes as f64 / index.file_len.max(1) as f64;
-        writeln!(out, "  {enc:<11} {count:>4} tensors {:>10} {share:5.1}%", human(*bytes))?;
+        writeln!(out, "  {enc:<12} {count:>4} tensors {:>10} {share:5.1}%", human(*bytes))?;
     }
-    writeln!(out, "\n{:<52} {:<11} {:<10} {:<14} {:>10}", "tensor", "encoding", "layout", "shape", "bytes")?;
+    writeln!(out, "\n{:<52} {:<12} {:<10} {:<14} {:>10}", "tensor", "encoding", "layout", "shape", "bytes")?;
     for t in blob.tensors() {
         writeln!(
             out,
-            "{:<52} {:<11} {:<10} {:<14} {:>10}",
+            "{:<52} {:<12} {:<10} {:<14} {:>10}",
             t.name,
             t.encoding.name(),
             t.layout.name(),

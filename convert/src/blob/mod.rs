@@ -186,7 +186,8 @@ pub fn convert_dir_opts(
 fn table_byte_len(precision: Precision, rows: usize, cols: usize) -> u64 {
     use edgebert_engine::blob::format::{self, Encoding, Layout};
     let encoding = match precision {
-        Precision::Int8 | Precision::Int4 => Encoding::I8Row,
+        Precision::Int8 => Encoding::I8Row,
+        Precision::Int4 => Encoding::I4RowGroup,
         Precision::F16 => Encoding::F16,
         Precision::F32 => Encoding::F32,
     };

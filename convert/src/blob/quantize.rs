@@ -10,7 +10,7 @@ use edgebert_engine::blob::crc32c;
 use edgebert_engine::blob::encode::EntrySpec;
 use edgebert_engine::blob::format::{self, Encoding, Layout};
 use edgebert_kernels::packed::{pack_f16, pack_f32, pack_i8, quantize_weight_row};
-use edgebert_kernels::packed_i4::pack_i4;
+use edgebert_kernels::packed_i4::{groups, pack_i4, quantize_row_i4};
 use half::f16;
 use std::fmt;
 use std::str::FromStr;
@@ -18,8 +18,8 @@ use std::str::FromStr;
 /// Storage precision chosen for a family of tensors (`--weights`, `--embeddings`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Precision {
-    /// Symmetric int4 in groups of 32 inputs with f16 scales (linear weights only; FORMAT.md
-    /// `i4_group`).
+    /// Symmetric int4 in groups of 32 with f16 scales: along the inputs for linear weights
+    /// (FORMAT.md `i4_group`), along a row for embedding tables (`i4_row_group`).
     Int4,
     Int8,
     F16,
@@ -135,7 +135,8 @@ pub fn linear_weight(name: &str, w: &[f32], n: usize, k: usize, p: Precision) ->
     assemble(name, encoding, Layout::Panel16, &[n, k], &arrays)
 }
 
-/// An embedding table `[rows, cols]`, row-major; int8 gets one scale per row.
+/// An embedding table `[rows, cols]`, row-major; int8 gets one scale per row, int4 one f16 scale
+/// per 32 columns of a row (chosen by the same clipping search as int4 linear weights).
 pub fn embedding_table(
     name: &str,
     t: &[f32],
@@ -149,9 +150,24 @@ pub fn embedding_table(
     }
     let (encoding, arrays) = match p {
         Precision::Int4 => {
-            bail!(
-                "tensor `{name}`: int4 embedding tables are not supported yet (use --embeddings int8 or f16)"
-            )
+            if let Some(v) = t.iter().find(|v| v.abs() > 7.0 * 65504.0) {
+                bail!("tensor `{name}`: value {v} is too large for int4's f16 group scales (|x| ≤ 458528)");
+            }
+            let g = groups(cols);
+            let stride = cols.div_ceil(2);
+            let (mut data, mut scales) = (vec![0u8; rows * stride], vec![f16::ZERO; rows * g]);
+            let mut q = vec![0i8; cols];
+            let rows_out = data.chunks_exact_mut(stride).zip(scales.chunks_exact_mut(g));
+            for (row, (bytes, s)) in t.chunks_exact(cols).zip(rows_out) {
+                quantize_row_i4(row, &mut q, s);
+                // Two values per byte in element order: even column low nibble, odd column high;
+                // offset binary (q + 8), so an odd row's last high nibble (8) reads as 0.
+                for (byte, pair) in bytes.iter_mut().zip(q.chunks(2)) {
+                    let hi = pair.get(1).map_or(8, |&v| (v + 8) as u8);
+                    *byte = (pair[0] + 8) as u8 | hi << 4;
+                }
+            }
+            (Encoding::I4RowGroup, vec![data, le(&scales, f16::to_le_bytes)])
         }
         Precision::Int8 => {
             let mut q = vec![0i8; t.len()];
@@ -202,6 +218,53 @@ mod tests {
                 assert!((q as f32 * s - t[r * 70 + c]).abs() <= s / 2.0 + 1e-6);
             }
         }
+    }
+
+    /// int4 tables: every value within half a step of its group's scale unless the clipping
+    /// search clamped it to ±7 (then it is at least 7.5 steps out and stored as ±7), an odd row's
+    /// padding nibble holds 8 (zero), and the engine's row reader gives `q · s`.
+    #[test]
+    fn int4_rows_reconstruct_within_half_a_step_per_group() {
+        use edgebert_engine::blob::i4_table_row;
+        let (rows, cols) = (5, 71);
+        let mut t: Vec<f32> = (0..rows * cols).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        t[3 * cols + 40] = 60.0; // an outlier the search may clip
+        t[4 * cols..].fill(0.0); // an all-zero row: scale 0
+        let e = embedding_table("e", &t, rows, cols, Precision::Int4).unwrap();
+        assert_eq!(e.spec.encoding, Encoding::I4RowGroup);
+        let parts = format::parts(Encoding::I4RowGroup, Layout::RowMajor, &[rows, cols]).unwrap();
+        assert_eq!(e.data.len(), parts.byte_len);
+        let (s_at, s_n) = parts.scales.unwrap();
+        let scales: Vec<f16> =
+            e.data[s_at..s_at + 2 * s_n].chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect();
+        let data = &e.data[..parts.data_len];
+        let mut clipped = 0;
+        for r in 0..rows {
+            let row: Vec<f32> = i4_table_row(data, &scales, cols, r).collect();
+            for c in 0..cols {
+                let (x, s) = (t[r * cols + c], scales[r * 3 + c / 32].to_f32());
+                let nibble = (data[r * 36 + c / 2] >> (4 * (c % 2))) & 15;
+                assert_ne!(nibble, 0, "W1: -8 is never written");
+                let q = nibble as f32 - 8.0;
+                assert_eq!(row[c], q * s, "row {r} col {c}");
+                if x.abs() <= 7.5 * s {
+                    assert!(
+                        (row[c] - x).abs() <= s / 2.0 * (1.0 + 1e-6),
+                        "row {r} col {c}: {x} -> {}",
+                        row[c]
+                    );
+                } else {
+                    assert_eq!(q, 7.0 * x.signum());
+                    clipped += 1;
+                }
+            }
+            // 71 columns: the high half of each row's 36th byte is padding, nibble 8.
+            assert_eq!(data[r * 36 + 35] >> 4, 8, "row {r}");
+        }
+        assert!(clipped < rows * cols / 10, "{clipped} values clipped");
+        assert!(scales[12..].iter().all(|s| s.to_f32() == 0.0));
+        let err = embedding_table("big", &[1e6, 0.0], 1, 2, Precision::Int4).unwrap_err();
+        assert!(err.to_string().contains("big"), "{err}");
     }
 
     #[test]

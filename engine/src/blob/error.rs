@@ -113,7 +113,7 @@ pub enum BlobError {
     #[error("T2: tensor `{name}` appears twice{}", Damaged("T2"))]
     DuplicateName { name: String },
     /// T3
-    #[error("T3: tensor `{name}` has encoding code {code}, which format version {version} does not define (version 1: 1 f32, 2 f16, 3 i8_channel, 4 i8_row, 5 u8; version 2 adds 6 i4_group){}", Damaged("T3"))]
+    #[error("T3: tensor `{name}` has encoding code {code}, which format version {version} does not define (version 1: 1 f32, 2 f16, 3 i8_channel, 4 i8_row, 5 u8; version 2 adds 6 i4_group, 7 i4_row_group){}", Damaged("T3"))]
     UnknownEncoding { name: String, code: u8, version: u32 },
     /// T4
     #[error("T4: tensor `{name}`: encoding {encoding} does not allow layout code {layout}{}", Damaged("T4"))]

@@ -46,11 +46,15 @@ pub enum Encoding {
     /// Linear weight `[n, k]`, symmetric int4 in groups of 32 inputs with an f16 scale per
     /// (output channel, group), and f32 dequantized row sums (format version 2).
     I4Group,
+    /// Embedding table `[rows, cols]`, symmetric int4 in groups of 32 columns of a row, with an
+    /// f16 scale per (row, group): nibbles in element order, two per byte, `ceil(cols / 2)`
+    /// bytes a row (format version 2).
+    I4RowGroup,
 }
 
 impl Encoding {
-    pub const ALL: [Encoding; 6] =
-        [Self::F32, Self::F16, Self::I8Channel, Self::I8Row, Self::U8, Self::I4Group];
+    pub const ALL: [Encoding; 7] =
+        [Self::F32, Self::F16, Self::I8Channel, Self::I8Row, Self::U8, Self::I4Group, Self::I4RowGroup];
 
     pub fn code(self) -> u8 {
         match self {
@@ -60,6 +64,7 @@ impl Encoding {
             Self::I8Row => 4,
             Self::U8 => 5,
             Self::I4Group => 6,
+            Self::I4RowGroup => 7,
         }
     }
 
@@ -75,6 +80,7 @@ impl Encoding {
             Self::I8Row => "i8_row",
             Self::U8 => "u8",
             Self::I4Group => "i4_group",
+            Self::I4RowGroup => "i4_row_group",
         }
     }
 
@@ -82,14 +88,15 @@ impl Encoding {
     /// it is invalid (T3), and a writer stamps the newest `since` of its tensors (§9).
     pub fn since(self) -> u32 {
         match self {
-            Self::I4Group => 2,
+            Self::I4Group | Self::I4RowGroup => 2,
             _ => 1,
         }
     }
 
     /// Whether `layout` is allowed for this encoding (T4). int8 linear weights exist only in the
     /// kernels' panels: a row-major variant would have to be repacked at load, which the format
-    /// exists to avoid.
+    /// exists to avoid. Tables (`i8_row`, `i4_row_group`) exist only row-major: a row is gathered
+    /// on its own.
     pub fn allows_layout(self, layout: Layout) -> bool {
         match layout {
             Layout::RowMajor => !matches!(self, Self::I8Channel | Self::I4Group),
@@ -153,7 +160,8 @@ impl std::fmt::Display for Layout {
 pub struct Parts {
     /// Elements of the main array (values, int8 weights, or bytes).
     pub data_len: usize,
-    /// Offset and element count of the scales (f32 for the int8 encodings, f16 for `i4_group`).
+    /// Offset and element count of the scales (f32 for the int8 encodings, f16 for `i4_group`
+    /// and `i4_row_group`).
     pub scales: Option<(usize, usize)>,
     /// Offset and element count of the column sums (i32 for `i8_channel`; f32 dequantized row
     /// sums for `i4_group`).
@@ -206,6 +214,13 @@ pub fn parts(encoding: Encoding, layout: Layout, shape: &[usize]) -> Option<Part
                 byte_len,
             })
         }
+        (Encoding::I4RowGroup, Layout::RowMajor, &[rows, cols]) => {
+            let scale_count = rows.checked_mul(cols.div_ceil(32))?;
+            let data_len = rows.checked_mul(cols.div_ceil(2))?;
+            let scales_at = align64(data_len)?;
+            let byte_len = scales_at.checked_add(scale_count.checked_mul(2)?)?;
+            Some(Parts { data_len, scales: Some((scales_at, scale_count)), col_sums: None, byte_len })
+        }
         (Encoding::I8Row, Layout::RowMajor, &[rows, _]) => {
             let scales_at = align64(count)?;
             let byte_len = scales_at.checked_add(rows.checked_mul(4)?)?;
@@ -254,6 +269,14 @@ mod tests {
         );
         assert_eq!(parts(Encoding::I4Group, Layout::RowMajor, &[17, 40]), None);
         assert_eq!(parts(Encoding::I4Group, Layout::Panel16, &[usize::MAX, 64]), None);
+        // int4 tables: 3 rows of 41 columns -> 21 bytes a row (the last high nibble is padding),
+        // 2 groups per row: 63 data bytes, then 6 f16 scales at 64.
+        let p = parts(Encoding::I4RowGroup, Layout::RowMajor, &[3, 41]).unwrap();
+        assert_eq!((p.data_len, p.scales, p.col_sums, p.byte_len), (63, Some((64, 6)), None, 76));
+        assert_eq!(parts(Encoding::I4RowGroup, Layout::Panel16, &[3, 40]), None);
+        assert_eq!(parts(Encoding::I4RowGroup, Layout::RowMajor, &[3, 40, 1]), None);
+        assert_eq!(parts(Encoding::I4RowGroup, Layout::RowMajor, &[usize::MAX / 8, 64]), None);
+        assert_eq!(parts(Encoding::I4RowGroup, Layout::RowMajor, &[usize::MAX / 8, 1]), None);
     }
 
     /// FORMAT.md describes the kernels' layout in its own words; this holds the two together.

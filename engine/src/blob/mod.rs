@@ -75,6 +75,34 @@ pub enum TensorData<'a> {
         scales: &'a [f16],
         w_sums: &'a [f32],
     },
+    /// Embedding table, int4 in groups of 32 columns: nibbles in element order, two per byte
+    /// (`ceil(cols / 2)` bytes a row), and one f16 scale per (row, group). Read a row with
+    /// [`i4_table_row`].
+    I4RowGroup {
+        data: &'a [u8],
+        scales: &'a [f16],
+    },
+}
+
+/// Row `r` of an `i4_row_group` table `cols` wide, dequantized: `(nibble - 8) · f32(scale)`
+/// (FORMAT.md §5), which is exact in f32 (a 4-bit integer times an 11-bit significand). A row
+/// outside the arrays gives zeros (the reader checked the lengths against the shape, so only a
+/// caller's wrong `r` or `cols` can get there).
+pub fn i4_table_row<'a>(
+    data: &'a [u8],
+    scales: &'a [f16],
+    cols: usize,
+    r: usize,
+) -> impl Iterator<Item = f32> + 'a {
+    let g = cols.div_ceil(32);
+    let row = |len: usize| r.checked_mul(len).and_then(|a| Some(a..a.checked_add(len)?));
+    let bytes = row(cols.div_ceil(2)).and_then(|span| data.get(span)).unwrap_or(&[]);
+    let scales = row(g).and_then(|span| scales.get(span)).unwrap_or(&[]);
+    (0..cols).map(move |c| {
+        let byte = bytes.get(c / 2).copied().unwrap_or(0x88);
+        let nibble = if c % 2 == 0 { byte & 0x0F } else { byte >> 4 };
+        (i32::from(nibble) - 8) as f32 * scales.get(c / 32).map_or(0.0, |s| s.to_f32())
+    })
 }
 
 /// A tensor's table-of-contents entry and its data.
@@ -194,6 +222,13 @@ impl Blob {
                         TensorData::I8Channel { data, scales, col_sums }
                     }
                     None => TensorData::I8Row { data, scales },
+                }
+            }
+            Encoding::I4RowGroup => {
+                let (s_at, s_n) = p.scales.ok_or_else(cast_err)?;
+                TensorData::I4RowGroup {
+                    data: cast(0, p.data_len)?,
+                    scales: bytemuck::try_cast_slice(cast(s_at, s_n * 2)?).map_err(|_| cast_err())?,
                 }
             }
             Encoding::I4Group => {

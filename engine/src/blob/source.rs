@@ -32,6 +32,9 @@ impl TensorSource for Blob {
                 .enumerate()
                 .map(|(i, &q)| q as f32 * scales.get(i / k.max(1)).copied().unwrap_or(0.0))
                 .collect(),
+            TensorData::I4RowGroup { data, scales } => {
+                (0..n).flat_map(|r| super::i4_table_row(data, scales, k, r)).collect()
+            }
             TensorData::I8Channel { data, scales, .. } => {
                 let k4 = k.div_ceil(4) * 4;
                 let mut out = vec![0.0f32; n * k];
