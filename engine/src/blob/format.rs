@@ -276,7 +276,7 @@ mod tests {
         assert_eq!(parts(Encoding::I4RowGroup, Layout::Panel16, &[3, 40]), None);
         assert_eq!(parts(Encoding::I4RowGroup, Layout::RowMajor, &[3, 40, 1]), None);
         assert_eq!(parts(Encoding::I4RowGroup, Layout::RowMajor, &[usize::MAX / 8, 64]), None);
-        assert_eq!(parts(Encoding::I4RowGroup, Layout::RowMajor, &[usize::MAX / 8, 1]), None);
+        assert_eq!(parts(Encoding::I4RowGroup, Layout::RowMajor, &[usize::MAX / 2, 5]), None);
     }
 
     /// FORMAT.md describes the kernels' layout in its own words; this holds the two together.
