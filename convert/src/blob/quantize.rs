@@ -70,6 +70,14 @@ fn check_finite(name: &str, values: &[f32]) -> Result<()> {
     Ok(())
 }
 
+/// int4 group scales are f16 `max |x| / 7`: they must stay finite (FORMAT.md W1 for int4).
+fn check_i4_range(name: &str, values: &[f32]) -> Result<()> {
+    if let Some(v) = values.iter().find(|v| v.abs() > 7.0 * 65504.0) {
+        bail!("tensor `{name}`: value {v} is too large for int4's f16 group scales (|x| ≤ 458528)");
+    }
+    Ok(())
+}
+
 fn le<T: Copy, const N: usize>(values: &[T], to: impl Fn(T) -> [u8; N]) -> Vec<u8> {
     values.iter().flat_map(|&v| to(v)).collect()
 }
@@ -120,10 +128,7 @@ pub fn linear_weight(name: &str, w: &[f32], n: usize, k: usize, p: Precision) ->
             )
         }
         Precision::Int4 => {
-            // The f16 scale is max |w| / 7 per group: it must stay finite.
-            if let Some(v) = w.iter().find(|v| v.abs() > 7.0 * 65504.0) {
-                bail!("tensor `{name}`: weight {v} is too large for int4's f16 group scales (|w| ≤ 458528)");
-            }
+            check_i4_range(name, w)?;
             let packed = pack_i4(w, n, k);
             let arrays =
                 vec![packed.data, le(&packed.scales, f16::to_le_bytes), le(&packed.w_sums, f32::to_le_bytes)];
@@ -150,9 +155,7 @@ pub fn embedding_table(
     }
     let (encoding, arrays) = match p {
         Precision::Int4 => {
-            if let Some(v) = t.iter().find(|v| v.abs() > 7.0 * 65504.0) {
-                bail!("tensor `{name}`: value {v} is too large for int4's f16 group scales (|x| ≤ 458528)");
-            }
+            check_i4_range(name, t)?;
             let g = groups(cols);
             let stride = cols.div_ceil(2);
             let (mut data, mut scales) = (vec![0u8; rows * stride], vec![f16::ZERO; rows * g]);
