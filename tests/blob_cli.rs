@@ -144,3 +144,33 @@ fn vocab_from_prunes_and_inspect_shows_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--embeddings int4`: the word and position tables become `i4_row_group` (format version 2),
+/// and `inspect` shows the encoding, its bytes and the version.
+#[test]
+#[cfg_attr(edgebert_no_assets, ignore = "needs ../shared/assets/models/tiny-distilbert (README: Tests)")]
+fn int4_tables_convert_and_inspect_shows_them() {
+    let Some(model) = asset("models/tiny-distilbert") else { return };
+    let dir = scratch("int4tables");
+    let (i4, i8) = (dir.join("i4.ebq"), dir.join("i8.ebq"));
+    let o = edgebert(&["convert", s(&model), "-o", s(&i4), "--embeddings", "int4"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("embeddings int4"), "{}", text(&o.stdout));
+    assert!(edgebert(&["convert", s(&model), "-o", s(&i8)]).status.success());
+    let o = edgebert(&["inspect", s(&i4), "--verify"]);
+    let out = text(&o.stdout);
+    assert!(o.status.success() && out.contains("embeddings int4; format version 2"), "{out}");
+    let word = out.lines().find(|l| l.starts_with("embeddings.word_embeddings.weight")).expect("word row");
+    assert!(word.contains("i4_row_group") && word.contains("row_major"), "{word}");
+    let o = edgebert(&["inspect", s(&i4), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("inspect --json prints JSON");
+    let i4_bytes = v["bytes_per_encoding"]["i4_row_group"]["bytes"].as_u64().expect("i4_row_group bytes");
+    let o = edgebert(&["inspect", s(&i8), "--json"]);
+    let v8: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let i8_bytes = v8["bytes_per_encoding"]["i8_row"]["bytes"].as_u64().expect("i8_row bytes");
+    // 4.5 bits a value against 8 (plus a 4-byte scale a row): well under two thirds.
+    assert!(i4_bytes * 3 < i8_bytes * 2, "int4 tables {i4_bytes} B, int8 tables {i8_bytes} B");
+    assert_eq!(v["version"], 2);
+    assert_eq!(v8["version"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
