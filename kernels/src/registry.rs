@@ -232,11 +232,11 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         scores: &mut [f32],
         scratch: &mut Scratch,
     ) {
+        let shape = AttentionShape { m: l, l, heads, d, ld, scale };
         if self.attention_by_gemm() {
-            let shape = AttentionShape { m: l, l, heads, d, ld, scale };
             frame::attention::attention_scores(self, q, k, &shape, scores, scratch)
         } else {
-            generic::attention_scores_f32(q, k, l, heads, d, ld, scale, scores)
+            generic::attention_scores_f32(q, k, &shape, scores)
         }
     }
 
@@ -253,11 +253,11 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         ctx: &mut [f32],
         scratch: &mut Scratch,
     ) {
+        let shape = AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
         if self.attention_by_gemm() {
-            let shape = AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
             frame::attention::attention_context(self, p, v, &shape, ctx, scratch)
         } else {
-            generic::attention_context_f32(p, v, l, heads, d, ld, ctx)
+            generic::attention_context_f32(p, v, &shape, ctx)
         }
     }
 }

@@ -405,14 +405,15 @@ fn attention_matches_generic(k: Kernels) {
         let qkv = rng.f32s(l * ld + off);
         let (q, kk, v) = (&qkv[..], &qkv[off..], &qkv[off..]);
         let (mut want, mut got) = (vec![0.0; heads * l * l], vec![0.0; heads * l * l]);
-        generic::attention_scores_f32(q, kk, l, heads, d, ld, 0.3, &mut want);
+        let shape = AttentionShape { m: l, l, heads, d, ld, scale: 0.3 };
+        generic::attention_scores_f32(q, kk, &shape, &mut want);
         k.attention_scores(q, kk, l, heads, d, ld, 0.3, &mut got, &mut scratch);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() <= tol::gemm_f32(d, *w), "{} scores l={l} d={d}: {g} vs {w}", k.backend());
         }
         let p = rng.f32s(heads * l * l);
         let (mut want, mut got) = (vec![9.0; l * ld + off], vec![9.0; l * ld + off]);
-        generic::attention_context_f32(&p, v, l, heads, d, ld, &mut want);
+        generic::attention_context_f32(&p, v, &shape, &mut want);
         k.attention_context(&p, v, l, heads, d, ld, &mut got, &mut scratch);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() <= tol::gemm_f32(l, *w), "{} context l={l} d={d}: {g} vs {w}", k.backend());
