@@ -6,6 +6,32 @@
 //! VNNI, which pulp has no stable token for, get their own (`F16c`, `AvxVnni`, `Avx512Vnni`). A
 //! backend token bundles them, so holding one proves every feature its kernels enable.
 
+/// The slots an x86 vector module `$isa` (`v3` or `v4`) gives every backend built on it:
+/// f32/f16 GEMM through `$linear`, its GELU, softmax and LayerNorm, attention products by GEMM.
+/// `$token` maps `self` to the module's token.
+macro_rules! simd_slots {
+    ($isa:ident, $token:expr => $linear:path) => {
+        float_slots!($token => $linear);
+
+        fn gelu_erf(&self, x: &mut [f32]) {
+            $crate::arch::x86::$isa::math::gelu_erf_slice($token(self), x)
+        }
+
+        fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+            $crate::arch::x86::$isa::math::softmax_rows_f32($token(self), x, cols, scale, bias)
+        }
+
+        fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+            $crate::arch::x86::$isa::math::layer_norm_f32($token(self), x, gamma, beta, eps)
+        }
+
+        fn attention_by_gemm(&self) -> bool {
+            true
+        }
+    };
+}
+pub(crate) use simd_slots;
+
 pub(crate) mod peak;
 pub(crate) mod v3;
 pub(crate) mod v3_vnni;
