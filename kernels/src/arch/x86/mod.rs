@@ -38,7 +38,7 @@ pub(crate) mod v3_vnni;
 pub(crate) mod v4;
 pub(crate) mod v4_vnni;
 
-use super::feature_token;
+use super::{backend_token, feature_token};
 use crate::linear::{grow, Scratch};
 use core::arch::x86_64::*;
 use half::f16;
@@ -120,67 +120,34 @@ feature_token!(
     Avx512Vnni = is_x86_feature_detected!("avx512vnni")
 );
 
-/// The AVX2 backend: x86-64-v3 plus F16C. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V3 {
-    pub simd: pulp::x86::V3,
-    pub f16c: F16c,
-}
-
-/// The AVX-VNNI backend: [`V3`] plus AVX-VNNI. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V3Vnni {
-    pub v3: V3,
-    pub vnni: AvxVnni,
-}
-
-/// The AVX-512 backend: x86-64-v4 plus F16C. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V4 {
-    pub simd: pulp::x86::V4,
-    pub f16c: F16c,
-}
-
-/// The AVX-512 VNNI backend: [`V4`] plus VNNI. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V4Vnni {
-    pub v4: V4,
-    pub vnni: Avx512Vnni,
-}
-
-impl V3 {
-    pub(crate) fn try_new() -> Result<V3, &'static str> {
-        let simd = pulp::x86::V3::try_new().ok_or("x86-64-v3 (avx2 fma bmi1 bmi2 lzcnt)")?;
-        Ok(V3 { simd, f16c: F16c::try_new().ok_or("f16c")? })
+backend_token!(
+    /// The AVX2 backend: x86-64-v3 plus F16C.
+    V3 {
+        simd: pulp::x86::V3 = pulp::x86::V3::try_new().ok_or("x86-64-v3 (avx2 fma bmi1 bmi2 lzcnt)"),
+        f16c: F16c = F16c::try_new().ok_or("f16c"),
     }
-}
-
-impl V3Vnni {
-    pub(crate) fn try_new() -> Result<V3Vnni, &'static str> {
-        Ok(V3Vnni { v3: V3::try_new()?, vnni: AvxVnni::try_new().ok_or("avxvnni")? })
+);
+backend_token!(
+    /// The AVX-VNNI backend: [`V3`] plus AVX-VNNI.
+    V3Vnni { v3: V3 = V3::try_new(), vnni: AvxVnni = AvxVnni::try_new().ok_or("avxvnni") }
+);
+backend_token!(
+    /// The AVX-512 backend: x86-64-v4 plus F16C.
+    V4 {
+        simd: pulp::x86::V4 =
+            pulp::x86::V4::try_new().ok_or("x86-64-v4 (avx512f avx512bw avx512cd avx512dq avx512vl)"),
+        f16c: F16c = F16c::try_new().ok_or("f16c"),
     }
-}
+);
+backend_token!(
+    /// The AVX-512 VNNI backend: [`V4`] plus VNNI.
+    V4Vnni { v4: V4 = V4::try_new(), vnni: Avx512Vnni = Avx512Vnni::try_new().ok_or("avx512vnni") }
+);
 
 impl V4 {
-    pub(crate) fn try_new() -> Result<V4, &'static str> {
-        let simd =
-            pulp::x86::V4::try_new().ok_or("x86-64-v4 (avx512f avx512bw avx512cd avx512dq avx512vl)")?;
-        Ok(V4 { simd, f16c: F16c::try_new().ok_or("f16c")? })
-    }
-
     /// Every v4 CPU is a v3 CPU.
     pub(crate) fn v3(self) -> V3 {
         V3 { simd: *self.simd, f16c: self.f16c }
-    }
-}
-
-impl V4Vnni {
-    pub(crate) fn try_new() -> Result<V4Vnni, &'static str> {
-        Ok(V4Vnni { v4: V4::try_new()?, vnni: Avx512Vnni::try_new().ok_or("avx512vnni")? })
     }
 }
 
