@@ -39,11 +39,37 @@ impl AttentionShape {
 
     /// Asserts that `q`, `ctx` hold `m` rows and `k`, `v` hold `l` rows of this layout.
     pub(crate) fn check(&self, q: usize, k: usize, v: usize, ctx: usize) {
-        let check =
-            |len, rows, what| crate::generic::check_heads(len, rows, self.heads, self.d, self.ld, what);
-        check(q, self.m, "q");
-        check(k, self.l, "k");
-        check(v, self.l, "v");
-        check(ctx, self.m, "ctx");
+        self.check_rows(q, self.m, "q");
+        self.check_rows(k, self.l, "k");
+        self.check_rows(v, self.l, "v");
+        self.check_rows(ctx, self.m, "ctx");
+    }
+
+    /// The shapes of the per-head scores (`Kernels::attention_scores`): `q` and `k` hold `l` rows
+    /// of this layout, `scores` is `[heads, l, l]`.
+    pub(crate) fn check_scores(&self, q: usize, k: usize, scores: usize) {
+        self.check_rows(q, self.l, "q");
+        self.check_rows(k, self.l, "k");
+        assert_eq!(scores, self.heads * self.l * self.l, "attention_scores: scores must be [heads, l, l]");
+    }
+
+    /// The shapes of the per-head context (`Kernels::attention_context`): `p` is
+    /// `[heads, l, l]`, `v` and `ctx` hold `l` rows of this layout.
+    pub(crate) fn check_context(&self, p: usize, v: usize, ctx: usize) {
+        self.check_rows(v, self.l, "v");
+        self.check_rows(ctx, self.l, "ctx");
+        assert_eq!(p, self.heads * self.l * self.l, "attention_context: p must be [heads, l, l]");
+    }
+
+    /// Asserts that a strided activation of `len` values holds `rows` rows of `heads · d` values
+    /// at stride `ld`.
+    fn check_rows(&self, len: usize, rows: usize, what: &str) {
+        assert!(self.heads * self.d <= self.ld, "attention: heads · d exceeds the row stride");
+        if rows > 0 {
+            assert!(
+                len >= (rows - 1) * self.ld + self.heads * self.d,
+                "attention: {what} is shorter than [l, ld]"
+            );
+        }
     }
 }

@@ -54,7 +54,7 @@ pub mod registry;
 pub use attention::AttentionShape;
 pub use backend::{describe, Backend, Unsupported};
 pub use kernels::Kernels;
-pub use linear::{Epilogue, LinearI8, RowQuant, Scratch};
+pub use linear::{Epilogue, Linear, LinearI4, LinearI8, RowQuant, Scratch};
 pub use packed::{
     pack_f16, pack_f32, pack_i8, pack_i8_quantized, PackedF16, PackedF32, PackedI8, PackedI8Buf,
 };

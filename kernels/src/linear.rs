@@ -8,6 +8,7 @@
 //! col_sum[j])`, the second term being the row offset times the sum of weight row `j`.
 
 use crate::packed::PackedI8;
+use crate::packed_i4::PackedI4;
 
 /// What happens to each output after the dot product, in this order:
 /// `y = dot + bias[j]`, then `y = gelu_erf(y)` if `gelu`, then `y += residual[i][j]`.
@@ -60,14 +61,21 @@ impl RowQuant {
     }
 }
 
-/// One of several int8 linear layers reading the same input (see `Kernels::linear_i8_shared`):
-/// `out` (`[m, w.n()]`) `= ep(dequant(quant(a) · Wᵀ))`.
+/// One linear layer of an input `a` (`[m, w.k()]`) given beside it: its weight, epilogue and
+/// output, `out` (`[m, w.n()]`) `= ep(a · Wᵀ)` as the weight's kind defines it.
 #[derive(Debug)]
-pub struct LinearI8<'w, 'o> {
-    pub w: PackedI8<'w>,
+pub struct Linear<'w, 'o, W> {
+    pub w: W,
     pub ep: Epilogue<'w>,
     pub out: &'o mut [f32],
 }
+
+/// One of several int8 linear layers reading the same input (see `Kernels::linear_i8_shared`):
+/// `out` (`[m, w.n()]`) `= ep(dequant(quant(a) · Wᵀ))`.
+pub type LinearI8<'w, 'o> = Linear<'w, 'o, PackedI8<'w>>;
+
+/// An int4 linear layer (see [`crate::generic::linear_i4`]).
+pub type LinearI4<'w, 'o> = Linear<'w, 'o, PackedI4<'w>>;
 
 /// Buffers a linear layer needs besides its output (quantized activations and their rows'
 /// [`RowQuant`]s). They grow to the largest shape seen and are then reused: no allocation per

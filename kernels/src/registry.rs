@@ -20,7 +20,7 @@
 //!    fails if a registered backend is not stamped.
 
 use crate::attention::AttentionShape;
-use crate::linear::{Epilogue, LinearI8, RowQuant, Scratch};
+use crate::linear::{Epilogue, LinearI4, LinearI8, RowQuant, Scratch};
 use crate::packed::{PackedF16, PackedF32, PackedI8};
 use crate::packed_i4::PackedI4;
 use crate::{frame, generic};
@@ -55,7 +55,7 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         out: &mut [f32],
         scratch: &mut Scratch,
     ) {
-        generic::linear_i8(a, m, w, ep, out, scratch)
+        generic::linear_i8(a, m, LinearI8 { w: *w, ep: *ep, out }, scratch)
     }
 
     /// Several int8 linear layers of the same input `a` (`[m, k]`, every weight with that `k`),
@@ -103,7 +103,7 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         out: &mut [f32],
         scratch: &mut Scratch,
     ) {
-        generic::linear_i4(a, m, w, ep, out, scratch)
+        generic::linear_i4(a, m, LinearI4 { w: *w, ep: *ep, out }, scratch)
     }
 
     /// The group-scaled core of `linear_i4` on already-quantized activations `q` (`[m, w.k()]`,
@@ -232,11 +232,11 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         scores: &mut [f32],
         scratch: &mut Scratch,
     ) {
+        let shape = AttentionShape { m: l, l, heads, d, ld, scale };
         if self.attention_by_gemm() {
-            let shape = AttentionShape { m: l, l, heads, d, ld, scale };
             frame::attention::attention_scores(self, q, k, &shape, scores, scratch)
         } else {
-            generic::attention_scores_f32(q, k, l, heads, d, ld, scale, scores)
+            generic::attention_scores_f32(q, k, &shape, scores)
         }
     }
 
@@ -253,11 +253,11 @@ pub trait KernelSlots: Sealed + Send + Sync + 'static {
         ctx: &mut [f32],
         scratch: &mut Scratch,
     ) {
+        let shape = AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
         if self.attention_by_gemm() {
-            let shape = AttentionShape { m: l, l, heads, d, ld, scale: 1.0 };
             frame::attention::attention_context(self, p, v, &shape, ctx, scratch)
         } else {
-            generic::attention_context_f32(p, v, l, heads, d, ld, ctx)
+            generic::attention_context_f32(p, v, &shape, ctx)
         }
     }
 }

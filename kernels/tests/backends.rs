@@ -162,7 +162,7 @@ fn linear_i8_matches_generic(k: Kernels) {
         let p = pack_i8(&w, n, kd);
         for ep in epilogues(&bias, &res) {
             let mut want = vec![0.0; m * n];
-            generic::linear_i8(a, m, &p.view(), &ep, &mut want, &mut Scratch::default());
+            generic::linear_i8(a, m, LinearI8 { w: p.view(), ep, out: &mut want }, &mut Scratch::default());
             let mut got = vec![f32::NAN; m * n];
             k.linear_i8(a, m, &p.view(), &ep, &mut got, &mut scratch);
             for (idx, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -251,7 +251,12 @@ fn quantization_ties_match_generic(k: Kernels) {
     let eye: Vec<f32> = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 }).collect();
     let p = pack_i8(&eye, n, n);
     let (mut want, mut got) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
-    generic::linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut want, &mut Scratch::default());
+    generic::linear_i8(
+        &a,
+        2,
+        LinearI8 { w: p.view(), ep: Epilogue::none(), out: &mut want },
+        &mut Scratch::default(),
+    );
     k.linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut got, &mut Scratch::default());
     assert_eq!(got, want, "{} rounds activations differently", k.backend());
     assert_eq!(want[0], -18.0, "ties go to even: -17.5 -> -18");
@@ -270,7 +275,12 @@ fn skewed_rows_match_generic(k: Kernels) {
     let eye: Vec<f32> = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 }).collect();
     let p = pack_i8(&eye, n, n);
     let (mut want, mut got) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
-    generic::linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut want, &mut Scratch::default());
+    generic::linear_i8(
+        &a,
+        2,
+        LinearI8 { w: p.view(), ep: Epilogue::none(), out: &mut want },
+        &mut Scratch::default(),
+    );
     k.linear_i8(&a, 2, &p.view(), &Epilogue::none(), &mut got, &mut Scratch::default());
     assert_eq!(got, want, "{} quantizes skewed rows differently", k.backend());
     for (i, x) in a.chunks(n).enumerate() {
@@ -405,14 +415,15 @@ fn attention_matches_generic(k: Kernels) {
         let qkv = rng.f32s(l * ld + off);
         let (q, kk, v) = (&qkv[..], &qkv[off..], &qkv[off..]);
         let (mut want, mut got) = (vec![0.0; heads * l * l], vec![0.0; heads * l * l]);
-        generic::attention_scores_f32(q, kk, l, heads, d, ld, 0.3, &mut want);
+        let shape = AttentionShape { m: l, l, heads, d, ld, scale: 0.3 };
+        generic::attention_scores_f32(q, kk, &shape, &mut want);
         k.attention_scores(q, kk, l, heads, d, ld, 0.3, &mut got, &mut scratch);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() <= tol::gemm_f32(d, *w), "{} scores l={l} d={d}: {g} vs {w}", k.backend());
         }
         let p = rng.f32s(heads * l * l);
         let (mut want, mut got) = (vec![9.0; l * ld + off], vec![9.0; l * ld + off]);
-        generic::attention_context_f32(&p, v, l, heads, d, ld, &mut want);
+        generic::attention_context_f32(&p, v, &shape, &mut want);
         k.attention_context(&p, v, l, heads, d, ld, &mut got, &mut scratch);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() <= tol::gemm_f32(l, *w), "{} context l={l} d={d}: {g} vs {w}", k.backend());
@@ -588,7 +599,7 @@ macro_rules! backend_suite {
                         let ep = Epilogue { bias: Some(&bias), gelu, residual: Some(&res) };
                         let (mut want, mut got) = (vec![0.0; m * n], vec![f32::NAN; m * n]);
                         let p8 = pack_i8(&w, n, kd);
-                        generic::linear_i8(&a, m, &p8.view(), &ep, &mut want, &mut Scratch::default());
+                        generic::linear_i8(&a, m, LinearI8 { w: p8.view(), ep, out: &mut want }, &mut Scratch::default());
                         k.linear_i8(&a, m, &p8.view(), &ep, &mut got, &mut Scratch::default());
                         for (g, w) in got.iter().zip(&want) {
                             prop_assert!((g - w).abs() <= tol::I8_OUT_REL * (1.0 + w.abs()) + tol::GELU_ABS, "{g} vs {w}");

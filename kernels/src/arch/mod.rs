@@ -47,3 +47,27 @@ macro_rules! feature_token {
 }
 #[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(unused_imports))]
 pub(crate) use feature_token;
+
+/// A backend's token: the proofs its kernels need (pulp's tokens, [`feature_token!`]s, or another
+/// backend's token), held rather than read. Made only by `try_new`, which gets each proof in
+/// field order and returns the first one this CPU lacks.
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(unused_macros))]
+macro_rules! backend_token {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty = $make:expr),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        #[allow(dead_code)]
+        pub(crate) struct $name {
+            $(pub $field: $ty,)+
+        }
+
+        impl $name {
+            /// The token, or the first feature (in field order) this CPU lacks.
+            pub(crate) fn try_new() -> Result<$name, &'static str> {
+                Ok($name { $($field: $make?,)+ })
+            }
+        }
+    };
+}
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(unused_imports))]
+pub(crate) use backend_token;

@@ -69,13 +69,11 @@ pub(crate) fn attention_scores<K: KernelSlots + ?Sized>(
     scores: &mut [f32],
     scratch: &mut Scratch,
 ) {
-    let AttentionShape { l, heads, d, ld, scale, .. } = *s;
+    let AttentionShape { l, d, ld, scale, .. } = *s;
     if l == 0 {
-        return generic::attention_scores_f32(q, k, l, heads, d, ld, scale, scores);
+        return generic::attention_scores_f32(q, k, s, scores);
     }
-    generic::check_heads(q.len(), l, heads, d, ld, "q");
-    generic::check_heads(k.len(), l, heads, d, ld, "k");
-    assert_eq!(scores.len(), heads * l * l, "attention_scores: scores must be [heads, l, l]");
+    s.check_scores(q.len(), k.len(), scores.len());
     let (mut qa, mut kw) = (std::mem::take(&mut scratch.attn_a), std::mem::take(&mut scratch.attn_w));
     for (h, out) in scores.chunks_exact_mut(l * l).enumerate() {
         gather_head(&mut qa, q, l, h, d, ld, scale);
@@ -95,13 +93,11 @@ pub(crate) fn attention_context<K: KernelSlots + ?Sized>(
     ctx: &mut [f32],
     scratch: &mut Scratch,
 ) {
-    let AttentionShape { l, heads, d, ld, .. } = *s;
+    let AttentionShape { l, d, ld, .. } = *s;
     if l == 0 {
-        return generic::attention_context_f32(p, v, l, heads, d, ld, ctx);
+        return generic::attention_context_f32(p, v, s, ctx);
     }
-    generic::check_heads(v.len(), l, heads, d, ld, "v");
-    generic::check_heads(ctx.len(), l, heads, d, ld, "ctx");
-    assert_eq!(p.len(), heads * l * l, "attention_context: p must be [heads, l, l]");
+    s.check_context(p.len(), v.len(), ctx.len());
     let (mut vw, mut o) = (std::mem::take(&mut scratch.attn_w), std::mem::take(&mut scratch.attn_o));
     o.resize(l * d, 0.0);
     for (h, ph) in p.chunks_exact(l * l).enumerate() {

@@ -7,7 +7,7 @@
 // armv7 has no int4 tiles (it runs the generic twin).
 #![cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 
-use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
+use crate::linear::{check_linear, grow, Epilogue, LinearI4, RowQuant, Scratch};
 use crate::packed_i4::{PackedI4, GROUP};
 
 /// The two int4 slots of a backend whose int4 GEMM is `$gemm(self)` (an [`Int4Gemm`]): put
@@ -24,7 +24,8 @@ macro_rules! int4_slots {
             out: &mut [f32],
             scratch: &mut $crate::Scratch,
         ) {
-            $crate::frame::int4::linear_i4($gemm(self), a, m, w, ep, out, scratch)
+            let layer = $crate::LinearI4 { w: *w, ep: *ep, out };
+            $crate::frame::int4::linear_i4($gemm(self), a, m, layer, scratch)
         }
 
         fn gemm_i4_f32(
@@ -74,17 +75,9 @@ fn group_offsets<G: Int4Gemm>(act: &[G::Act], sums: &mut [i32]) {
 }
 
 /// The int4 linear layer (`KernelSlots::linear_i4`) through `g`.
-pub(crate) fn linear_i4<G: Int4Gemm>(
-    g: G,
-    a: &[f32],
-    m: usize,
-    w: &PackedI4<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n, groups) = (w.k(), w.n(), w.groups());
-    check_linear(a.len(), m, k, n, out.len(), ep);
+pub(crate) fn linear_i4<G: Int4Gemm>(g: G, a: &[f32], m: usize, l: LinearI4<'_, '_>, scratch: &mut Scratch) {
+    let (w, k, groups) = (&l.w, l.w.k(), l.w.groups());
+    check_linear(a.len(), m, k, w.n(), l.out.len(), &l.ep);
     let kp = GROUP * groups;
     let (act, rows, sums) = G::buffers(scratch);
     let (act, rows, sums) = (grow(act, m * kp), grow(rows, m), grow(sums, m * groups));
@@ -94,7 +87,7 @@ pub(crate) fn linear_i4<G: Int4Gemm>(
         row[k..].fill(G::Act::default());
     }
     group_offsets::<G>(act, sums);
-    g.run(act, sums, m, w, Finish::Linear { out, rows, ep });
+    g.run(act, sums, m, w, Finish::Linear { out: l.out, rows, ep: &l.ep });
 }
 
 /// The group-scaled core (`KernelSlots::gemm_i4_f32`) of already-quantized activations `q`.

@@ -5,30 +5,11 @@
 
 use crate::attention::AttentionShape;
 
-/// Asserts that a `[l, ld]` strided activation holds `heads · d` values per row.
-pub(crate) fn check_heads(len: usize, l: usize, heads: usize, d: usize, ld: usize, what: &str) {
-    assert!(heads * d <= ld, "attention: heads · d exceeds the row stride");
-    if l > 0 {
-        assert!(len >= (l - 1) * ld + heads * d, "attention: {what} is shorter than [l, ld]");
-    }
-}
-
-/// `scores[h][i][j] = scale · Σ_t q[i·ld + h·d + t] · k[j·ld + h·d + t]`; `scores` is
-/// `[heads, l, l]`.
-#[allow(clippy::too_many_arguments)]
-pub fn attention_scores_f32(
-    q: &[f32],
-    k: &[f32],
-    l: usize,
-    heads: usize,
-    d: usize,
-    ld: usize,
-    scale: f32,
-    scores: &mut [f32],
-) {
-    check_heads(q.len(), l, heads, d, ld, "q");
-    check_heads(k.len(), l, heads, d, ld, "k");
-    assert_eq!(scores.len(), heads * l * l, "attention_scores_f32: scores must be [heads, l, l]");
+/// `scores[h][i][j] = s.scale · Σ_t q[i·ld + h·d + t] · k[j·ld + h·d + t]` for the `s.l` rows of
+/// `q` and of `k` (`s.m` is not read: the scores are square); `scores` is `[heads, l, l]`.
+pub fn attention_scores_f32(q: &[f32], k: &[f32], s: &AttentionShape, scores: &mut [f32]) {
+    s.check_scores(q.len(), k.len(), scores.len());
+    let AttentionShape { l, heads, d, ld, scale, .. } = *s;
     for h in 0..heads {
         for i in 0..l {
             let qi = &q[i * ld + h * d..i * ld + h * d + d];
@@ -41,20 +22,12 @@ pub fn attention_scores_f32(
     }
 }
 
-/// `ctx[i·ld + h·d + t] = Σ_j p[h][i][j] · v[j·ld + h·d + t]`; `p` is `[heads, l, l]`, `ctx`
-/// has the layout of `v` (only the `heads · d` values of each row are written).
-pub fn attention_context_f32(
-    p: &[f32],
-    v: &[f32],
-    l: usize,
-    heads: usize,
-    d: usize,
-    ld: usize,
-    ctx: &mut [f32],
-) {
-    check_heads(v.len(), l, heads, d, ld, "v");
-    check_heads(ctx.len(), l, heads, d, ld, "ctx");
-    assert_eq!(p.len(), heads * l * l, "attention_context_f32: p must be [heads, l, l]");
+/// `ctx[i·ld + h·d + t] = Σ_j p[h][i][j] · v[j·ld + h·d + t]` over the `s.l` rows (`s.m` and
+/// `s.scale` are not read); `p` is `[heads, l, l]`, `ctx` has the layout of `v` (only the
+/// `heads · d` values of each row are written).
+pub fn attention_context_f32(p: &[f32], v: &[f32], s: &AttentionShape, ctx: &mut [f32]) {
+    s.check_context(p.len(), v.len(), ctx.len());
+    let AttentionShape { l, heads, d, ld, .. } = *s;
     for h in 0..heads {
         for i in 0..l {
             let out = &mut ctx[i * ld + h * d..i * ld + h * d + d];
@@ -104,12 +77,13 @@ mod tests {
     fn two_heads_of_a_fused_row_layout() {
         // l = 2, heads = 2, d = 1, ld = 3 (a spare column that must be ignored).
         let q = [1.0, 2.0, 9.0, 3.0, 4.0, 9.0];
+        let shape = AttentionShape { m: 2, l: 2, heads: 2, d: 1, ld: 3, scale: 0.5 };
         let mut s = vec![0.0; 8];
-        attention_scores_f32(&q, &q, 2, 2, 1, 3, 0.5, &mut s);
+        attention_scores_f32(&q, &q, &shape, &mut s);
         assert_eq!(s, vec![0.5, 1.5, 1.5, 4.5, 2.0, 4.0, 4.0, 8.0]);
         let p = [1.0, 0.0, 0.5, 0.5, 0.0, 1.0, 1.0, 0.0];
         let mut ctx = vec![-7.0; 6];
-        attention_context_f32(&p, &q, 2, 2, 1, 3, &mut ctx);
+        attention_context_f32(&p, &q, &shape, &mut ctx);
         assert_eq!(ctx, vec![1.0, 4.0, -7.0, 2.0, 2.0, -7.0]);
     }
 }

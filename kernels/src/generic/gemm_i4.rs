@@ -17,8 +17,8 @@
 //! the epilogue (whose GELU is held to the GELU tolerance).
 
 use super::gemm_f32::epilogue_at;
-use super::gemm_i8::quantize_rows_i8;
-use crate::linear::{check_linear, grow, Epilogue, RowQuant, Scratch};
+use super::gemm_i8::quantize_input;
+use crate::linear::{check_linear, Epilogue, LinearI4, RowQuant, Scratch};
 use crate::packed_i4::{i4_position, PackedI4, GROUP};
 
 /// `f[i][j] = Σ_g fma-accumulated (acc_g · s[j][g])` (see the module docs) for quantized
@@ -61,28 +61,19 @@ pub fn finish_i4(out: &mut [f32], rows: &[RowQuant], w: &PackedI4<'_>, ep: &Epil
     }
 }
 
-/// int4 linear layer: quantize rows to int8, integer dot products per group, group scales, the
-/// row's scale and offset, epilogue (see the module docs).
-pub fn linear_i4(
-    a: &[f32],
-    m: usize,
-    w: &PackedI4<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
-    let q = grow(&mut scratch.i8s, m * k);
-    let rows = grow(&mut scratch.rows, m);
-    quantize_rows_i8(a, m, k, q, rows);
-    gemm_i4_f32(q, m, w, out);
-    finish_i4(out, rows, w, ep);
+/// int4 linear layer of `a` (`[m, l.w.k()]`): quantize rows to int8, integer dot products per
+/// group, group scales, the row's scale and offset, epilogue (see the module docs).
+pub fn linear_i4(a: &[f32], m: usize, l: LinearI4<'_, '_>, scratch: &mut Scratch) {
+    check_linear(a.len(), m, l.w.k(), l.w.n(), l.out.len(), &l.ep);
+    let (q, rows) = quantize_input(a, m, l.w.k(), scratch);
+    gemm_i4_f32(q, m, &l.w, l.out);
+    finish_i4(l.out, rows, &l.w, &l.ep);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generic::linear::assert_near_float;
     use crate::packed_i4::pack_i4;
 
     #[test]
@@ -92,15 +83,12 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.61).sin() * 1.6).collect();
         let w: Vec<f32> = (0..n * k).map(|i| (i as f32 * 0.23).cos() * 0.7).collect();
         let bias: Vec<f32> = (0..n).map(|j| 0.1 * j as f32 - 1.0).collect();
-        let mut want = vec![0.0; m * n];
-        super::super::linear_f32(&a, &w, Some(&bias), &mut want, m, k, n);
         let p = pack_i4(&w, n, k);
         let mut got = vec![0.0; m * n];
-        linear_i4(&a, m, &p.view(), &Epilogue::bias(&bias), &mut got, &mut Scratch::default());
+        let layer = LinearI4 { w: p.view(), ep: Epilogue::bias(&bias), out: &mut got };
+        linear_i4(&a, m, layer, &mut Scratch::default());
         // Weight steps are max|w| / 7 ≈ 0.1 (error ≤ 0.05 each), activations ≈ 1.6 / 127.
-        for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() < 0.1 * (k as f32).sqrt(), "{g} vs {w}");
-        }
+        assert_near_float(&got, [&a, &w, &bias], [m, k, n], 0.1);
     }
 
     #[test]

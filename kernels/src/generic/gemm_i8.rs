@@ -2,7 +2,7 @@
 //! the dequantizing linear layer, the semantics every SIMD backend must reproduce bit for bit.
 
 use super::gemm_f32::epilogue_at;
-use crate::linear::{check_dequantize, check_linear, grow, Epilogue, RowQuant, Scratch};
+use crate::linear::{check_dequantize, check_linear, grow, Epilogue, LinearI8, RowQuant, Scratch};
 use crate::packed::{k4, PackedI8, PANEL};
 
 /// Quantizes one activation row to `x ≈ offset + scale · q` with `q` in [-127, 127] (see
@@ -43,6 +43,19 @@ pub fn quantize_rows_i8(a: &[f32], m: usize, k: usize, q: &mut [i8], rows: &mut 
     }
 }
 
+/// The rows of `a` (`[m, k]`) quantized into `scratch` (see [`quantize_rows_i8`]): the first step
+/// of the scalar int8 and int4 layers.
+pub(crate) fn quantize_input<'s>(
+    a: &[f32],
+    m: usize,
+    k: usize,
+    scratch: &'s mut Scratch,
+) -> (&'s mut [i8], &'s mut [RowQuant]) {
+    let (q, rows) = (grow(&mut scratch.i8s, m * k), grow(&mut scratch.rows, m));
+    quantize_rows_i8(a, m, k, q, rows);
+    (q, rows)
+}
+
 /// Exact integer GEMM: `out[i][j] = Σ_kk q[i][kk] · W[j][kk]` (`q` `[m, k]`, `out` `[m, n]`).
 pub fn gemm_i8_i32(q: &[i8], m: usize, w: &PackedI8<'_>, out: &mut [i32]) {
     let (k, n) = (w.k(), w.n());
@@ -66,23 +79,15 @@ pub fn gemm_i8_i32(q: &[i8], m: usize, w: &PackedI8<'_>, out: &mut [i32]) {
     }
 }
 
-/// int8 linear layer: quantize rows, exact i32 GEMM, dequantize, epilogue (see [`crate::linear`]).
-pub fn linear_i8(
-    a: &[f32],
-    m: usize,
-    w: &PackedI8<'_>,
-    ep: &Epilogue<'_>,
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let (k, n) = (w.k(), w.n());
-    check_linear(a.len(), m, k, n, out.len(), ep);
-    let q = grow(&mut scratch.i8s, m * k);
-    let rows = grow(&mut scratch.rows, m);
-    quantize_rows_i8(a, m, k, q, rows);
+/// int8 linear layer of `a` (`[m, l.w.k()]`): quantize rows, exact i32 GEMM, dequantize,
+/// epilogue (see [`crate::linear`]).
+pub fn linear_i8(a: &[f32], m: usize, l: LinearI8<'_, '_>, scratch: &mut Scratch) {
+    let (k, n) = (l.w.k(), l.w.n());
+    check_linear(a.len(), m, k, n, l.out.len(), &l.ep);
+    let (q, rows) = quantize_input(a, m, k, scratch);
     let mut acc = vec![0i32; m * n];
-    gemm_i8_i32(q, m, w, &mut acc);
-    dequantize_i8(&acc, rows, w, ep, out);
+    gemm_i8_i32(q, m, &l.w, &mut acc);
+    dequantize_i8(&acc, rows, &l.w, &l.ep, l.out);
 }
 
 /// The int8 epilogue: `out[i][j] = ep(rows[i].dequantize(acc[i][j], w.scales()[j],
@@ -102,6 +107,7 @@ pub fn dequantize_i8(acc: &[i32], rows: &[RowQuant], w: &PackedI8<'_>, ep: &Epil
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generic::linear::assert_near_float;
     use crate::generic::{linear_f16, linear_f32_packed};
     use crate::packed::{pack_f16, pack_f32, pack_i8};
 
@@ -149,14 +155,11 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 23) as f32 - 11.0) / 7.0).collect();
         let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 19) as f32 - 9.0) / 13.0).collect();
         let bias: Vec<f32> = (0..n).map(|j| j as f32 / 10.0).collect();
-        let mut want = vec![0.0; m * n];
-        super::super::linear_f32(&a, &w, Some(&bias), &mut want, m, k, n);
         let p = pack_i8(&w, n, k);
         let mut got = vec![0.0; m * n];
-        linear_i8(&a, m, &p.view(), &Epilogue::bias(&bias), &mut got, &mut Scratch::default());
-        for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() < 0.05 * (k as f32).sqrt(), "{g} vs {w}");
-        }
+        let layer = LinearI8 { w: p.view(), ep: Epilogue::bias(&bias), out: &mut got };
+        linear_i8(&a, m, layer, &mut Scratch::default());
+        assert_near_float(&got, [&a, &w, &bias], [m, k, n], 0.05);
         // Float paths agree with the PyTorch-layout reference to rounding.
         for packed in [true, false] {
             let mut got = vec![0.0; m * n];
@@ -165,10 +168,7 @@ mod tests {
             } else {
                 linear_f16(&a, m, &pack_f16(&w, n, k).view(), &Epilogue::bias(&bias), &mut got);
             }
-            let tol = if packed { 1e-5 } else { 1e-2 };
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() < tol * (k as f32).sqrt(), "{g} vs {w}");
-            }
+            assert_near_float(&got, [&a, &w, &bias], [m, k, n], if packed { 1e-5 } else { 1e-2 });
         }
     }
 }

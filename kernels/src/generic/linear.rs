@@ -42,6 +42,17 @@ fn dot_f32(x: &[f32], y: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
+/// Asserts that `got` (`[m, n]`) is within `tol · √k` of the float layer `a · wᵀ + bias`
+/// ([`linear_f32`] of `[a, w, bias]`), elementwise: the unit tests of the quantized twins.
+#[cfg(test)]
+pub(crate) fn assert_near_float(got: &[f32], [a, w, bias]: [&[f32]; 3], [m, k, n]: [usize; 3], tol: f32) {
+    let mut want = vec![0.0; m * n];
+    linear_f32(a, w, Some(bias), &mut want, m, k, n);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < tol * (k as f32).sqrt(), "{g} vs {w}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,6 @@ mod gemm_i8;
 mod linear;
 mod math;
 
-pub(crate) use attention::check_heads;
 pub use attention::{attention_context_f32, attention_f32, attention_scores_f32};
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_imports))]
 pub(crate) use attention_i8::exponent_factor;

@@ -4,7 +4,7 @@
 
 use super::{epilogues, tol, Rng, SHAPES};
 use edgebert_kernels::packed_i4::pack_i4_quantized;
-use edgebert_kernels::{generic, pack_i4, Kernels, PackedI4Buf, Scratch};
+use edgebert_kernels::{generic, pack_i4, Kernels, LinearI4, PackedI4Buf, Scratch};
 use half::f16;
 
 /// Random int4 weights in [-7, 7] with random f16 scales (some groups all zero).
@@ -69,7 +69,7 @@ pub fn linear_i4_matches_generic(k: Kernels) {
         let p = pack_i4(&w, n, kd);
         for ep in epilogues(&bias, &res) {
             let mut want = vec![0.0; m * n];
-            generic::linear_i4(a, m, &p.view(), &ep, &mut want, &mut Scratch::default());
+            generic::linear_i4(a, m, LinearI4 { w: p.view(), ep, out: &mut want }, &mut Scratch::default());
             let mut got = vec![f32::NAN; m * n];
             k.linear_i4(a, m, &p.view(), &ep, &mut got, &mut scratch);
             for (idx, (g, w)) in got.iter().zip(&want).enumerate() {

@@ -11,7 +11,7 @@ pub(crate) mod dotprod;
 pub(crate) mod i8mm;
 pub(crate) mod neon;
 
-use super::feature_token;
+use super::{backend_token, feature_token};
 
 /// `fn $name(acc: int32x4_t, x: int8x16_t, y: int8x16_t) -> int32x4_t`: `$insn acc.4s, x.16b,
 /// y.16b` through `asm!` (the instruction's intrinsic is unstable) inside a
@@ -81,19 +81,11 @@ feature_token!(
     I8mm = is_aarch64_feature_detected!("i8mm")
 );
 
-/// The NEON dot-product backend: NEON plus `sdot`. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct NeonDot {
-    pub neon: Neon,
-    pub dotprod: Dotprod,
-}
-
-/// The NEON int8 matrix-multiply backend: the dot-product backend plus `smmla`. The fields are
-/// proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct NeonI8mm {
-    pub dot: NeonDot,
-    pub i8mm: I8mm,
-}
+backend_token!(
+    /// The NEON dot-product backend: NEON plus `sdot`.
+    NeonDot { neon: Neon = Neon::try_new().ok_or("neon"), dotprod: Dotprod = Dotprod::try_new().ok_or("dotprod") }
+);
+backend_token!(
+    /// The NEON int8 matrix-multiply backend: the dot-product backend plus `smmla`.
+    NeonI8mm { dot: NeonDot = NeonDot::try_new(), i8mm: I8mm = I8mm::try_new().ok_or("i8mm") }
+);

@@ -6,13 +6,39 @@
 //! VNNI, which pulp has no stable token for, get their own (`F16c`, `AvxVnni`, `Avx512Vnni`). A
 //! backend token bundles them, so holding one proves every feature its kernels enable.
 
+/// The slots an x86 vector module `$isa` (`v3` or `v4`) gives every backend built on it:
+/// f32/f16 GEMM through `$linear`, its GELU, softmax and LayerNorm, attention products by GEMM.
+/// `$token` maps `self` to the module's token.
+macro_rules! simd_slots {
+    ($isa:ident, $token:expr => $linear:path) => {
+        float_slots!($token => $linear);
+
+        fn gelu_erf(&self, x: &mut [f32]) {
+            $crate::arch::x86::$isa::math::gelu_erf_slice($token(self), x)
+        }
+
+        fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+            $crate::arch::x86::$isa::math::softmax_rows_f32($token(self), x, cols, scale, bias)
+        }
+
+        fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+            $crate::arch::x86::$isa::math::layer_norm_f32($token(self), x, gamma, beta, eps)
+        }
+
+        fn attention_by_gemm(&self) -> bool {
+            true
+        }
+    };
+}
+pub(crate) use simd_slots;
+
 pub(crate) mod peak;
 pub(crate) mod v3;
 pub(crate) mod v3_vnni;
 pub(crate) mod v4;
 pub(crate) mod v4_vnni;
 
-use super::feature_token;
+use super::{backend_token, feature_token};
 use crate::linear::{grow, Scratch};
 use core::arch::x86_64::*;
 use half::f16;
@@ -94,67 +120,34 @@ feature_token!(
     Avx512Vnni = is_x86_feature_detected!("avx512vnni")
 );
 
-/// The AVX2 backend: x86-64-v3 plus F16C. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V3 {
-    pub simd: pulp::x86::V3,
-    pub f16c: F16c,
-}
-
-/// The AVX-VNNI backend: [`V3`] plus AVX-VNNI. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V3Vnni {
-    pub v3: V3,
-    pub vnni: AvxVnni,
-}
-
-/// The AVX-512 backend: x86-64-v4 plus F16C. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V4 {
-    pub simd: pulp::x86::V4,
-    pub f16c: F16c,
-}
-
-/// The AVX-512 VNNI backend: [`V4`] plus VNNI. The fields are proofs, held rather than read.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)]
-pub(crate) struct V4Vnni {
-    pub v4: V4,
-    pub vnni: Avx512Vnni,
-}
-
-impl V3 {
-    pub(crate) fn try_new() -> Result<V3, &'static str> {
-        let simd = pulp::x86::V3::try_new().ok_or("x86-64-v3 (avx2 fma bmi1 bmi2 lzcnt)")?;
-        Ok(V3 { simd, f16c: F16c::try_new().ok_or("f16c")? })
+backend_token!(
+    /// The AVX2 backend: x86-64-v3 plus F16C.
+    V3 {
+        simd: pulp::x86::V3 = pulp::x86::V3::try_new().ok_or("x86-64-v3 (avx2 fma bmi1 bmi2 lzcnt)"),
+        f16c: F16c = F16c::try_new().ok_or("f16c"),
     }
-}
-
-impl V3Vnni {
-    pub(crate) fn try_new() -> Result<V3Vnni, &'static str> {
-        Ok(V3Vnni { v3: V3::try_new()?, vnni: AvxVnni::try_new().ok_or("avxvnni")? })
+);
+backend_token!(
+    /// The AVX-VNNI backend: [`V3`] plus AVX-VNNI.
+    V3Vnni { v3: V3 = V3::try_new(), vnni: AvxVnni = AvxVnni::try_new().ok_or("avxvnni") }
+);
+backend_token!(
+    /// The AVX-512 backend: x86-64-v4 plus F16C.
+    V4 {
+        simd: pulp::x86::V4 =
+            pulp::x86::V4::try_new().ok_or("x86-64-v4 (avx512f avx512bw avx512cd avx512dq avx512vl)"),
+        f16c: F16c = F16c::try_new().ok_or("f16c"),
     }
-}
+);
+backend_token!(
+    /// The AVX-512 VNNI backend: [`V4`] plus VNNI.
+    V4Vnni { v4: V4 = V4::try_new(), vnni: Avx512Vnni = Avx512Vnni::try_new().ok_or("avx512vnni") }
+);
 
 impl V4 {
-    pub(crate) fn try_new() -> Result<V4, &'static str> {
-        let simd =
-            pulp::x86::V4::try_new().ok_or("x86-64-v4 (avx512f avx512bw avx512cd avx512dq avx512vl)")?;
-        Ok(V4 { simd, f16c: F16c::try_new().ok_or("f16c")? })
-    }
-
     /// Every v4 CPU is a v3 CPU.
     pub(crate) fn v3(self) -> V3 {
         V3 { simd: *self.simd, f16c: self.f16c }
-    }
-}
-
-impl V4Vnni {
-    pub(crate) fn try_new() -> Result<V4Vnni, &'static str> {
-        Ok(V4Vnni { v4: V4::try_new()?, vnni: Avx512Vnni::try_new().ok_or("avx512vnni")? })
     }
 }
 

@@ -4,15 +4,14 @@
 pub(crate) mod gemm_i4;
 pub(crate) mod gemm_i8;
 
-use super::{Dotprod, Neon, NeonDot};
+use super::NeonDot;
 use crate::registry::{KernelSlots, Sealed};
 
 impl Sealed for NeonDot {}
 
 impl KernelSlots for NeonDot {
     fn detect() -> Result<NeonDot, &'static str> {
-        let neon = Neon::try_new().ok_or("neon")?;
-        Ok(NeonDot { neon, dotprod: Dotprod::try_new().ok_or("dotprod")? })
+        NeonDot::try_new()
     }
 
     int8_slots!(|s: &NeonDot| crate::frame::int8::PlainRows(*s));

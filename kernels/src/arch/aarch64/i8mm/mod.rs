@@ -3,16 +3,14 @@
 
 pub(crate) mod gemm_i8;
 
-use super::{Dotprod, I8mm, Neon, NeonDot, NeonI8mm};
+use super::NeonI8mm;
 use crate::registry::{KernelSlots, Sealed};
 
 impl Sealed for NeonI8mm {}
 
 impl KernelSlots for NeonI8mm {
     fn detect() -> Result<NeonI8mm, &'static str> {
-        let neon = Neon::try_new().ok_or("neon")?;
-        let dot = NeonDot { neon, dotprod: Dotprod::try_new().ok_or("dotprod")? };
-        Ok(NeonI8mm { dot, i8mm: I8mm::try_new().ok_or("i8mm")? })
+        NeonI8mm::try_new()
     }
 
     int8_slots!(|s: &NeonI8mm| crate::frame::int8::PlainRows(*s));

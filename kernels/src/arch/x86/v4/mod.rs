@@ -12,29 +12,13 @@ use crate::registry::{KernelSlots, Sealed};
 
 impl Sealed for V4 {}
 
-/// The slots every v4 backend takes from this module (the VNNI backend too): f32/f16 GEMM, row
-/// kernels, fused f32 attention, attention products by GEMM. `$v4` maps `self` to the [`V4`].
+/// The slots every v4 backend takes from this module (the VNNI backend too): those of
+/// [`super::simd_slots!`] and the fused f32 attention. `$v4` maps `self` to the [`V4`].
 macro_rules! v4_slots {
     ($v4:expr) => {
-        float_slots!($v4 => $crate::arch::x86::v4::gemm_f32::linear_float);
-
-        fn gelu_erf(&self, x: &mut [f32]) {
-            $crate::arch::x86::v4::math::gelu_erf_slice($v4(self), x)
-        }
-
-        fn softmax_rows(&self, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-            $crate::arch::x86::v4::math::softmax_rows_f32($v4(self), x, cols, scale, bias)
-        }
-
-        fn layer_norm(&self, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-            $crate::arch::x86::v4::math::layer_norm_f32($v4(self), x, gamma, beta, eps)
-        }
+        $crate::arch::x86::simd_slots!(v4, $v4 => $crate::arch::x86::v4::gemm_f32::linear_float);
 
         attention_slot!(attention_f32, $v4 => $crate::arch::x86::v4::attention::attention_f32);
-
-        fn attention_by_gemm(&self) -> bool {
-            true
-        }
     };
 }
 pub(crate) use v4_slots;
