@@ -57,6 +57,15 @@ pub struct ConvertArgs {
     /// the calibration texts), `on` (always), `off` (biases as the checkpoint has them).
     #[arg(long, value_enum, default_value_t = BiasChoice::Auto, requires = "calib")]
     pub bias_correction: BiasChoice,
+    /// With --calib and --weights int4: round every int4 weight to its nearest level instead of
+    /// GPTQ (which quantizes each weight's inputs in order and pushes every rounding error onto
+    /// the inputs not yet quantized, through the inverse Hessian of the calibration activations).
+    #[arg(long, requires = "calib")]
+    pub no_gptq: bool,
+    /// With --calib and --weights int4: GPTQ's dampening, this times the mean of the Hessian's
+    /// diagonal added to the diagonal.
+    #[arg(long, value_name = "D", default_value_t = edgebert_convert::calib::gptq::DAMP, requires = "calib")]
+    pub gptq_damp: f64,
     /// Replace an existing, different file at the output path.
     #[arg(long)]
     pub force: bool,
@@ -95,8 +104,13 @@ pub fn run(args: ConvertArgs) -> Result<()> {
             anyhow::bail!("--max-drop {p}: expected a number of percentage points >= 0");
         }
     }
+    if !(args.gptq_damp.is_finite() && args.gptq_damp > 0.0) {
+        anyhow::bail!("--gptq-damp {}: expected a number > 0", args.gptq_damp);
+    }
     let calib = args.calib.map(|texts| CalibOptions {
         texts,
+        gptq: !args.no_gptq,
+        gptq_damp: args.gptq_damp,
         limit: args.calib_limit,
         max_drop: args.max_drop,
         bias_correction: match args.bias_correction {
@@ -141,7 +155,10 @@ pub fn run(args: ConvertArgs) -> Result<()> {
             if c.tabular { " (text column of the tsv)" } else { "" }
         );
         outln!("  without calibration   {}", c.before);
-        if c.max_drop.is_some() {
+        if let Some(g) = &c.gptq {
+            outln!("  int4 weights          {g}");
+        }
+        if c.max_drop.is_some() || c.gptq.is_some() {
             outln!("  chosen encodings      {}", c.chosen);
         }
         outln!(

@@ -5,6 +5,9 @@
 //!   quantized weight causes on the calibration activations; kept only when it lowers the
 //!   log-odds (or cosine) error on the calibration texts.
 //! - `--max-drop P` ([`search`]): per-tensor encodings chosen against a measured budget.
+//! - GPTQ ([`gptq`]), with `--weights int4`: int4 linear weights quantized column by column
+//!   with the rounding error pushed onto the later inputs through the inverse Hessian of the
+//!   calibration activations (instead of rounding each weight to its nearest level).
 //!
 //! Not done, and why: clipped activation ranges (the engine quantizes activations per row at run
 //! time from each row's own maximum, so there is no stored range to clip), and SmoothQuant's
@@ -12,19 +15,22 @@
 //! LayerNorm's output is also the residual, which the scales would change).
 
 pub mod bias;
+pub mod gptq;
 pub mod observe;
 pub mod score;
 pub mod search;
 pub mod texts;
 
 use crate::blob::model::{linears, tensors_planned};
-use crate::blob::{blob_bytes, ModelDescription, Recipe, TensorPlan};
+use crate::blob::{blob_bytes, ModelDescription, Precision, Recipe, TensorPlan};
 use anyhow::{Context, Result};
 use edgebert_engine::blob::MetaValue;
 use edgebert_engine::tokenizer::TextTokenizer;
 use edgebert_models::Sequence;
-use observe::{observe, Observed};
+use gptq::{gptq_int4, Int4Weight};
+use observe::{gram_key, observe, Observed};
 use score::{run_blob, Score};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use texts::read_calib_texts;
 
@@ -49,11 +55,22 @@ pub struct CalibOptions {
     /// Budget in percentage points (see [`Score::drop_points`]); `None`: no precision search.
     pub max_drop: Option<f64>,
     pub bias_correction: BiasCorrection,
+    /// With int4 weights: GPTQ instead of rounding to nearest (`--gptq`).
+    pub gptq: bool,
+    /// GPTQ's relative dampening of the Hessian (`--gptq-damp`).
+    pub gptq_damp: f64,
 }
 
 impl CalibOptions {
     pub fn new(texts: PathBuf) -> CalibOptions {
-        CalibOptions { texts, limit: DEFAULT_LIMIT, max_drop: None, bias_correction: BiasCorrection::Auto }
+        CalibOptions {
+            texts,
+            limit: DEFAULT_LIMIT,
+            max_drop: None,
+            bias_correction: BiasCorrection::Auto,
+            gptq: true,
+            gptq_damp: gptq::DAMP,
+        }
     }
 }
 
@@ -74,14 +91,17 @@ pub struct CalibReport {
     pub max_drop: Option<f64>,
     /// `tensor=encoding` for every linear weight.
     pub recipe: Vec<String>,
+    /// How GPTQ chose the int4 weights (the `quant.gptq` metadata), when it did.
+    pub gptq: Option<String>,
 }
 
 impl CalibReport {
     /// The `quant.calib` metadata value.
     pub fn summary(&self) -> String {
         let budget = self.max_drop.map_or(String::new(), |p| format!(", max-drop {p} points"));
+        let gptq = if self.gptq.is_some() { ", int4 by GPTQ" } else { "" };
         format!(
-            "{} texts{budget}, bias correction {}; {}",
+            "{} texts{budget}{gptq}, bias correction {}; {}",
             self.texts,
             if self.bias_corrected { "on" } else { "off" },
             self.after
@@ -97,6 +117,8 @@ pub struct Calibrator<'a> {
     sequences: Vec<Sequence>,
     observed: Observed,
     bias_correction: bool,
+    /// GPTQ's int4 weights, used wherever a plan stores a weight in int4.
+    gptq: BTreeMap<String, Int4Weight>,
 }
 
 impl Calibrator<'_> {
@@ -105,22 +127,95 @@ impl Calibrator<'_> {
         linears(self.d).into_iter().map(|(n, l)| (n, l.weight.len())).collect()
     }
 
+    /// `plan` with GPTQ's values for every weight it stores in int4.
+    fn with_gptq(&self, plan: &TensorPlan) -> TensorPlan {
+        let mut out = plan.clone();
+        for (name, w) in &self.gptq {
+            if plan.precision.get(name).copied().unwrap_or(self.recipe.weights) == Precision::Int4 {
+                out.int4.entry(name.clone()).or_insert_with(|| w.clone());
+            }
+        }
+        out
+    }
+
     /// `plan` with every linear's bias corrected for its encoding.
     fn with_bias(&self, plan: &TensorPlan) -> TensorPlan {
-        let mut out = plan.clone();
+        let mut out = self.with_gptq(plan);
         for (name, l) in linears(self.d) {
             let Some(mean) = self.observed.mean_input.get(&name) else { continue };
             let p = plan.precision.get(&name).copied().unwrap_or(self.recipe.weights);
             let bias_name = format!("{}.bias", name.strip_suffix(".weight").unwrap_or(&name));
-            out.bias.insert(bias_name, bias::corrected_bias(l, mean, p));
+            let b = match out.int4.get(&name).filter(|_| p == Precision::Int4) {
+                Some(w) => bias::corrected_bias_for(l, mean, &w.dequantized()),
+                None => bias::corrected_bias(l, mean, p),
+            };
+            out.bias.insert(bias_name, b);
         }
         out
     }
 
     /// The engine's score for the blob `plan` describes (bias-corrected when asked).
     pub fn score(&self, plan: &TensorPlan) -> Result<Score> {
-        let plan = if self.bias_correction { self.with_bias(plan) } else { plan.clone() };
+        let plan = if self.bias_correction { self.with_bias(plan) } else { self.with_gptq(plan) };
         self.score_exact(&plan)
+    }
+
+    /// GPTQ for every linear weight whose input the reference pass measured (progress per
+    /// weight to `log`); returns the `quant.gptq` description.
+    fn run_gptq(&mut self, damp: f64, log: &mut dyn FnMut(&str)) -> String {
+        let all = linears(self.d);
+        let mut hessian: Option<(String, Vec<f64>)> = None;
+        let (mut done, mut fallback) = (0, 0);
+        for (i, (name, l)) in all.iter().enumerate() {
+            let key = gram_key(name);
+            if hessian.as_ref().is_none_or(|(k, _)| *k != key) {
+                hessian = self.observed.grams.get_mut(&key).map(|g| (key.clone(), g.hessian()));
+            }
+            let Some((_, h)) = hessian.as_ref().filter(|(_, h)| h.len() == l.in_dim * l.in_dim) else {
+                log(&format!(
+                    "calib: gptq {}/{} {name}: input not observed, rounded to nearest",
+                    i + 1,
+                    all.len()
+                ));
+                fallback += 1;
+                continue;
+            };
+            let started = std::time::Instant::now();
+            match gptq_int4(&l.weight, l.out_dim, l.in_dim, h, damp) {
+                Some(w) => {
+                    let rtn =
+                        gptq::output_error(&bias::dequantized(l, Precision::Int4), &l.weight, h, l.in_dim);
+                    let ours = gptq::output_error(&w.dequantized(), &l.weight, h, l.in_dim);
+                    log(&format!(
+                        "calib: gptq {}/{} {name} [{}, {}]: output error {:.3e} -> {:.3e} ({:.0}% of rounding; {:.1} s)",
+                        i + 1,
+                        all.len(),
+                        l.out_dim,
+                        l.in_dim,
+                        rtn,
+                        ours,
+                        100.0 * ours / rtn.max(f64::MIN_POSITIVE),
+                        started.elapsed().as_secs_f64()
+                    ));
+                    self.gptq.insert(name.clone(), w);
+                    done += 1;
+                }
+                None => {
+                    log(&format!(
+                        "calib: gptq {}/{} {name}: Hessian not positive definite, rounded to nearest",
+                        i + 1,
+                        all.len()
+                    ));
+                    fallback += 1;
+                }
+            }
+        }
+        self.observed.grams.clear();
+        format!(
+            "GPTQ on {} texts: {done} int4 linears ({fallback} rounded to nearest), groups of 32 in order, \
+             scales by clipping search on the error-updated weights, damp {damp}·mean(diag H)",
+            self.sequences.len()
+        )
     }
 
     fn score_exact(&self, plan: &TensorPlan) -> Result<Score> {
@@ -155,24 +250,39 @@ pub fn calibrate(
         if texts.tabular { " (text column)" } else { "" }
     ));
     let mut last = 0;
-    let observed = observe(d, &sequences, &mut |done, total| {
+    let want_gptq = options.gptq && recipe.weights == Precision::Int4;
+    let observed = observe(d, &sequences, want_gptq, &mut |done, total| {
         if done * 10 / total.max(1) != last {
             last = done * 10 / total.max(1);
             log(&format!("calib: reference {done}/{total}"));
         }
     })?;
-    let mut cal = Calibrator { d, recipe, metadata, sequences, observed, bias_correction: false };
+    let mut cal = Calibrator {
+        d,
+        recipe,
+        metadata,
+        sequences,
+        observed,
+        bias_correction: false,
+        gptq: BTreeMap::new(),
+    };
     let before = cal.score(&base)?;
     log(&format!("calib: without calibration: {before}"));
+    let (mut gptq_summary, mut base_score) = (None, before.clone());
+    if want_gptq {
+        gptq_summary = Some(cal.run_gptq(options.gptq_damp, log));
+        base_score = cal.score(&base)?;
+        log(&format!("calib: with GPTQ int4 weights: {base_score}"));
+    }
     let (plan, chosen) = match options.max_drop {
         Some(p) => {
             cal.bias_correction = options.bias_correction != BiasCorrection::Off;
             let (plan, _) = search::choose(&cal, &search::ladder(recipe.weights), p, log)?;
             cal.bias_correction = false;
             let s = cal.score(&plan)?;
-            (plan, s)
+            (cal.with_gptq(&plan), s)
         }
-        None => (base, before.clone()),
+        None => (cal.with_gptq(&base), base_score),
     };
     let (mut plan, mut after, mut bias_corrected) = (plan, chosen.clone(), false);
     if options.bias_correction != BiasCorrection::Off {
@@ -200,6 +310,7 @@ pub fn calibrate(
         bias_corrected,
         max_drop: options.max_drop,
         recipe: recipe_lines,
+        gptq: gptq_summary,
     };
     Ok((plan, report))
 }
