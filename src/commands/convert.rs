@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use edgebert_convert::blob::progress::ConvertBar;
 use edgebert_convert::blob::{convert_dir_opts, ConvertOptions, Precision, Recipe, WriteOutcome};
-use edgebert_convert::calib::{BiasCorrection, CalibOptions};
+use edgebert_convert::calib::{BiasCorrection, CalibOptions, GptqInputs};
 use std::path::PathBuf;
 
 /// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
@@ -66,6 +66,16 @@ pub struct ConvertArgs {
     /// diagonal added to the diagonal.
     #[arg(long, value_name = "D", default_value_t = edgebert_convert::calib::gptq::DAMP, requires = "calib")]
     pub gptq_damp: f64,
+    /// With --calib and --weights int4: what GPTQ's Hessians are measured on: `float` (the float
+    /// reference's input to each linear), `int8` (those rows rounded as the engine's int8
+    /// activations round them), `sequential` (layer by layer, the int8-rounded inputs of the
+    /// model whose earlier layers are already quantized).
+    #[arg(long, value_enum, default_value_t = GptqInputsChoice::Float, requires = "calib")]
+    pub gptq_inputs: GptqInputsChoice,
+    /// With --calib and --weights int4: after GPTQ, re-fit each output row's group scales to its
+    /// integers by least squares under the Hessian (the output error on the calibration inputs).
+    #[arg(long, requires = "calib")]
+    pub gptq_refit: bool,
     /// Replace an existing, different file at the output path.
     #[arg(long)]
     pub force: bool,
@@ -76,6 +86,13 @@ pub enum BiasChoice {
     Auto,
     On,
     Off,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GptqInputsChoice {
+    Float,
+    Int8,
+    Sequential,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,6 +128,12 @@ pub fn run(args: ConvertArgs) -> Result<()> {
         texts,
         gptq: !args.no_gptq,
         gptq_damp: args.gptq_damp,
+        gptq_refit: args.gptq_refit,
+        gptq_inputs: match args.gptq_inputs {
+            GptqInputsChoice::Float => GptqInputs::Float,
+            GptqInputsChoice::Int8 => GptqInputs::Int8,
+            GptqInputsChoice::Sequential => GptqInputs::Sequential,
+        },
         limit: args.calib_limit,
         max_drop: args.max_drop,
         bias_correction: match args.bias_correction {

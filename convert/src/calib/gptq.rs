@@ -289,6 +289,68 @@ fn quantize_tile(w: &mut [f64], q: &mut [i8], scales: &mut [f16], u: &[f64], k: 
     }
 }
 
+/// Re-fits the group scales of GPTQ's result to its integers: for each output row, with `q`
+/// fixed, the scales `s` minimizing `(w − ŵ(s))·H·(w − ŵ(s))ᵀ` solve the `g × g` system
+/// `A·s = b`, `A_gh = q_gᵀ·H_gh·q_h`, `b_g = q_gᵀ·(H·wᵀ)_g` (`H` dampened as for GPTQ); the
+/// scales are then rounded to f16. A row keeps its scales when its system is singular, a new
+/// scale would not be a positive finite f16, or the row's error would not drop.
+pub fn refit_scales(w: &[f32], h: &[f64], damp: f64, weight: &mut Int4Weight) {
+    let k = weight.k;
+    let g = groups(k);
+    let (h, _) = dampened(h, k, damp);
+    weight.scales.par_chunks_mut(g).zip(weight.q.par_chunks(k)).enumerate().for_each(|(j, (scales, q))| {
+        let row = &w[j * k..(j + 1) * k];
+        let wf: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+        let qf: Vec<f64> = q.iter().map(|&v| f64::from(v)).collect();
+        // Groups with a non-zero q (the others keep their scale, which multiplies nothing).
+        let live: Vec<usize> =
+            (0..g).filter(|&gi| q[gi * GROUP..((gi + 1) * GROUP).min(k)].iter().any(|&v| v != 0)).collect();
+        if live.is_empty() {
+            return;
+        }
+        let m = live.len();
+        // hq[a] = H · (q restricted to group live[a]), hw = H · w.
+        let mut a = vec![0.0f64; m * m];
+        let mut b = vec![0.0f64; m];
+        let hw: Vec<f64> = (0..k).map(|i| dot(&h[i * k..(i + 1) * k], &wf)).collect();
+        for (x, &gx) in live.iter().enumerate() {
+            let (lo, hi) = (gx * GROUP, ((gx + 1) * GROUP).min(k));
+            let hq: Vec<f64> = (0..k).map(|i| dot(&h[i * k + lo..i * k + hi], &qf[lo..hi])).collect();
+            for (y, &gy) in live.iter().enumerate() {
+                let (lo2, hi2) = (gy * GROUP, ((gy + 1) * GROUP).min(k));
+                a[x * m + y] = dot(&hq[lo2..hi2], &qf[lo2..hi2]);
+            }
+            b[x] = dot(&hw[lo..hi], &qf[lo..hi]);
+        }
+        let Some(l) = cholesky_lower(&a, m) else { return };
+        // L·y = b, Lᵀ·s = y.
+        let mut y = vec![0.0f64; m];
+        for i in 0..m {
+            y[i] = (b[i] - dot(&l[i * m..i * m + i], &y[..i])) / l[i * m + i];
+        }
+        let mut sol = vec![0.0f64; m];
+        for i in (0..m).rev() {
+            let s: f64 = (i + 1..m).map(|p| l[p * m + i] * sol[p]).sum();
+            sol[i] = (y[i] - s) / l[i * m + i];
+        }
+        let mut fitted = scales.to_vec();
+        for (x, &gx) in live.iter().enumerate() {
+            let s = f16::from_f64(sol[x]);
+            if !(s.is_finite() && s.to_f32() > 0.0) {
+                return;
+            }
+            fitted[gx] = s;
+        }
+        let err = |sc: &[f16]| -> f64 {
+            let e: Vec<f64> = (0..k).map(|i| wf[i] - qf[i] * f64::from(sc[i / GROUP].to_f32())).collect();
+            (0..k).map(|i| e[i] * dot(&h[i * k..(i + 1) * k], &e)).sum()
+        };
+        if err(&fitted) < err(scales) {
+            scales.copy_from_slice(&fitted);
+        }
+    });
+}
+
 /// `Σ_j (w_j − ŵ_j)·H·(w_j − ŵ_j)ᵀ` over the rows of two `[n, k]` weights: with `H = 2·XᵀX /
 /// rows`, twice the mean squared output error the difference causes on the calibration inputs.
 pub fn output_error(wq: &[f32], w: &[f32], h: &[f64], k: usize) -> f64 {
@@ -327,7 +389,7 @@ mod tests {
     }
 
     /// `‖(W − Ŵ)·Xᵀ‖²` for `[m, k]` activations.
-    fn output_error(w: &[f32], wq: &[f32], x: &[f32], n: usize, k: usize) -> f64 {
+    fn output_error_on(w: &[f32], wq: &[f32], x: &[f32], n: usize, k: usize) -> f64 {
         let mut total = 0.0;
         for row in x.chunks_exact(k) {
             for j in 0..n {
@@ -377,12 +439,30 @@ mod tests {
         let w: Vec<f32> = (0..n * k).map(|_| r() * 0.1).collect();
         let h = gram_of(&x, k);
         let gptq = gptq_int4(&w, n, k, &h, DAMP).expect("positive definite");
-        let (e_gptq, e_rtn) =
-            (output_error(&w, &gptq.dequantized(), &x, n, k), output_error(&w, &rtn(&w, n, k), &x, n, k));
+        let (e_gptq, e_rtn) = (
+            output_error_on(&w, &gptq.dequantized(), &x, n, k),
+            output_error_on(&w, &rtn(&w, n, k), &x, n, k),
+        );
         assert!(e_gptq < 0.7 * e_rtn, "gptq {e_gptq} vs rtn {e_rtn}");
         assert!(gptq.q.iter().all(|v| (-7..=7).contains(v)));
         // Deterministic: the same inputs give the same bytes.
         assert_eq!(gptq_int4(&w, n, k, &h, DAMP).expect("positive definite").packed(), gptq.packed());
+    }
+
+    #[test]
+    fn refitting_the_scales_lowers_the_output_error() {
+        let (n, k, m) = (8, 96, 300);
+        let mut r = stream(13);
+        let x: Vec<f32> = (0..m * k).map(|i| r() + if i % k < 8 { 2.0 * r() } else { 0.0 }).collect();
+        let w: Vec<f32> = (0..n * k).map(|_| r() * 0.2).collect();
+        let h = gram_of(&x, k);
+        let mut got = gptq_int4(&w, n, k, &h, DAMP).expect("positive definite");
+        let before = output_error(&got.dequantized(), &w, &h, k);
+        let q = got.q.clone();
+        refit_scales(&w, &h, DAMP, &mut got);
+        let after = output_error(&got.dequantized(), &w, &h, k);
+        assert_eq!(got.q, q, "the integers stay");
+        assert!(after < before, "{after} vs {before}");
     }
 
     #[test]

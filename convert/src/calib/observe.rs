@@ -5,7 +5,7 @@
 use super::gptq::Gram;
 use crate::blob::ModelDescription;
 use anyhow::Result;
-use edgebert_kernels::generic::linear_f32;
+use edgebert_kernels::generic::{linear_f32, quantize_row_i8};
 use edgebert_models::schema::{layer_name, Part};
 use edgebert_models::{Head, LinearInput, Sequence};
 use std::collections::BTreeMap;
@@ -74,12 +74,32 @@ fn fed_by(site: LinearInput) -> &'static [&'static str] {
     }
 }
 
+/// Which linear inputs' Gram matrices [`observe`] accumulates, and from what.
+pub struct GramRequest<'a> {
+    /// Whether to accumulate the matrix of this [`gram_key`].
+    pub wanted: &'a dyn Fn(&str) -> bool,
+    /// Round each input row first as the engine's int8 activation quantization does
+    /// (`quantize_row_i8`, then `offset + scale · q`).
+    pub int8_rows: bool,
+}
+
+/// `rows` (`[m, width]`) as the engine's int8 activation rows represent them.
+fn int8_rounded(rows: &[f32], width: usize) -> Vec<f32> {
+    let mut q = vec![0i8; width];
+    rows.chunks_exact(width.max(1))
+        .flat_map(|row| {
+            let r = quantize_row_i8(row, &mut q);
+            q.iter().map(move |&v| r.offset + r.scale * f32::from(v)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Runs the float model over `sequences` one at a time (no padding rows to leave out); with
-/// `grams`, also accumulates every linear input's Gram matrix (`k²` f64 each).
+/// `grams`, also accumulates the Gram matrices it asks for (`k²` f64 each).
 pub fn observe(
     d: &ModelDescription<'_>,
     sequences: &[Sequence],
-    grams: bool,
+    grams: Option<&GramRequest<'_>>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Observed> {
     let model = d.model;
@@ -96,8 +116,12 @@ pub fn observe(
     let mut sums: BTreeMap<String, Sum> = BTreeMap::new();
     let mut gram_sums: BTreeMap<String, Gram> = BTreeMap::new();
     let mut add_gram = |name: String, rows: &[f32], width: usize| {
-        if grams {
-            gram_sums.entry(name).or_insert_with(|| Gram::new(width)).add(rows);
+        let Some(req) = grams.filter(|r| (r.wanted)(&name)) else { return };
+        let gram = gram_sums.entry(name).or_insert_with(|| Gram::new(width));
+        if req.int8_rows {
+            gram.add(&int8_rounded(rows, width));
+        } else {
+            gram.add(rows);
         }
     };
     let mut reference = Vec::with_capacity(sequences.len());
