@@ -16,6 +16,12 @@
 //!   in the unchanged `i4_group` layout.
 //! - With `H = I` nothing propagates (off-diagonals are 0), so the result is exactly
 //!   round-to-nearest ([`edgebert_kernels::packed_i4::pack_i4`]).
+//!
+//! Measured (all-MiniLM-L6-v2, `--weights int4`, embedding cosine against the float reference
+//! over the 1275 texts of rt_polarity/dev, mean / min): rounding to nearest 0.9550 / 0.8701;
+//! GPTQ on 256 train texts 0.9869 / 0.9307, on 1024 0.9878 / 0.9357; Hessians from int8-rounded
+//! inputs 0.9869 / 0.9197, sequential 0.9871 / 0.9304, damp 0.1 0.9857 / 0.9294, scales re-fit
+//! 0.9874 / 0.9292 (the int8 blob: 0.9986 / 0.9905).
 
 use edgebert_kernels::packed_i4::{groups, pack_i4_quantized, quantize_group_i4, PackedI4Buf, GROUP, I4_MAX};
 use half::f16;
