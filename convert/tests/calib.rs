@@ -111,3 +111,63 @@ fn calib_without_a_budget_changes_at_most_the_biases() {
         }
     }
 }
+
+fn int4() -> Recipe {
+    Recipe { weights: edgebert_convert::blob::Precision::Int4, ..Recipe::default() }
+}
+
+fn convert_int4(
+    model: &Path,
+    out: &Path,
+    calib: Option<CalibOptions>,
+) -> edgebert_convert::blob::ConvertReport {
+    let options = ConvertOptions { recipe: int4(), calib, force: true, ..Default::default() };
+    convert_dir_opts(model, out, &options, &mut |_| {}).expect("converts")
+}
+
+#[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
+fn int4_without_calib_is_round_to_nearest_byte_for_byte() {
+    let Some((model, _)) = inputs("categorium-tiny-bert-en") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.ebq"), dir.path().join("b.ebq"));
+    convert_dir(&model, &a, int4(), false, &mut |_| {}).unwrap();
+    let report = convert_int4(&model, &b, None);
+    assert!(report.calib.is_none());
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(Blob::open(&b).unwrap().metadata().opt_str("quant.gptq").unwrap(), None);
+}
+
+#[test]
+#[cfg_attr(
+    edgebert_no_assets,
+    ignore = "needs ../shared/assets/models/categorium-tiny-bert-en (README: Tests)"
+)]
+fn int4_with_calib_is_gptq_deterministic_and_closer_than_rounding() {
+    let Some((model, texts)) = inputs("categorium-tiny-bert-en") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, a, b) = (dir.path().join("p.ebq"), dir.path().join("a.ebq"), dir.path().join("b.ebq"));
+    convert_int4(&model, &plain, None);
+    let options =
+        CalibOptions { bias_correction: edgebert_convert::calib::BiasCorrection::Off, ..calib(&texts, None) };
+    let first = convert_int4(&model, &a, Some(options.clone())).calib.expect("a calibration report");
+    convert_int4(&model, &b, Some(options));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "two runs, same bytes");
+    // `before` is the round-to-nearest blob, `after` GPTQ's (no bias correction).
+    assert!(first.gptq.is_some());
+    assert!(first.after.error() < first.before.error(), "gptq {} vs rounding {}", first.after, first.before);
+    let (p, g) = (Blob::open(&plain).unwrap(), Blob::open(&a).unwrap());
+    assert!(g.metadata().opt_str("quant.gptq").unwrap().is_some_and(|s| s.contains("GPTQ")));
+    let mut changed = 0;
+    for (tp, tg) in p.tensors().iter().zip(g.tensors()) {
+        assert_eq!((&tp.name, tp.encoding), (&tg.name, tg.encoding));
+        if p.raw(tp) != g.raw(tg) {
+            assert_eq!(tg.encoding.name(), "i4_group", "only int4 weights change: {}", tg.name);
+            changed += 1;
+        }
+    }
+    assert!(changed > 0, "GPTQ changed no weight");
+}

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use edgebert_convert::blob::progress::ConvertBar;
 use edgebert_convert::blob::{convert_dir_opts, ConvertOptions, Precision, Recipe, WriteOutcome};
-use edgebert_convert::calib::{BiasCorrection, CalibOptions};
+use edgebert_convert::calib::{BiasCorrection, CalibOptions, GptqInputs};
 use std::path::PathBuf;
 
 /// Quantize and pack a Hugging Face checkpoint into a memory-mappable blob (docs/FORMAT.md).
@@ -59,6 +59,25 @@ pub struct ConvertArgs {
     /// the calibration texts), `on` (always), `off` (biases as the checkpoint has them).
     #[arg(long, value_enum, default_value_t = BiasChoice::Auto, requires = "calib")]
     pub bias_correction: BiasChoice,
+    /// With --calib and --weights int4: round every int4 weight to its nearest level instead of
+    /// GPTQ (which quantizes each weight's inputs in order and pushes every rounding error onto
+    /// the inputs not yet quantized, through the inverse Hessian of the calibration activations).
+    #[arg(long, requires = "calib")]
+    pub no_gptq: bool,
+    /// With --calib and --weights int4: GPTQ's dampening, this times the mean of the Hessian's
+    /// diagonal added to the diagonal.
+    #[arg(long, value_name = "D", default_value_t = edgebert_convert::calib::gptq::DAMP, requires = "calib")]
+    pub gptq_damp: f64,
+    /// With --calib and --weights int4: what GPTQ's Hessians are measured on: `float` (the float
+    /// reference's input to each linear), `int8` (those rows rounded as the engine's int8
+    /// activations round them), `sequential` (layer by layer, the int8-rounded inputs of the
+    /// model whose earlier layers are already quantized).
+    #[arg(long, value_enum, default_value_t = GptqInputsChoice::Float, requires = "calib")]
+    pub gptq_inputs: GptqInputsChoice,
+    /// With --calib and --weights int4: after GPTQ, re-fit each output row's group scales to its
+    /// integers by least squares under the Hessian (the output error on the calibration inputs).
+    #[arg(long, requires = "calib")]
+    pub gptq_refit: bool,
     /// Replace an existing, different file at the output path.
     #[arg(long)]
     pub force: bool,
@@ -69,6 +88,13 @@ pub enum BiasChoice {
     Auto,
     On,
     Off,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GptqInputsChoice {
+    Float,
+    Int8,
+    Sequential,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -97,8 +123,19 @@ pub fn run(args: ConvertArgs) -> Result<()> {
             anyhow::bail!("--max-drop {p}: expected a number of percentage points >= 0");
         }
     }
+    if !(args.gptq_damp.is_finite() && args.gptq_damp > 0.0) {
+        anyhow::bail!("--gptq-damp {}: expected a number > 0", args.gptq_damp);
+    }
     let calib = args.calib.map(|texts| CalibOptions {
         texts,
+        gptq: !args.no_gptq,
+        gptq_damp: args.gptq_damp,
+        gptq_refit: args.gptq_refit,
+        gptq_inputs: match args.gptq_inputs {
+            GptqInputsChoice::Float => GptqInputs::Float,
+            GptqInputsChoice::Int8 => GptqInputs::Int8,
+            GptqInputsChoice::Sequential => GptqInputs::Sequential,
+        },
         limit: args.calib_limit,
         max_drop: args.max_drop,
         bias_correction: match args.bias_correction {
@@ -143,7 +180,10 @@ pub fn run(args: ConvertArgs) -> Result<()> {
             if c.tabular { " (text column of the tsv)" } else { "" }
         );
         outln!("  without calibration   {}", c.before);
-        if c.max_drop.is_some() {
+        if let Some(g) = &c.gptq {
+            outln!("  int4 weights          {g}");
+        }
+        if c.max_drop.is_some() || c.gptq.is_some() {
             outln!("  chosen encodings      {}", c.chosen);
         }
         outln!(

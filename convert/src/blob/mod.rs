@@ -156,6 +156,9 @@ pub fn convert_dir_opts(
         plan = chosen;
         meta.push(("quant.recipe".into(), MetaValue::StrList(report.recipe.clone())));
         meta.push(("quant.calib".into(), MetaValue::Str(report.summary())));
+        if let Some(g) = &report.gptq {
+            meta.push(("quant.gptq".into(), MetaValue::Str(g.clone())));
+        }
         calib_report = Some(report);
     }
     let encoded = model::tensors_planned(&description, recipe, &plan, &mut |done, total, name| {

@@ -1,7 +1,10 @@
 //! What a converted BERT-family checkpoint puts in a blob: the metadata keys and tensors of
 //! docs/FORMAT.md §3.1 and §5.1.
 
-use super::quantize::{byte_tensor, embedding_table, f32_tensor, linear_weight, EncodedTensor, Precision};
+use super::quantize::{
+    byte_tensor, embedding_table, f32_tensor, linear_weight, linear_weight_i4, EncodedTensor, Precision,
+};
+use crate::calib::gptq::Int4Weight;
 use anyhow::Result;
 use edgebert_engine::blob::MetaValue;
 use edgebert_engine::tokenizer::TokenizerSpec;
@@ -188,6 +191,9 @@ pub struct TensorPlan {
     /// Bias name (`encoder.layer.0.attention.self.query.bias`) -> values stored instead of the
     /// checkpoint's (bias correction).
     pub bias: BTreeMap<String, Vec<f32>>,
+    /// Linear weight name -> int4 values and scales already chosen (GPTQ), stored as they are
+    /// when the weight's encoding is int4 (instead of rounding the checkpoint's weight).
+    pub int4: BTreeMap<String, Int4Weight>,
 }
 
 impl TensorPlan {
@@ -201,7 +207,7 @@ impl TensorPlan {
                 (p != recipe.weights).then_some((name, p))
             })
             .collect();
-        TensorPlan { precision, bias: BTreeMap::new() }
+        TensorPlan { precision, ..TensorPlan::default() }
     }
 
     /// `tensor=encoding` for every linear weight, in blob order: the `quant.recipe` metadata.
@@ -256,7 +262,10 @@ pub fn tensors_planned(
         let encoded = match job {
             Job::Linear(l) => {
                 let precision = plan.precision.get(&name).copied().unwrap_or(recipe.weights);
-                linear_weight(&name, &l.weight, l.out_dim, l.in_dim, precision)?
+                match plan.int4.get(&name).filter(|_| precision == Precision::Int4) {
+                    Some(w) => linear_weight_i4(&name, w, l.out_dim, l.in_dim)?,
+                    None => linear_weight(&name, &l.weight, l.out_dim, l.in_dim, precision)?,
+                }
             }
             // The token-type table stays f32 (a few rows): its row 0 is added to every token of
             // every single-sentence input, so its int8 rounding error is one fixed vector in all

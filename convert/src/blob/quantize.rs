@@ -5,12 +5,13 @@
 //! are quantized per row (each row is looked up on its own, so it gets its own scale). All
 //! multi-byte values are written little-endian explicitly, whatever the host.
 
+use crate::calib::gptq::Int4Weight;
 use anyhow::{bail, Result};
 use edgebert_engine::blob::crc32c;
 use edgebert_engine::blob::encode::EntrySpec;
 use edgebert_engine::blob::format::{self, Encoding, Layout};
 use edgebert_kernels::packed::{pack_f16, pack_f32, pack_i8, quantize_weight_row};
-use edgebert_kernels::packed_i4::{groups, pack_i4, quantize_row_i4};
+use edgebert_kernels::packed_i4::{groups, pack_i4, quantize_row_i4, PackedI4Buf};
 use half::f16;
 use std::fmt;
 use std::str::FromStr;
@@ -129,15 +130,28 @@ pub fn linear_weight(name: &str, w: &[f32], n: usize, k: usize, p: Precision) ->
         }
         Precision::Int4 => {
             check_i4_range(name, w)?;
-            let packed = pack_i4(w, n, k);
-            let arrays =
-                vec![packed.data, le(&packed.scales, f16::to_le_bytes), le(&packed.w_sums, f32::to_le_bytes)];
-            (Encoding::I4Group, arrays)
+            (Encoding::I4Group, i4_arrays(pack_i4(w, n, k)))
         }
         Precision::F16 => (Encoding::F16, vec![le(&pack_f16(w, n, k).data, f16::to_le_bytes)]),
         Precision::F32 => (Encoding::F32, vec![le(&pack_f32(w, n, k).data, f32::to_le_bytes)]),
     };
     assemble(name, encoding, Layout::Panel16, &[n, k], &arrays)
+}
+
+fn i4_arrays(packed: PackedI4Buf) -> Vec<Vec<u8>> {
+    vec![packed.data, le(&packed.scales, f16::to_le_bytes), le(&packed.w_sums, f32::to_le_bytes)]
+}
+
+/// An `[n, k]` linear weight whose int4 values and scales were already chosen (GPTQ), packed as
+/// they are in the `i4_group` layout.
+pub fn linear_weight_i4(name: &str, w: &Int4Weight, n: usize, k: usize) -> Result<EncodedTensor> {
+    if (w.n, w.k) != (n, k) {
+        bail!("tensor `{name}`: int4 values for [{}, {}], the weight is [{n}, {k}]", w.n, w.k);
+    }
+    if let Some(s) = w.scales.iter().find(|s| !s.is_finite()) {
+        bail!("tensor `{name}`: int4 group scale {s} is not finite");
+    }
+    assemble(name, Encoding::I4Group, Layout::Panel16, &[n, k], &i4_arrays(w.packed()))
 }
 
 /// An embedding table `[rows, cols]`, row-major; int8 gets one scale per row, int4 one f16 scale

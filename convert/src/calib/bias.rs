@@ -41,7 +41,11 @@ pub fn dequantized(l: &Linear, precision: Precision) -> Vec<f32> {
 
 /// `b − E[x]·(Ŵ − W)ᵀ`, computed in f64.
 pub fn corrected_bias(l: &Linear, mean_input: &[f64], precision: Precision) -> Vec<f32> {
-    let q = dequantized(l, precision);
+    corrected_bias_for(l, mean_input, &dequantized(l, precision))
+}
+
+/// [`corrected_bias`] for the dequantized weight `q` (`[out, in]`, e.g. GPTQ's).
+pub fn corrected_bias_for(l: &Linear, mean_input: &[f64], q: &[f32]) -> Vec<f32> {
     l.bias
         .iter()
         .enumerate()

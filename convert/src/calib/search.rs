@@ -47,7 +47,7 @@ pub fn choose(
     let weights = cal.linear_sizes();
     let all = |p: Precision| TensorPlan {
         precision: weights.iter().map(|(n, _)| (n.clone(), p)).collect(),
-        bias: Default::default(),
+        ..Default::default()
     };
     let top = all(ladder[0]);
     let base = cal.score(&top)?;
