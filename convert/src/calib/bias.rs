@@ -4,7 +4,7 @@
 
 use crate::blob::Precision;
 use edgebert_kernels::packed::quantize_weight_row;
-use edgebert_kernels::packed_i4::{quantize_group_i4, GROUP};
+use edgebert_kernels::packed_i4::{groups, quantize_row_i4, GROUP};
 use edgebert_models::Linear;
 use half::f16;
 
@@ -24,15 +24,17 @@ pub fn dequantized(l: &Linear, precision: Precision) -> Vec<f32> {
                 .collect()
         }
         Precision::Int4 => {
-            // Groups of GROUP along each row, as the converter packs them (`pack_i4`).
-            let mut q = [0i8; GROUP];
+            // The scales `pack_i4` chooses, row by row (quantize_row_i4).
+            let (mut q, mut scales) = (vec![0i8; l.in_dim], vec![f16::ZERO; groups(l.in_dim)]);
             l.weight
                 .chunks_exact(l.in_dim)
-                .flat_map(|row| row.chunks(GROUP))
-                .flat_map(|g| {
-                    let q = &mut q[..g.len()];
-                    let scale = quantize_group_i4(g, q).to_f32();
-                    q.iter().map(move |&v| f32::from(v) * scale).collect::<Vec<_>>()
+                .flat_map(|row| {
+                    quantize_row_i4(row, &mut q, &mut scales);
+                    let scales = &scales;
+                    q.iter()
+                        .enumerate()
+                        .map(move |(c, &v)| f32::from(v) * scales[c / GROUP].to_f32())
+                        .collect::<Vec<_>>()
                 })
                 .collect()
         }
