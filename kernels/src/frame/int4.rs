@@ -8,7 +8,9 @@
 #![cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 
 use crate::linear::{check_linear, grow, Epilogue, LinearI4, RowQuant, Scratch};
+use crate::packed::PANEL;
 use crate::packed_i4::{PackedI4, GROUP};
+use half::f16;
 
 /// The two int4 slots of a backend whose int4 GEMM is `$gemm(self)` (an [`Int4Gemm`]): put
 /// `int4_slots!(..);` inside its `impl KernelSlots`.
@@ -49,21 +51,121 @@ pub(crate) enum Finish<'s, 'e> {
     Linear { out: &'s mut [f32], rows: &'s [RowQuant], ep: &'s Epilogue<'e> },
 }
 
+/// An element the int4 tiles read int8 activations as (`i8`, its bits as `u8` for `vpdpbusd`,
+/// or widened to `i16` for `vpmaddwd`), with its scratch buffers.
+pub(crate) trait Int4Act: Copy + Default {
+    /// An int8 value in the layout, and back.
+    fn from_i8(v: i8) -> Self;
+    fn to_i8(self) -> i8;
+    /// The scratch buffers: activations, the rows' [`RowQuant`]s, the group offsets.
+    fn buffers(s: &mut Scratch) -> (&mut Vec<Self>, &mut Vec<RowQuant>, &mut Vec<i32>);
+}
+
+macro_rules! int4_act {
+    ($($ty:ty => $field:ident),*) => {$(
+        impl Int4Act for $ty {
+            fn from_i8(v: i8) -> $ty {
+                v as $ty
+            }
+            fn to_i8(self) -> i8 {
+                self as i8
+            }
+            fn buffers(s: &mut Scratch) -> (&mut Vec<$ty>, &mut Vec<RowQuant>, &mut Vec<i32>) {
+                (&mut s.$field, &mut s.rows, &mut s.i32s)
+            }
+        }
+    )*};
+}
+int4_act!(i8 => i8s, u8 => u8s, i16 => i16s);
+
 /// A backend's int4 GEMM: the element its tiles read the int8 activations as, and the tiles.
 pub(crate) trait Int4Gemm: Copy {
-    /// One activation: the int8 value itself (`i8`), or its bits (`u8`, for `vpdpbusd`).
-    type Act: Copy + Default;
+    /// One activation: the int8 value itself (`i8`), its bits (`u8`, for `vpdpbusd`), or `i16`.
+    type Act: Int4Act;
     /// The scratch buffers: activations, the rows' [`RowQuant`]s, the group offsets.
-    fn buffers(s: &mut Scratch) -> (&mut Vec<Self::Act>, &mut Vec<RowQuant>, &mut Vec<i32>);
+    fn buffers(s: &mut Scratch) -> (&mut Vec<Self::Act>, &mut Vec<RowQuant>, &mut Vec<i32>) {
+        Self::Act::buffers(s)
+    }
     /// `generic::quantize_row_i8` of `x` into the first `x.len()` elements of `row` (the same
     /// integers); the rest of `row` is the frame's to zero.
     fn quantize_row(self, x: &[f32], row: &mut [Self::Act]) -> RowQuant;
     /// An int8 value in the layout, and back.
-    fn from_i8(v: i8) -> Self::Act;
-    fn to_i8(a: Self::Act) -> i8;
+    fn from_i8(v: i8) -> Self::Act {
+        Self::Act::from_i8(v)
+    }
+    fn to_i8(a: Self::Act) -> i8 {
+        a.to_i8()
+    }
     /// Every tile of `m` rows of `GROUP · w.groups()` activations with their group offsets
     /// `sums` (`[m, w.groups()]`), finished into `fin`.
     fn run(self, act: &[Self::Act], sums: &[i32], m: usize, w: &PackedI4<'_>, fin: Finish<'_, '_>);
+}
+
+/// The tile loop every int4 backend shares: blocks of `nu` column units (panels, or half
+/// panels) outside, so their weights stay in cache while every row tile of up to `mr` rows
+/// passes over them; `tile(rows, units, i0, u0)` computes one tile over the whole depth.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) fn drive_tiles(
+    m: usize,
+    units: usize,
+    mr: usize,
+    nu: usize,
+    mut tile: impl FnMut(usize, usize, usize, usize),
+) {
+    for u0 in (0..units).step_by(nu) {
+        let uu = (units - u0).min(nu);
+        for i0 in (0..m).step_by(mr) {
+            tile((m - i0).min(mr), uu, i0, u0);
+        }
+    }
+}
+
+/// Where one tile's operands start: rows `i0..i0 + rows` of the activations (`kp = 32 · g`
+/// each) and of their group offsets (`g` each), and the data and scales of the panels
+/// `p0..p0 + panels`. Built by [`TileOperands::new`], which checks that all of them exist, so a
+/// tile may read `kp` activations and `g` offsets per row, and `256 · g` data bytes and
+/// `16 · g` scales per panel, from these pointers.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) struct TileOperands<A> {
+    pub a: *const A,
+    pub sums: *const i32,
+    pub data: *const u8,
+    pub scales: *const f16,
+    /// Activations per row, `32 · g`.
+    pub kp: usize,
+    /// Groups.
+    pub g: usize,
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+impl<A> TileOperands<A> {
+    /// # Panics
+    /// If a row or a panel of the tile lies outside `act`, `sums` or `w`.
+    pub(crate) fn new(
+        act: &[A],
+        sums: &[i32],
+        i0: usize,
+        rows: usize,
+        w: &PackedI4<'_>,
+        p0: usize,
+        panels: usize,
+    ) -> Self {
+        let g = w.groups();
+        let kp = GROUP * g;
+        assert!(
+            act.len() >= (i0 + rows) * kp && sums.len() >= (i0 + rows) * g,
+            "int4 tile rows out of range"
+        );
+        assert!(panels > 0 && (p0 + panels - 1) * PANEL < w.n(), "int4 tile panels out of range");
+        TileOperands {
+            a: act[i0 * kp..].as_ptr(),
+            sums: sums[i0 * g..].as_ptr(),
+            data: w.data()[p0 * 256 * g..].as_ptr(),
+            scales: w.scales()[p0 * PANEL * g..].as_ptr(),
+            kp,
+            g,
+        }
+    }
 }
 
 /// `sums[i][g] = -8 · Σ_{kk ∈ g} q[i][kk]`: the `+ 8` of the stored nibbles, taken out once per

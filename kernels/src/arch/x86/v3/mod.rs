@@ -1,7 +1,8 @@
 //! AVX2 + FMA + F16C kernels (Haswell and later, Zen 1–4): f32/f16-weight GEMM on ymm, exact
-//! int8 GEMM through i16 `vpmaddwd`, and ymm vector math.
+//! int8 and int4 GEMM through i16 `vpmaddwd`, and ymm vector math.
 
 pub(crate) mod gemm_f32;
+pub(crate) mod gemm_i4;
 pub(crate) mod gemm_i8;
 pub(crate) mod math;
 
@@ -25,6 +26,8 @@ impl KernelSlots for V3 {
     }
 
     int8_slots!(|s: &V3| *s);
+
+    int4_slots!(|s: &V3| *s);
 
     v3_slots!(|s: &V3| *s);
 }

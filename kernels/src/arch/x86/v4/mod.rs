@@ -30,5 +30,7 @@ impl KernelSlots for V4 {
 
     int8_slots!(|s: &V4| s.v3());
 
+    int4_slots!(|s: &V4| s.v3());
+
     v4_slots!(|s: &V4| *s);
 }

@@ -18,8 +18,8 @@
 
 use crate::arch::x86::v4::math::{store_epilogue, Span16};
 use crate::arch::x86::V4Vnni;
-use crate::frame::int4::{Finish, Int4Gemm};
-use crate::linear::{RowQuant, Scratch};
+use crate::frame::int4::{drive_tiles, Finish, Int4Gemm, TileOperands};
+use crate::linear::RowQuant;
 use crate::packed::{k4, panels, PANEL};
 use crate::packed_i4::{PackedI4, GROUP};
 use core::arch::x86_64::*;
@@ -31,38 +31,21 @@ const NP: usize = 2;
 impl Int4Gemm for V4Vnni {
     type Act = u8;
 
-    fn buffers(s: &mut Scratch) -> (&mut Vec<u8>, &mut Vec<RowQuant>, &mut Vec<i32>) {
-        (&mut s.u8s, &mut s.rows, &mut s.i32s)
-    }
-
     fn quantize_row(self, x: &[f32], row: &mut [u8]) -> RowQuant {
         // Shift 0: the u8s are the int8 values' bits (the nibbles are the unsigned operand).
         // SAFETY: the V4Vnni token proves AVX-512F/BW/VL.
         unsafe { super::gemm_i8::quantize_row_shifted(x, &mut row[..k4(x.len())], 0) }
     }
 
-    fn from_i8(v: i8) -> u8 {
-        v as u8
-    }
-
-    fn to_i8(a: u8) -> i8 {
-        a as i8
-    }
-
     /// Every tile of the `m` × `n` output: panel pairs outside, row tiles inside.
     fn run(self, act: &[u8], sums: &[i32], m: usize, w: &PackedI4<'_>, mut fin: Finish<'_, '_>) {
-        let np = panels(w.n());
-        for p0 in (0..np).step_by(NP) {
-            let pp = (np - p0).min(NP);
-            for i0 in (0..m).step_by(MR) {
-                let rr = (m - i0).min(MR);
-                // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
-                unsafe {
-                    tiles!((rr, pp), tile (act, sums, i0, p0, w, &mut fin);
-                        (1, 1)(1, 2)(2, 1)(2, 2)(3, 1)(3, 2)(4, 1)(4, 2)(5, 1)(5, 2)(6, 1)(6, 2))
-                }
+        drive_tiles(m, panels(w.n()), MR, NP, |rr, pp, i0, p0| {
+            // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
+            unsafe {
+                tiles!((rr, pp), tile (act, sums, i0, p0, w, &mut fin);
+                    (1, 1)(1, 2)(2, 1)(2, 2)(3, 1)(3, 2)(4, 1)(4, 2)(5, 1)(5, 2)(6, 1)(6, 2))
             }
-        }
+        });
     }
 }
 
@@ -76,19 +59,13 @@ fn tile<const R: usize, const P: usize>(
     w: &PackedI4<'_>,
     fin: &mut Finish<'_, '_>,
 ) {
-    let (n, g) = (w.n(), w.groups());
-    let kp = GROUP * g;
-    assert!(act.len() >= (i0 + R) * kp && sums.len() >= (i0 + R) * g);
-    assert!((p0 + P - 1) * PANEL < n);
-    let a = act[i0 * kp..].as_ptr();
-    let s = sums[i0 * g..].as_ptr();
-    let wd = w.data()[p0 * 256 * g..].as_ptr();
-    let sc = w.scales()[p0 * PANEL * g..].as_ptr();
+    let n = w.n();
+    let TileOperands { a, sums: s, data: wd, scales: sc, kp, g } =
+        TileOperands::new(act, sums, i0, R, w, p0, P);
     let nib = _mm512_set1_epi8(0x0F);
     let mut facc = [[_mm512_setzero_ps(); P]; R];
-    // SAFETY: rows i0..i0+R hold kp bytes each (asserted), read 4 at a time below 32 · g = kp;
-    // their group sums are g each (asserted); panels p0..p0+P < panels(n) each hold 256 · g data
-    // bytes and 16 · g f16 scales (PackedI4's lengths).
+    // SAFETY: TileOperands::new checked rows i0..i0+R (kp bytes each, read 4 at a time below
+    // kp; g group sums each) and panels p0..p0+P (256 · g data bytes, 16 · g scales each).
     unsafe {
         for gi in 0..g {
             let mut acc = [[_mm512_setzero_si512(); P]; R];
