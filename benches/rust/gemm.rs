@@ -68,8 +68,10 @@ impl Kind {
     fn peak(self) -> Peak {
         match self {
             Kind::Int8(Backend::Avx512Vnni) | Kind::Int4(Backend::Avx512Vnni) => Peak::VpdpbusdZmm,
-            Kind::Int8(Backend::AvxVnni) => Peak::VpdpbusdYmm,
-            Kind::Int8(_) | Kind::Int4(_) => Peak::VpmaddubswYmm,
+            Kind::Int8(Backend::AvxVnni) | Kind::Int4(Backend::AvxVnni) => Peak::VpdpbusdYmm,
+            // The exact i16 path (avx2, and avx512 which runs it) against its own instruction.
+            Kind::Int4(_) => Peak::VpmaddwdYmm,
+            Kind::Int8(_) => Peak::VpmaddubswYmm,
             Kind::F32(Backend::Avx2) | Kind::F16(Backend::Avx2) => Peak::FmaF32Ymm,
             _ => Peak::FmaF32Zmm,
         }
@@ -203,8 +205,8 @@ fn main() {
         if !matches!(b, Backend::Avx512) {
             kinds.push(Kind::Int8(b)); // Avx512 runs the Avx2 int8 kernel
         }
-        if matches!(b, Backend::Avx512Vnni) {
-            kinds.push(Kind::Int4(b)); // the one int4 kernel so far; the rest run the twin
+        if matches!(b, Backend::Avx2 | Backend::AvxVnni | Backend::Avx512Vnni) {
+            kinds.push(Kind::Int4(b)); // Avx512 runs the Avx2 int4 kernel
         }
         if !matches!(b, Backend::Avx512Vnni | Backend::AvxVnni) {
             // Avx512Vnni runs the Avx512 float kernels, AvxVnni the Avx2 ones

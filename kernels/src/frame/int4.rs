@@ -96,8 +96,20 @@ pub(crate) trait Int4Gemm: Copy {
     fn to_i8(a: Self::Act) -> i8 {
         a.to_i8()
     }
-    /// Every tile of `m` rows of `GROUP · w.groups()` activations with their group offsets
-    /// `sums` (`[m, w.groups()]`), finished into `fin`.
+    /// Elements the backend wants after the `m` rows of `kp` activations (0: none), for
+    /// [`Int4Gemm::prepare`] to lay them out again.
+    fn extra_len(m: usize, kp: usize) -> usize {
+        let _ = (m, kp);
+        0
+    }
+    /// Called once the `m` rows of `kp` activations (`act[..m * kp]`) are quantized and their
+    /// offsets taken, with the [`Int4Gemm::extra_len`] elements after them to fill (for example
+    /// with a tile-friendly copy); nothing by default.
+    fn prepare(self, act: &mut [Self::Act], m: usize, kp: usize) {
+        let _ = (act, m, kp);
+    }
+    /// Every tile of `m` rows of `GROUP · w.groups()` activations (`act[..m * kp]`, then what
+    /// `prepare` wrote) with their group offsets `sums` (`[m, w.groups()]`), finished into `fin`.
     fn run(self, act: &[Self::Act], sums: &[i32], m: usize, w: &PackedI4<'_>, fin: Finish<'_, '_>);
 }
 
@@ -182,13 +194,14 @@ pub(crate) fn linear_i4<G: Int4Gemm>(g: G, a: &[f32], m: usize, l: LinearI4<'_, 
     check_linear(a.len(), m, k, w.n(), l.out.len(), &l.ep);
     let kp = GROUP * groups;
     let (act, rows, sums) = G::buffers(scratch);
-    let (act, rows, sums) = (grow(act, m * kp), grow(rows, m), grow(sums, m * groups));
+    let (act, rows, sums) = (grow(act, m * kp + G::extra_len(m, kp)), grow(rows, m), grow(sums, m * groups));
     for (i, r) in rows.iter_mut().enumerate() {
         let row = &mut act[i * kp..(i + 1) * kp];
         *r = g.quantize_row(&a[i * k..(i + 1) * k], row);
         row[k..].fill(G::Act::default());
     }
-    group_offsets::<G>(act, sums);
+    group_offsets::<G>(&act[..m * kp], sums);
+    g.prepare(act, m, kp);
     g.run(act, sums, m, w, Finish::Linear { out: l.out, rows, ep: &l.ep });
 }
 
@@ -206,12 +219,13 @@ pub(crate) fn gemm_i4_f32<G: Int4Gemm>(
     assert_eq!(out.len(), m * n, "gemm_i4_f32: out must be [m, n]");
     let kp = GROUP * groups;
     let (act, _, sums) = G::buffers(scratch);
-    let (act, sums) = (grow(act, m * kp), grow(sums, m * groups));
+    let (act, sums) = (grow(act, m * kp + G::extra_len(m, kp)), grow(sums, m * groups));
     for i in 0..m {
         let row = &mut act[i * kp..(i + 1) * kp];
         row[..k].iter_mut().zip(&q[i * k..(i + 1) * k]).for_each(|(d, &v)| *d = G::from_i8(v));
         row[k..].fill(G::Act::default());
     }
-    group_offsets::<G>(act, sums);
+    group_offsets::<G>(&act[..m * kp], sums);
+    g.prepare(act, m, kp);
     g.run(act, sums, m, w, Finish::Raw(out));
 }
