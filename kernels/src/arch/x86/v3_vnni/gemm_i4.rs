@@ -12,7 +12,8 @@
 //! f16 scales, in group order: bit-identical to `generic::gemm_i4_f32`.
 //! Tile: up to 4 rows × 16 columns (one panel, two ymm): 8 i32 group accumulators (5-cycle
 //! `vpdpbusd` latency, 2 per cycle), 4 unpacked weight registers and the broadcasts; the 8 f32
-//! sums, touched once per group, are the ones the compiler keeps in memory.
+//! sums, touched once per group, are what does not fit in the 16 registers (left to the
+//! compiler to spill).
 //! Tolerance: bit-identical to the twin before the epilogue; GELU as the vector GELU.
 
 use crate::arch::x86::v3::gemm_i4::finish8;
