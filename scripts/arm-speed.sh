@@ -16,6 +16,8 @@
 #   scripts/arm-speed.sh BLOB...         the same on given blobs
 #   scripts/arm-speed.sh --kernels       (a) only
 #   scripts/arm-speed.sh --armv7         (a) for the armv7 kernel (builds the armv7 kernels' rlib)
+#   scripts/arm-speed.sh --armv7-count [BLOB]  (b) for armv7: instructions of one int8 inference
+#                                        under qemu-arm (builds the armv7 edgebert binary)
 #   scripts/arm-speed.sh --check [BIN]   CI (~2 s): fails if llvm-mca is missing or a kernel's inner
 #                                        loop cannot be found in BIN (default: the newest aarch64
 #                                        release rlib of edgebert-kernels, which keeps symbols;
@@ -46,6 +48,25 @@ if [ "${1:-}" = "--armv7" ]; then
     nice cargo build --release --target $A32 -p edgebert-kernels >&2
     bin32=$(ls -t "$target_dir"/$A32/release/deps/libedgebert_kernels-*.rlib | head -1)
     exec python3 "$here/arm_speed.py" kernels32 "$bin32"
+fi
+
+if [ "${1:-}" = "--armv7-count" ]; then
+    # (b) for armv7: instructions of one all-MiniLM-L6-v2 int8 `embed` (128 tokens) under qemu-arm
+    # per backend (ARM_SPEED_BACKENDS, default armv7-neon), from the armv7 release binary with
+    # its symbols kept.
+    CARGO_PROFILE_RELEASE_STRIP=none nice cargo build --release --target $A32 --bin edgebert >&2
+    bin32=$target_dir/arm-speed/edgebert-armv7
+    mkdir -p "$(dirname "$bin32")"
+    cp "$target_dir/$A32/release/edgebert" "$bin32"
+    blob=${2:-.cache/arm-speed/all-minilm-l6-v2.int8.ebq}
+    if [ ! -s "$blob" ]; then
+        mkdir -p "$(dirname "$blob")"
+        scripts/arm-run.sh armv7 "$bin32" convert "${EDGEBERT_ASSETS:-/work/shared/assets}/models/all-minilm-l6-v2" \
+            -o "$blob" --weights int8 >&2
+    fi
+    ARM_SPEED_TEXT=$(printf 'speed %.0s' $(seq 126))
+    export ARM_SPEED_TEXT
+    exec python3 "$here/arm_speed.py" count32 "$bin32" "$blob"
 fi
 
 # The release binary with its symbols kept: the same code as the shipped (stripped) binary.

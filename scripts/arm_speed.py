@@ -4,6 +4,8 @@
   arm_speed.py kernels BINARY            (a) llvm-mca on each micro-kernel's inner loop
   arm_speed.py check BINARY              (a) only finds every loop and runs llvm-mca once: CI
   arm_speed.py kernels32|check32 BINARY  the same for an armv7 BINARY (armv7-neon's kernel)
+  arm_speed.py count32 BINARY BLOB       (b) for an armv7 `edgebert` BINARY: instructions under
+                                         qemu-arm per backend (ARM_SPEED_BACKENDS, default armv7-neon)
   arm_speed.py model BINARY BLOB...      (a) + (b) + (c): instruction counts under qemu, latency
 
 Stdlib only. BINARY is an unstripped aarch64 `edgebert` (the release profile with
@@ -35,6 +37,9 @@ KERNELS = [
     dict(name="neon i8 2x16 smull+sadalp", backend="neon", dtype="i8",
          symbol=r"neon::gemm_i8::tile_i8",
          mac={r"smull2?\s+v\d+\.8h": 8}, peak="i8_nodot", needs=None),
+    dict(name="neon i4 2x16 smlal", backend="neon", dtype="i4",
+         symbol=r"neon::gemm_i4::tile",
+         mac={r"(smull|smlal)2?\s+v\d+\.8h": 8}, peak="i8_nodot", needs=None),
     dict(name="dotprod i8 4x16 sdot", backend="neon-dotprod", dtype="i8",
          symbol=r"dotprod::gemm_i8::tile",
          mac={r"sdot\s+v\d+\.4s": 16}, peak="i8_dot", needs="dotprod"),
@@ -360,9 +365,12 @@ def trace(binary, backend, cpu, args):
     tmp = tempfile.mkdtemp()
     fifo = os.path.join(tmp, "log")
     os.mkfifo(fifo)
-    cmd = ["qemu-aarch64-static", "-d", "page,in_asm,exec,nochain", "-D", fifo]
-    if not os.path.exists("/lib/ld-linux-aarch64.so.1"):
-        cmd += ["-L", "/usr/aarch64-linux-gnu"]
+    qemu, loader, prefix = (("qemu-arm-static", "/lib/ld-linux-armhf.so.3", "/usr/arm-linux-gnueabihf")
+                            if ARCH32 else
+                            ("qemu-aarch64-static", "/lib/ld-linux-aarch64.so.1", "/usr/aarch64-linux-gnu"))
+    cmd = [qemu, "-d", "page,in_asm,exec,nochain", "-D", fifo]
+    if not os.path.exists(loader):
+        cmd += ["-L", prefix]
     proc = subprocess.Popen(cmd + [binary] + args, env=env, stdout=subprocess.DEVNULL)
     size, execs = {}, collections.Counter()
     cur, n, entry = None, 0, None
@@ -478,6 +486,26 @@ def model(binary, blobs, text):
     return rows, table
 
 
+def count32(binary, blob, text, backends):
+    """(b) for armv7 (no llvm-mca step: the row kernels are not multiply-add loops): the
+    instructions of `edgebert embed BLOB TEXT` under qemu-arm as a Cortex-A15 per backend, in all,
+    in the inference (kernels + engine + libc, as `estimate`) and in its top functions."""
+    _, _, owner = disassemble(binary)
+    print(f"(b) instructions of `edgebert embed {os.path.basename(blob)}` (one text, "
+          f"{len(text.split()) + 2} tokens) under qemu-arm -cpu cortex-a15, one thread")
+    for backend in backends:
+        counts = trace(binary, backend, "cortex-a15", ["embed", blob, text])
+        by_fn = collections.Counter()
+        for pc, (n, c) in counts.items():
+            by_fn[owner.get(pc, "?")] += n * c
+        total = sum(by_fn.values())
+        inference = sum(v for f, v in by_fn.items() if INFERENCE_RE.match(f))
+        print(f"  {backend:13} {total / 1e6:8.1f} M in all, {inference / 1e6:8.1f} M in kernels+engine+libc"
+              " (the inference); top functions:")
+        for f, v in by_fn.most_common(10):
+            print(f"      {v / 1e6:8.1f} M {100 * v / total:5.1f} %  {f[:100]}")
+
+
 def print_table(rows, table):
     print("(c) estimated one-core latency, all-MiniLM-L6-v2, seq 128, batch 1")
     print(f"  {'core':12} {'GHz':>4} {'mca model':12} {'blob':27} {'backend':13} {'ms':>7}"
@@ -513,7 +541,7 @@ def main():
     MCA = os.environ.get("LLVM_MCA") or which_mca()
     cmd, binary = sys.argv[1], sys.argv[2]
     global ARCH32
-    if cmd in ("check32", "kernels32"):
+    if cmd in ("check32", "kernels32", "count32"):
         ARCH32, cmd = True, cmd[:-2]
     if cmd == "check":
         found, rows = kernel_table(binary)
@@ -521,6 +549,9 @@ def main():
     elif cmd == "kernels":
         found, rows = kernel_table(binary)
         print_kernels(found, rows)
+    elif cmd == "count":
+        backends = os.environ.get("ARM_SPEED_BACKENDS", "armv7-neon").split(",")
+        count32(binary, sys.argv[3], os.environ["ARM_SPEED_TEXT"], backends)
     elif cmd == "model":
         text = os.environ["ARM_SPEED_TEXT"]
         rows, table = model(binary, sys.argv[3:], text)

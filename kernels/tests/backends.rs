@@ -292,6 +292,33 @@ fn skewed_rows_match_generic(k: Kernels) {
     }
 }
 
+/// The row-quantization slot gives the generic twin's integers and `RowQuant`s bit for bit:
+/// random rows (k around the 4- and 8-lane blocks), ties, skewed and all-zero rows.
+fn quantize_rows_match_generic(k: Kernels) {
+    let mut rng = Rng(41);
+    for &(m, kd, _) in SHAPES.iter().chain(&[(3, 5, 0), (2, 15, 0), (4, 17, 0)]) {
+        let mut a: Vec<f32> = rng.f32s(m * kd).iter().map(|v| v * 7.0).collect();
+        if m > 1 && kd > 0 {
+            // Row 0: ties (x · 127 / max = n + 1/2); row 1: all zeros; the last row: skewed.
+            for (j, v) in a[..kd].iter_mut().enumerate() {
+                *v = (j % 40) as f32 - 19.5;
+            }
+            a[0] = 127.0;
+            a[kd..2 * kd].fill(0.0);
+            a[(m - 1) * kd..].iter_mut().for_each(|v| *v = 2.5 + v.abs());
+        }
+        let (mut want_q, mut got_q) = (vec![0i8; m * kd], vec![99i8; m * kd]);
+        let (mut want_r, mut got_r) =
+            (vec![RowQuant::default(); m], vec![RowQuant { scale: 9.0, offset: 9.0 }; m]);
+        generic::quantize_rows_i8(&a, m, kd, &mut want_q, &mut want_r);
+        k.quantize_rows_i8(&a, m, kd, &mut got_q, &mut got_r);
+        assert_eq!(got_q, want_q, "{} quantize_rows_i8 m={m} k={kd}", k.backend());
+        let bits =
+            |r: &[RowQuant]| r.iter().map(|q| (q.scale.to_bits(), q.offset.to_bits())).collect::<Vec<_>>();
+        assert_eq!(bits(&got_r), bits(&want_r), "{} quantize_rows_i8 m={m} k={kd}: RowQuant", k.backend());
+    }
+}
+
 /// Splitting a GEMV by panel ranges (what threads do at m = 1) gives the full layer's columns.
 fn panel_ranges_split_a_gemv(k: Kernels) {
     let (kd, n) = (100, 70);
@@ -555,6 +582,7 @@ macro_rules! backend_suite {
             #[test] fn dequantize_i8_matches_generic() { run_slot(super::dequantize_i8_matches_generic, "dequantize_i8") }
             #[test] fn quantization_ties_match_generic() { run(super::quantization_ties_match_generic) }
             #[test] fn skewed_rows_match_generic() { run(super::skewed_rows_match_generic) }
+            #[test] fn quantize_rows_match_generic() { run(super::quantize_rows_match_generic) }
             #[test] fn panel_ranges_split_a_gemv() { run(super::panel_ranges_split_a_gemv) }
             #[test] fn linear_float_matches_generic() { run(super::linear_float_matches_generic) }
             #[test] fn softmax_matches_generic() { run_slot(super::softmax_matches_generic, "softmax") }
@@ -627,7 +655,7 @@ backend_suite! {
     neon => Backend::Neon, twins [layer_norm attention_i8];
     neon_dotprod => Backend::NeonDotprod, twins [layer_norm attention_i8];
     neon_i8mm => Backend::NeonI8mm, twins [layer_norm attention_i8];
-    armv7_neon => Backend::Armv7Neon, twins [gelu softmax layer_norm attention_i8 dequantize_i8];
+    armv7_neon => Backend::Armv7Neon, twins [attention_i8];
 }
 
 #[test]

@@ -13,8 +13,9 @@ pub(crate) mod arm;
 pub(crate) mod x86;
 
 /// Coefficients of erf(x) ≈ x · P(x²) / Q(x²) on [-4, 4] (the single-precision fit used by
-/// Eigen and XLA); outside, erf is ±1 to f32 precision. Shared by the AVX2 and NEON vector erf.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+/// Eigen and XLA); outside, erf is ±1 to f32 precision. Shared by the AVX2, NEON and armv7 NEON
+/// vector erf.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm"))]
 pub(crate) const ERF_P: [f32; 7] = [
     -2.726_142_3e-10,
     2.770_681_4e-8,
@@ -24,7 +25,7 @@ pub(crate) const ERF_P: [f32; 7] = [
     -2.954_6e-3,
     -1.609_603_3e-2,
 ];
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm"))]
 pub(crate) const ERF_Q: [f32; 5] =
     [-1.456_607_2e-5, -2.133_740_5e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
 

@@ -211,6 +211,13 @@ pub(crate) trait PlainTiles: Copy {
     const MR: usize;
     /// Rows `i0..i0 + rows` (`rows ≤ MR`) of `q` times panel `p` of `w`, finished into `sink`.
     fn tile(self, rows: usize, q: &[i8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>);
+
+    /// `generic::quantize_row_i8` of `x` into `q` (the same integers): the twin, unless the
+    /// backend has a vector one (armv7, whose target has no NEON for LLVM to vectorise with).
+    #[inline(always)]
+    fn quantize_row(self, x: &[f32], q: &mut [i8]) -> RowQuant {
+        crate::generic::quantize_row_i8(x, q)
+    }
 }
 
 /// The plain int8 layout, an [`Int8Gemm`] over a backend's [`PlainTiles`] (the ARM kernels):
@@ -234,7 +241,7 @@ impl<K: PlainTiles> Int8Gemm for PlainRows<K> {
         let (k, k4) = (x.len(), k4(x.len()));
         let row = &mut act[i * k4..(i + 1) * k4];
         row[k..].fill(0);
-        crate::generic::quantize_row_i8(x, &mut row[..k])
+        self.0.quantize_row(x, &mut row[..k])
     }
 
     fn copy_row(self, q: &[i8], i: usize, act: &mut [i8]) {
@@ -265,6 +272,29 @@ impl<K: PlainTiles> MicroKernel for PlainGemm<'_, '_, '_, '_, K> {
     #[inline(always)]
     fn tile(&mut self, rows: usize, _units: usize, i0: usize, p: usize, _d: Depth) {
         self.tiles.tile(rows, self.q, i0, p, self.w, &mut self.sink)
+    }
+}
+
+/// The int8 epilogue slot (`KernelSlots::dequantize_i8`) through `finish`, a backend's tile-row
+/// finish (the function its tiles call, [`finish_i32`]'s contract): each row's 16-column chunks.
+#[cfg_attr(not(any(target_arch = "aarch64", target_arch = "arm")), allow(dead_code))]
+pub(crate) fn dequantize_by_tiles(
+    acc: &[i32],
+    rows: &[RowQuant],
+    w: &PackedI8<'_>,
+    ep: &Epilogue<'_>,
+    out: &mut [f32],
+    mut finish: impl FnMut(&[i32; 16], usize, usize, &PackedI8<'_>, &mut Sink<'_, '_>),
+) {
+    let n = w.n();
+    crate::linear::check_dequantize(acc.len(), rows.len(), n, out.len(), ep);
+    let mut sink = Sink::F32 { out, rows, ep };
+    for (i, acc_i) in acc.chunks_exact(n.max(1)).enumerate().take(rows.len()) {
+        for (j0, chunk) in (0..n).step_by(PANEL).zip(acc_i.chunks(PANEL)) {
+            let mut t = [0i32; 16];
+            t[..chunk.len()].copy_from_slice(chunk);
+            finish(&t, i, j0, w, &mut sink);
+        }
     }
 }
 

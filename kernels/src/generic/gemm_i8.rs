@@ -31,6 +31,19 @@ pub(crate) fn row_quant(lo: f32, hi: f32) -> (RowQuant, f32) {
 
 /// [`quantize_row_i8`] on each row of `a` (`[m, k]`): `q` is `[m, k]`, `rows` is `[m]`.
 pub fn quantize_rows_i8(a: &[f32], m: usize, k: usize, q: &mut [i8], rows: &mut [RowQuant]) {
+    quantize_rows_with(a, m, k, q, rows, quantize_row_i8)
+}
+
+/// [`quantize_rows_i8`] with `row` (a backend's [`quantize_row_i8`]) for each row.
+#[inline(always)]
+pub(crate) fn quantize_rows_with(
+    a: &[f32],
+    m: usize,
+    k: usize,
+    q: &mut [i8],
+    rows: &mut [RowQuant],
+    mut row: impl FnMut(&[f32], &mut [i8]) -> RowQuant,
+) {
     assert_eq!(a.len(), m * k, "quantize_rows_i8: a must be [m, k]");
     assert_eq!(q.len(), m * k, "quantize_rows_i8: q must be [m, k]");
     assert_eq!(rows.len(), m, "quantize_rows_i8: rows must be [m]");
@@ -39,7 +52,7 @@ pub fn quantize_rows_i8(a: &[f32], m: usize, k: usize, q: &mut [i8], rows: &mut 
         return;
     }
     for ((x, q), r) in a.chunks_exact(k).zip(q.chunks_exact_mut(k)).zip(rows.iter_mut()) {
-        *r = quantize_row_i8(x, q);
+        *r = row(x, q);
     }
 }
 

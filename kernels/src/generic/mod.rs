@@ -16,7 +16,9 @@ pub use attention_i8::{attention_i8, quantize_sym_i8, ATT_P_MAX, ATT_Q_MAX};
 pub(crate) use gemm_f32::epilogue_at;
 pub use gemm_f32::{linear_f16, linear_f32_packed};
 pub use gemm_i4::{finish_i4, gemm_i4_f32, linear_i4};
-#[cfg_attr(not(target_arch = "x86_64"), allow(unused_imports))]
+#[cfg_attr(not(target_arch = "arm"), allow(unused_imports))]
+pub(crate) use gemm_i8::quantize_rows_with;
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "arm")), allow(unused_imports))]
 pub(crate) use gemm_i8::row_quant;
 pub use gemm_i8::{dequantize_i8, gemm_i8_i32, linear_i8, quantize_row_i8, quantize_rows_i8};
 pub use linear::linear_f32;

@@ -171,7 +171,7 @@ pub(crate) fn finish_i32(acc: &[i32; 16], i: usize, j0: usize, w: &PackedI8<'_>,
 }
 
 /// The int8 epilogue slot (`KernelSlots::dequantize_i8`) through [`finish_i32`], the function
-/// the tiles call: each row's 16-column chunks.
+/// the tiles call.
 pub(crate) fn dequantize_i8(
     _t: Neon,
     acc: &[i32],
@@ -180,17 +180,10 @@ pub(crate) fn dequantize_i8(
     ep: &Epilogue<'_>,
     out: &mut [f32],
 ) {
-    let n = w.n();
-    crate::linear::check_dequantize(acc.len(), rows.len(), n, out.len(), ep);
-    let mut sink = Sink::F32 { out, rows, ep };
-    for (i, acc_i) in acc.chunks_exact(n.max(1)).enumerate().take(rows.len()) {
-        for (j0, chunk) in (0..n).step_by(PANEL).zip(acc_i.chunks(PANEL)) {
-            let mut t = [0i32; 16];
-            t[..chunk.len()].copy_from_slice(chunk);
-            // SAFETY: the token proves NEON.
-            unsafe { finish_i32(&t, i, j0, w, &mut sink) };
-        }
-    }
+    // SAFETY: the token proves NEON.
+    crate::frame::int8::dequantize_by_tiles(acc, rows, w, ep, out, |t, i, j0, w, sink| unsafe {
+        finish_i32(t, i, j0, w, sink)
+    });
 }
 
 /// GELU (erf form) in place over a slice.

@@ -1,8 +1,9 @@
-//! NEON kernels for every ARMv8-A core (Cortex-A53/A55/A72/A76, Apple, Graviton): int8 GEMM by
-//! widening multiply-accumulate, f32 and f16-weight GEMM by `fmla`, and the vector math every
+//! NEON kernels for every ARMv8-A core (Cortex-A53/A55/A72/A76, Apple, Graviton): int8 and int4
+//! GEMM by widening multiply-accumulate, f32 and f16-weight GEMM by `fmla`, and the vector math every
 //! aarch64 backend shares (`math`: the int8 and f32 epilogues, GELU, softmax).
 
 pub(crate) mod gemm_f32;
+pub(crate) mod gemm_i4;
 pub(crate) mod gemm_i8;
 pub(crate) mod math;
 
@@ -51,6 +52,8 @@ impl KernelSlots for Neon {
     }
 
     int8_slots!(|s: &Neon| crate::frame::int8::PlainRows(*s));
+
+    int4_slots!(|s: &Neon| *s);
 
     neon_float_slots!(|s: &Neon| *s);
 }

@@ -7,12 +7,16 @@
 //! inputs) with the row's 4 activation bytes replicated (d14) gives 8 exact i16 products
 //! (|q · w| ≤ 128²), `vpadal.s16` adds adjacent pairs into 4 i32 lanes (q0–q3), folded by
 //! `vpadd.i32` at the end. The layout and the blocking are `frame::int8::PlainRows`'.
-//! Epilogue: scalar (`frame::int8::finish_i32`). Tolerance: i32 exact.
+//! Epilogue: dequantize, bias and residual scalar (`frame::int8::finish_i32`'s arithmetic, bit
+//! for bit), GELU by the NEON kernel (`arm::neon::math`) on the tile row's 16 values.
+//! Activation rows are quantized by `arm::neon::rows` (the twin's integers).
+//! Tolerance: i32 exact; after the epilogue the suite's GELU tolerance.
 
+use crate::arch::arm::neon::math::{gelu_blocks, Table};
 use crate::arch::arm::ArmNeon;
-use crate::frame::int8::{finish_i32, PlainTiles, Sink};
+use crate::frame::int8::{PlainTiles, Sink};
+use crate::linear::RowQuant;
 use crate::packed::{k4, PackedI8, PANEL};
-use core::arch::asm;
 
 impl PlainTiles for ArmNeon {
     const MR: usize = 1;
@@ -31,8 +35,48 @@ impl PlainTiles for ArmNeon {
                 // `32 · half .. 32 · half + 32`; `out` holds the 8 i32 written.
                 unsafe { half_panel(row.as_ptr(), panel[32 * half..].as_ptr(), k4 / 4, out.as_mut_ptr()) };
             }
-            finish_i32(&vals, i, p * PANEL, w, sink);
+            finish_i32(self, &vals, i, p * PANEL, w, sink);
         }
+    }
+
+    fn quantize_row(self, x: &[f32], q: &mut [i8]) -> RowQuant {
+        crate::arch::arm::neon::rows::quantize_row_i8(self, x, q)
+    }
+}
+
+/// `frame::int8::finish_i32` (raw, or dequantized then the epilogue) with the epilogue's GELU
+/// on 4 lanes: `y = dequantize + bias` per column as the twin, GELU of the 16 values by
+/// `gelu_blocks`, then the residual.
+pub(crate) fn finish_i32(
+    _t: ArmNeon,
+    acc: &[i32; 16],
+    i: usize,
+    j0: usize,
+    w: &PackedI8<'_>,
+    sink: &mut Sink<'_, '_>,
+) {
+    let Sink::F32 { out, rows, ep } = sink else {
+        return crate::frame::int8::finish_i32(acc, i, j0, w, sink);
+    };
+    if !ep.gelu {
+        return crate::frame::int8::finish_i32(acc, i, j0, w, sink);
+    }
+    let n = w.n();
+    let valid = n.saturating_sub(j0).min(PANEL);
+    let mut y = Table([0f32; 16]);
+    for (c, v) in y.0.iter_mut().enumerate().take(valid) {
+        *v = rows[i].dequantize(acc[c], w.scales()[j0 + c], w.col_sums()[j0 + c]);
+        if let Some(b) = ep.bias {
+            *v += b[j0 + c];
+        }
+    }
+    // SAFETY: the token proves NEON; `y` holds 4 blocks of 4 f32.
+    unsafe { gelu_blocks(y.0.as_mut_ptr(), 4) };
+    for (c, &v) in y.0.iter().enumerate().take(valid) {
+        out[i * n + j0 + c] = match ep.residual {
+            Some(r) => v + r[i * n + j0 + c],
+            None => v,
+        };
     }
 }
 
@@ -46,42 +90,37 @@ unsafe fn half_panel(a: *const i8, w: *const i8, groups: usize, out: *mut i32) {
     // SAFETY: the caller's contract; the asm reads and writes only those bytes and the
     // clobbered registers.
     unsafe {
-        asm!(
-            ".fpu neon",
-            "vmov.i32 q0, #0",
-            "vmov.i32 q1, #0",
-            "vmov.i32 q2, #0",
-            "vmov.i32 q3, #0",
-            "cmp {n}, #0",
-            "beq 2f",
-            "1:",
-            "vld1.32 {{d14[]}}, [{a}]!",
-            "vld1.8 {{d8-d11}}, [{w}], {stride}",
-            "vmull.s8 q6, d8, d14",
-            "vpadal.s16 q0, q6",
-            "vmull.s8 q6, d9, d14",
-            "vpadal.s16 q1, q6",
-            "vmull.s8 q6, d10, d14",
-            "vpadal.s16 q2, q6",
-            "vmull.s8 q6, d11, d14",
-            "vpadal.s16 q3, q6",
-            "subs {n}, {n}, #1",
-            "bne 1b",
-            "2:",
-            "vpadd.i32 d0, d0, d1",
-            "vpadd.i32 d1, d2, d3",
-            "vpadd.i32 d2, d4, d5",
-            "vpadd.i32 d3, d6, d7",
-            "vst1.32 {{d0-d3}}, [{out}]",
+        neon_blocks!(
+            setup [
+                "vmov.i32 q0, #0",
+                "vmov.i32 q1, #0",
+                "vmov.i32 q2, #0",
+                "vmov.i32 q3, #0",
+            ]
+            body [
+                "vld1.32 {{d14[]}}, [{a}]!",
+                "vld1.8 {{d8-d11}}, [{w}], {stride}",
+                "vmull.s8 q6, d8, d14",
+                "vpadal.s16 q0, q6",
+                "vmull.s8 q6, d9, d14",
+                "vpadal.s16 q1, q6",
+                "vmull.s8 q6, d10, d14",
+                "vpadal.s16 q2, q6",
+                "vmull.s8 q6, d11, d14",
+                "vpadal.s16 q3, q6",
+            ]
+            finish [
+                "vpadd.i32 d0, d0, d1",
+                "vpadd.i32 d1, d2, d3",
+                "vpadd.i32 d2, d4, d5",
+                "vpadd.i32 d3, d6, d7",
+                "vst1.32 {{d0-d3}}, [{out}]",
+            ]
+            n = groups,
             a = inout(reg) a => _,
             w = inout(reg) w => _,
-            n = inout(reg) groups => _,
             stride = in(reg) 64usize,
             out = in(reg) out,
-            out("d0") _, out("d1") _, out("d2") _, out("d3") _, out("d4") _, out("d5") _,
-            out("d6") _, out("d7") _, out("d8") _, out("d9") _, out("d10") _, out("d11") _,
-            out("d12") _, out("d13") _, out("d14") _, out("d15") _,
-            options(nostack),
         );
     }
 }
