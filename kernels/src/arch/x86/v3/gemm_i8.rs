@@ -14,7 +14,7 @@
 //! `vpmaddwd` into 12 accumulators holding (column, input-pair) sums, folded by `vphaddd`.
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin.
 
-use super::math::{lanes, load8, store_epilogue, Span8};
+use super::math::{gelu, lanes, load8, Span8};
 use crate::arch::x86::V3;
 use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::frame::int8::{Int8Gemm, Sink};
@@ -239,17 +239,30 @@ impl Cols8 {
                 }
             }
             Sink::F32 { out, rows, ep } => {
-                for (r, v) in vs.iter().enumerate() {
+                // The epilogue's operands once per tile, not per row (`store_epilogue`'s steps
+                // in its order: bias, GELU, residual).
+                let bias = ep.bias.map(|b| self.cols.load(b));
+                let (gelu_on, residual) = (ep.gelu, ep.residual);
+                for ((r, v), q) in vs.iter().enumerate().zip(&rows[i0..i0 + vs.len()]) {
                     // RowQuant::dequantize, lane by lane, in its order.
-                    let (i, q) = (i0 + r, rows[i0 + r]);
-                    let y = _mm256_add_ps(
+                    let i = i0 + r;
+                    let mut y = _mm256_add_ps(
                         _mm256_mul_ps(
                             _mm256_mul_ps(_mm256_cvtepi32_ps(*v), self.wscale),
                             _mm256_set1_ps(q.scale),
                         ),
                         _mm256_mul_ps(_mm256_set1_ps(q.offset), self.wsum),
                     );
-                    store_epilogue(y, i, self.cols, ep, out);
+                    if let Some(b) = bias {
+                        y = _mm256_add_ps(y, b);
+                    }
+                    if gelu_on {
+                        y = gelu(y);
+                    }
+                    if let Some(res) = residual {
+                        y = _mm256_add_ps(y, self.cols.load(&res[i * n..]));
+                    }
+                    self.cols.store(&mut out[i * n..], y);
                 }
             }
         }
