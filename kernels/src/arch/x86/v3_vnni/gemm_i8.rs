@@ -9,6 +9,8 @@
 //! 4 inputs: 2 weight loads and 6 four-byte broadcasts feed 12 `vpdpbusd`. The weights are the
 //! blob's packed panels as they are: a 64-byte group is 16 columns × 4 inputs, i.e. exactly two
 //! ymm operands of `vpdpbusd` (columns 0–7 and 8–15).
+//! Tiles of 1 or 2 rows (M = 128 = 21 · 6 + 2) take 4 or 2 panels at once, so they still have 8
+//! accumulator chains.
 //! Blocking: activations are quantized into row-major u8 rows of `k4` bytes (as the AVX-512
 //! VNNI kernel does); the whole depth runs in one block (a 16-column panel of even k = 3072 is
 //! 48 KiB, streamed sequentially), panels outermost so a panel stays in L1 while all row tiles
