@@ -14,7 +14,7 @@
 //! `vpmaddwd` into 12 accumulators holding (column, input-pair) sums, folded by `vphaddd`.
 //! Tolerance: i32 exact; f32 outputs within 1e-6 relative of the generic twin.
 
-use super::math::{lanes, load8, store_epilogue, Span8};
+use super::math::{gelu, lanes, load8, Span8};
 use crate::arch::x86::V3;
 use crate::frame::gemm::{drive, Depth, MicroKernel};
 use crate::frame::int8::{Int8Gemm, Sink};
@@ -158,12 +158,23 @@ impl RowQuant8 {
     #[inline]
     #[target_feature(enable = "avx2")]
     pub(crate) fn of(x: &[f32]) -> (RowQuant, RowQuant8) {
-        // Lanes past k load as 0, which the range includes anyway.
-        let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-        for j0 in (0..x.len()).step_by(8) {
-            let v = load8(x, j0);
-            (lo, hi) = (_mm256_min_ps(lo, v), _mm256_max_ps(hi, v));
+        // Two accumulator pairs over whole 16-value chunks (unmasked loads), the tail masked;
+        // lanes past k load as 0, which the range includes anyway. Any order gives the same
+        // range: min/max only differ in the sign of a zero, which `row_quant` does not see.
+        let (mut lo, mut hi) = ([_mm256_setzero_ps(); 2], [_mm256_setzero_ps(); 2]);
+        let full = x.len() / 16 * 16;
+        for pair in x[..full].chunks_exact(16) {
+            for (h, half) in pair.chunks_exact(8).enumerate() {
+                // SAFETY: `half` holds the 32 bytes read.
+                let v = unsafe { _mm256_loadu_ps(half.as_ptr()) };
+                (lo[h], hi[h]) = (_mm256_min_ps(lo[h], v), _mm256_max_ps(hi[h], v));
+            }
         }
+        for j0 in (full..x.len()).step_by(8) {
+            let v = load8(x, j0);
+            (lo[0], hi[0]) = (_mm256_min_ps(lo[0], v), _mm256_max_ps(hi[0], v));
+        }
+        let (lo, hi) = (_mm256_min_ps(lo[0], lo[1]), _mm256_max_ps(hi[0], hi[1]));
         let (row, inv) =
             row_quant(lanes(lo).into_iter().fold(0.0, f32::min), lanes(hi).into_iter().fold(0.0, f32::max));
         (row, RowQuant8 { off: _mm256_set1_ps(row.offset), inv: _mm256_set1_ps(inv) })
@@ -176,10 +187,16 @@ impl RowQuant8 {
     #[target_feature(enable = "avx2")]
     pub(crate) fn quantize8(&self, x: &[f32], j0: usize) -> __m256i {
         let cols = Span8::new(j0, x.len());
-        let v = _mm256_mul_ps(_mm256_sub_ps(cols.load(x), self.off), self.inv);
+        _mm256_and_si256(self.quantize(cols.load(x)), _mm256_castps_si256(cols.mask_ps()))
+    }
+
+    /// The quantized values of the 8 inputs `v` as i32 lanes (see [`RowQuant8::quantize8`]).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn quantize(&self, v: __m256) -> __m256i {
+        let v = _mm256_mul_ps(_mm256_sub_ps(v, self.off), self.inv);
         let (qlo, qhi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
-        let q = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi);
-        _mm256_and_si256(q, _mm256_castps_si256(cols.mask_ps()))
+        _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(v), qlo), qhi)
     }
 }
 
@@ -222,17 +239,30 @@ impl Cols8 {
                 }
             }
             Sink::F32 { out, rows, ep } => {
-                for (r, v) in vs.iter().enumerate() {
+                // The epilogue's operands once per tile, not per row (`store_epilogue`'s steps
+                // in its order: bias, GELU, residual).
+                let bias = ep.bias.map(|b| self.cols.load(b));
+                let (gelu_on, residual) = (ep.gelu, ep.residual);
+                for ((r, v), q) in vs.iter().enumerate().zip(&rows[i0..i0 + vs.len()]) {
                     // RowQuant::dequantize, lane by lane, in its order.
-                    let (i, q) = (i0 + r, rows[i0 + r]);
-                    let y = _mm256_add_ps(
+                    let i = i0 + r;
+                    let mut y = _mm256_add_ps(
                         _mm256_mul_ps(
                             _mm256_mul_ps(_mm256_cvtepi32_ps(*v), self.wscale),
                             _mm256_set1_ps(q.scale),
                         ),
                         _mm256_mul_ps(_mm256_set1_ps(q.offset), self.wsum),
                     );
-                    store_epilogue(y, i, self.cols, ep, out);
+                    if let Some(b) = bias {
+                        y = _mm256_add_ps(y, b);
+                    }
+                    if gelu_on {
+                        y = gelu(y);
+                    }
+                    if let Some(res) = residual {
+                        y = _mm256_add_ps(y, self.cols.load(&res[i * n..]));
+                    }
+                    self.cols.store(&mut out[i * n..], y);
                 }
             }
         }

@@ -9,6 +9,8 @@
 //! 4 inputs: 2 weight loads and 6 four-byte broadcasts feed 12 `vpdpbusd`. The weights are the
 //! blob's packed panels as they are: a 64-byte group is 16 columns × 4 inputs, i.e. exactly two
 //! ymm operands of `vpdpbusd` (columns 0–7 and 8–15).
+//! Tiles of 1 or 2 rows (M = 128 = 21 · 6 + 2) take 4 or 2 panels at once, so they still have 8
+//! accumulator chains.
 //! Blocking: activations are quantized into row-major u8 rows of `k4` bytes (as the AVX-512
 //! VNNI kernel does); the whole depth runs in one block (a 16-column panel of even k = 3072 is
 //! 48 KiB, streamed sequentially), panels outermost so a panel stays in L1 while all row tiles
@@ -50,9 +52,22 @@ impl U8Tiles for V3Vnni {
         _d: Depth,
     ) {
         let _ = g.t;
-        for p in p0..p0 + panels {
+        // Fewer than 3 rows would leave too few accumulator chains to hide the latency of
+        // `vpdpbusd` with one panel: such tiles (M = 128 = 21 · 6 + 2) take several panels at once.
+        let per = match rows {
+            1 => 4,
+            2 => 2,
+            _ => 1,
+        };
+        let mut p = p0;
+        while p < p0 + panels {
+            let take = per.min(p0 + panels - p);
             // SAFETY: the V3Vnni token proves AVX2/FMA and AVX-VNNI.
-            unsafe { tiles!(rows rows, tile (g.rows, i0, p, g.w, &mut g.sink); 1 2 3 4 5 6) }
+            unsafe {
+                tiles!((rows, take), tile (g.rows, i0, p, g.w, &mut g.sink);
+                    (1, 1)(1, 2)(1, 3)(1, 4)(2, 1)(2, 2)(3, 1)(4, 1)(5, 1)(6, 1))
+            }
+            p += take;
         }
     }
 }
@@ -62,58 +77,93 @@ impl U8Tiles for V3Vnni {
 /// [`RowQuant8`]).
 #[target_feature(enable = "avx2,fma")]
 fn quantize_row_u8(x: &[f32], dst: &mut [u8]) -> RowQuant {
-    let k4 = k4(x.len());
+    let (k, k4) = (x.len(), k4(x.len()));
     assert_eq!(dst.len(), k4, "quantize_row_u8: dst must hold k4 bytes");
     let (row, quant) = RowQuant8::of(x);
-    let (shift, low_bytes) = (_mm256_set1_epi32(128), _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
-    for j0 in (0..k4).step_by(8) {
-        // q + 128 in [1, 255] (padding: 128); both packs keep it, leaving input c in byte c of
-        // dword 0 (c < 4) or dword 4 (c ≥ 4), which the permute brings together.
+    let shift = _mm256_set1_epi32(128);
+    // Whole 32-value chunks: four unmasked quantizations, q + 128 in [1, 255], which both packs
+    // keep; they leave inputs 8c..8c+4 in dword c and 8c+4..8c+8 in dword c + 4 (c < 4), which
+    // the permute puts back in order for one 32-byte store.
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    let full = k / 32 * 32;
+    for (xs, d) in x[..full].chunks_exact(32).zip(dst.chunks_exact_mut(32)) {
+        let q: [__m256i; 4] = core::array::from_fn(|c| {
+            // SAFETY: `xs` holds the 128 bytes read, 32 at a time.
+            let v = unsafe { _mm256_loadu_ps(xs[8 * c..].as_ptr()) };
+            _mm256_add_epi32(quant.quantize(v), shift)
+        });
+        let words = (_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+        let bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(words.0, words.1), order);
+        // SAFETY: `d` holds the 32 bytes written.
+        unsafe { _mm256_storeu_si256(d.as_mut_ptr() as *mut __m256i, bytes) };
+    }
+    // The rest 8 at a time (padding: 128); the permute brings input c (byte c of dword 0 for
+    // c < 4, of dword 4 for c ≥ 4) together.
+    let low_bytes = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
+    for j0 in (full..k4).step_by(8) {
         let q = _mm256_add_epi32(quant.quantize8(x, j0), shift);
         let words = _mm256_packs_epi32(q, q);
         let bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words), low_bytes);
         let eight = (_mm_cvtsi128_si64(_mm256_castsi256_si128(bytes)) as u64).to_le_bytes();
-        let end = (j0 + 8).min(k4);
-        dst[j0..end].copy_from_slice(&eight[..end - j0]);
+        // k4 - j0 is a multiple of 4: 4 or at least 8 bytes remain (constant-length copies).
+        if j0 + 8 <= k4 {
+            dst[j0..j0 + 8].copy_from_slice(&eight);
+        } else {
+            dst[j0..j0 + 4].copy_from_slice(&eight[..4]);
+        }
     }
     row
 }
 
-/// One R × 16 tile: rows `i0..i0+R`, the columns of panel `p`, over the whole depth.
+/// One R × (16·P) tile: rows `i0..i0+R`, the columns of panels `p0..p0+P`, over the whole depth.
 #[target_feature(enable = "avx2,fma,avxvnni")]
-fn tile<const R: usize>(rows: &[u8], i0: usize, p: usize, w: &PackedI8<'_>, sink: &mut Sink<'_, '_>) {
+fn tile<const R: usize, const P: usize>(
+    rows: &[u8],
+    i0: usize,
+    p0: usize,
+    w: &PackedI8<'_>,
+    sink: &mut Sink<'_, '_>,
+) {
     let (n, k4) = (w.n(), k4(w.k()));
-    assert!(rows.len() >= (i0 + R) * k4 && p * PANEL < n && sink.len() >= (i0 + R) * n);
+    assert!(rows.len() >= (i0 + R) * k4 && (p0 + P - 1) * PANEL < n && sink.len() >= (i0 + R) * n);
     let a = rows[i0 * k4..].as_ptr();
-    let wp = w.data()[p * PANEL * k4..].as_ptr();
-    let j0 = p * PANEL;
+    let wp = w.data()[p0 * PANEL * k4..].as_ptr();
     // Start from -128 · col_sums (the u8 shift's compensation, exact in i32), so the epilogue
     // has nothing to subtract.
-    let mut start = [_mm256_setzero_si256(); 2];
-    for (h, s) in start.iter_mut().enumerate() {
-        let sums = &w.col_sums()[j0 + 8 * h..j0 + 8 * h + 8];
-        // SAFETY: `sums` holds the 32 bytes read.
-        let sums = unsafe { _mm256_loadu_si256(sums.as_ptr() as *const __m256i) };
-        *s = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32::<7>(sums));
+    let mut start = [[_mm256_setzero_si256(); 2]; P];
+    for (p, sp) in start.iter_mut().enumerate() {
+        for (h, s) in sp.iter_mut().enumerate() {
+            let j = (p0 + p) * PANEL + 8 * h;
+            let sums = &w.col_sums()[j..j + 8];
+            // SAFETY: `sums` holds the 32 bytes read.
+            let sums = unsafe { _mm256_loadu_si256(sums.as_ptr() as *const __m256i) };
+            *s = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32::<7>(sums));
+        }
     }
     let mut acc = [start; R];
-    // SAFETY: rows i0..i0+R hold k4 bytes each (asserted), read 4 at a time at 4g < k4; panel p
-    // holds 16 · k4 weight bytes (p · 16 < n and PackedI8's length is panels(n) · 16 · k4), read
-    // 64 at a time at 64g < 16 · k4.
+    // SAFETY: rows i0..i0+R hold k4 bytes each (asserted), read 4 at a time at 4g < k4; panels
+    // p0..p0+P hold 16 · k4 weight bytes each ((p0 + P - 1) · 16 < n and PackedI8's length is
+    // panels(n) · 16 · k4), read 64 at a time at 64g < 16 · k4.
     unsafe {
         for g in 0..k4 / 4 {
-            let w0 = _mm256_loadu_si256(wp.add(g * 64) as *const __m256i);
-            let w1 = _mm256_loadu_si256(wp.add(g * 64 + 32) as *const __m256i);
+            let wv: [[__m256i; 2]; P] = core::array::from_fn(|p| {
+                let at = wp.add(p * PANEL * k4 + g * 64);
+                [_mm256_loadu_si256(at as *const __m256i), _mm256_loadu_si256(at.add(32) as *const __m256i)]
+            });
             for (r, acc_r) in acc.iter_mut().enumerate() {
                 let av = _mm256_set1_epi32((a.add(r * k4 + g * 4) as *const i32).read_unaligned());
-                acc_r[0] = _mm256_dpbusd_avx_epi32(acc_r[0], av, w0);
-                acc_r[1] = _mm256_dpbusd_avx_epi32(acc_r[1], av, w1);
+                for (acc_rp, wvp) in acc_r.iter_mut().zip(&wv) {
+                    acc_rp[0] = _mm256_dpbusd_avx_epi32(acc_rp[0], av, wvp[0]);
+                    acc_rp[1] = _mm256_dpbusd_avx_epi32(acc_rp[1], av, wvp[1]);
+                }
             }
         }
     }
-    for (h, c0) in [j0, j0 + 8].into_iter().enumerate() {
+    // Column block c (8 columns) is half c % 2 of panel p0 + c / 2.
+    for c in 0..2 * P {
+        let c0 = p0 * PANEL + 8 * c;
         if c0 < n {
-            let vs: [__m256i; R] = core::array::from_fn(|r| acc[r][h]);
+            let vs: [__m256i; R] = core::array::from_fn(|r| acc[r][c / 2][c % 2]);
             Cols8::of(w, c0).finish(&vs, i0, sink);
         }
     }
