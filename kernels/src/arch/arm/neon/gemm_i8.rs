@@ -116,9 +116,7 @@ unsafe fn half_panel(a: *const i8, w: *const i8, groups: usize, out: *mut i32) {
                 "vpadd.i32 d3, d6, d7",
                 "vst1.32 {{d0-d3}}, [{out}]",
             ]
-            n = groups,
-            a = inout(reg) a => _,
-            w = inout(reg) w => _,
+            n = groups, advance [a, w],
             stride = in(reg) 64usize,
             out = in(reg) out,
         );

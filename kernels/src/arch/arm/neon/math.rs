@@ -142,8 +142,7 @@ pub(crate) unsafe fn gelu_blocks(x: *mut f32, blocks: usize) {
                 "vst1.32 {{d0-d1}}, [{x}]!",
             ]
             finish []
-            n = blocks,
-            x = inout(reg) x => _,
+            n = blocks, advance [x],
             c = in(reg) c,
             cp = in(reg) c.add(8),
             cq = in(reg) c.add(16),
@@ -214,9 +213,7 @@ unsafe fn scale_bias_max(x: *mut f32, b: *const f32, stride: usize, blocks: usiz
                 "vpmax.f32 d6, d6, d6",
                 "vmov {m}, s12",
             ]
-            n = blocks,
-            x = inout(reg) x => _,
-            b = inout(reg) b => _,
+            n = blocks, advance [x, b],
             stride = in(reg) stride,
             s = in(reg) scale.to_bits(),
             ninf = in(reg) f32::NEG_INFINITY.to_bits(),
@@ -306,8 +303,7 @@ unsafe fn exp_sum_blocks(x: *mut f32, blocks: usize, k: &Table<16>) -> f32 {
                 "vpadd.f32 d14, d14, d14",
                 "vmov {sum}, s28",
             ]
-            n = blocks,
-            x = inout(reg) x => _,
+            n = blocks, advance [x],
             k0 = in(reg) k.0.as_ptr(),
             k8 = in(reg) k.0[8..].as_ptr(),
             sum = lateout(reg) sum,
@@ -333,8 +329,7 @@ pub(crate) unsafe fn scale_blocks(x: *mut f32, blocks: usize, s: f32) {
                 "vst1.32 {{d0-d1}}, [{x}]!",
             ]
             finish []
-            n = blocks,
-            x = inout(reg) x => _,
+            n = blocks, advance [x],
             s = in(reg) s.to_bits(),
         );
     }

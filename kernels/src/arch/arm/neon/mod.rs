@@ -5,15 +5,16 @@
 
 /// `asm!` of one NEON loop over `n` blocks (`n = <count>` is the first operand, consumed):
 /// `.fpu neon`, the `setup` lines, the `body` lines `n` times (none when `n` is 0), the `finish`
-/// lines; then the other operands. Every such block may use q0–q7 (d0–d15, declared clobbered:
-/// the registers the target's VFPv3-D16 unit shares with NEON) and no stack. The body uses the
-/// labels `1` and `2` for the loop; `3` and up are free.
+/// lines; then the pointers the body moves (`advance [p, …]`: each local `p` becomes the operand
+/// `p = inout(reg) p => _`, in that order), then the other operands. Every such block may use
+/// q0–q7 (d0–d15, declared clobbered: the registers the target's VFPv3-D16 unit shares with
+/// NEON) and no stack. The body uses the labels `1` and `2` for the loop; `3` and up are free.
 macro_rules! neon_blocks {
     (
         setup [$($setup:literal),* $(,)?]
         body [$($body:literal),* $(,)?]
         finish [$($finish:literal),* $(,)?]
-        n = $n:expr, $($operands:tt)*
+        n = $n:expr, advance [$($ptr:ident),+ $(,)?], $($operands:tt)*
     ) => {
         core::arch::asm!(
             ".fpu neon",
@@ -27,6 +28,7 @@ macro_rules! neon_blocks {
             "2:",
             $($finish,)*
             n = inout(reg) $n => _,
+            $($ptr = inout(reg) $ptr => _,)+
             $($operands)*
             out("d0") _, out("d1") _, out("d2") _, out("d3") _, out("d4") _, out("d5") _,
             out("d6") _, out("d7") _, out("d8") _, out("d9") _, out("d10") _, out("d11") _,

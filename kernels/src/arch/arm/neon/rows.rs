@@ -58,8 +58,7 @@ unsafe fn sum_blocks(x: *const f32, blocks: usize) -> f32 {
                 "vpadd.f32 d4, d4, d4",
                 "vmov {sum}, s8",
             ]
-            n = blocks,
-            x = inout(reg) x => _,
+            n = blocks, advance [x],
             sum = lateout(reg) sum,
         );
     }
@@ -90,8 +89,7 @@ unsafe fn squares_blocks(x: *const f32, blocks: usize, mean: f32) -> f32 {
                 "vpadd.f32 d4, d4, d4",
                 "vmov {sum}, s8",
             ]
-            n = blocks,
-            x = inout(reg) x => _,
+            n = blocks, advance [x],
             mean = in(reg) mean.to_bits(),
             sum = lateout(reg) sum,
         );
@@ -122,10 +120,7 @@ unsafe fn normalize_blocks(x: *mut f32, g: *const f32, b: *const f32, blocks: us
                 "vst1.32 {{d0-d1}}, [{x}]!",
             ]
             finish []
-            n = blocks,
-            x = inout(reg) x => _,
-            g = inout(reg) g => _,
-            b = inout(reg) b => _,
+            n = blocks, advance [x, g, b],
             mean = in(reg) mean.to_bits(),
             inv = in(reg) inv.to_bits(),
         );
@@ -184,8 +179,7 @@ unsafe fn range_blocks(x: *const f32, blocks: usize) -> (f32, f32) {
                 "vmov {lo}, s8",
                 "vmov {hi}, s12",
             ]
-            n = blocks,
-            x = inout(reg) x => _,
+            n = blocks, advance [x],
             lo = lateout(reg) lo,
             hi = lateout(reg) hi,
         );
@@ -230,9 +224,7 @@ unsafe fn quantize_blocks(x: *const f32, q: *mut i8, blocks: usize, offset: f32,
                 "vst1.8 {{d4}}, [{q}]!",
             ]
             finish []
-            n = blocks,
-            x = inout(reg) x => _,
-            q = inout(reg) q => _,
+            n = blocks, advance [x, q],
             off = in(reg) offset.to_bits(),
             inv = in(reg) inv.to_bits(),
             magic = in(reg) 12_582_912f32.to_bits(),
