@@ -107,45 +107,6 @@ macro_rules! span_type {
 }
 pub(crate) use span_type;
 
-/// `$name(f, i0, j0, w, fin)`: finishes an int4 tile's group-scaled sums `f[r]` (`$vec`) of rows
-/// `i0 + r`, columns `j0..j0 + $lanes` (clipped to `n`; `j0` a multiple of `$lanes` below `n`)
-/// into `fin`: as they are, or `generic::finish_i4` lane by lane in its order (two products, one
-/// sum) and `$epilogue`. `$span` is the module's span type, `loadu`/`add`/`mul`/`set1` its
-/// intrinsics.
-macro_rules! int4_finish {
-    ($(#[$m:meta])* $name:ident: $lanes:literal lanes of $vec:ty, $span:ty, $feat:literal,
-     $epilogue:path, loadu $loadu:path, add $add:path, mul $mul:path, set1 $set1:path) => {
-        $(#[$m])*
-        #[inline]
-        #[target_feature(enable = $feat)]
-        pub(crate) fn $name(
-            f: &[$vec],
-            i0: usize,
-            j0: usize,
-            w: &$crate::PackedI4<'_>,
-            fin: &mut $crate::frame::int4::Finish<'_, '_>,
-        ) {
-            use $crate::frame::int4::Finish;
-            let n = w.n();
-            let cols = <$span>::new(j0, n);
-            let wsum: &[f32; $lanes] = w.w_sums()[j0..j0 + $lanes].try_into().expect("a span of weight sums");
-            // SAFETY: `wsum` holds the `4 · $lanes` bytes read.
-            let wsum = unsafe { $loadu(wsum.as_ptr()) };
-            for (r, &v) in f.iter().enumerate() {
-                let i = i0 + r;
-                match fin {
-                    Finish::Raw(out) => cols.store(&mut out[i * n..(i + 1) * n], v),
-                    Finish::Linear { out, rows, ep } => {
-                        let y = $add($mul(v, $set1(rows[i].scale)), $mul($set1(rows[i].offset), wsum));
-                        $epilogue(y, i, cols, ep, out);
-                    }
-                }
-            }
-        }
-    };
-}
-pub(crate) use int4_finish;
-
 feature_token!(
     /// F16C (`vcvtph2ps`): f16 weights widened to f32.
     F16c = is_x86_feature_detected!("f16c")

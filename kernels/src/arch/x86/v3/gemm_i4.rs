@@ -115,8 +115,28 @@ fn hadd_order(v: __m256) -> __m256 {
     _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(v)))
 }
 
-crate::arch::x86::int4_finish!(
-    /// The 8-lane finish, shared with the AVX-VNNI int4 tiles.
-    finish8: 8 lanes of __m256, Span8, "avx2,fma", store_epilogue,
-    loadu _mm256_loadu_ps, add _mm256_add_ps, mul _mm256_mul_ps, set1 _mm256_set1_ps
-);
+/// Finishes the group-scaled sums `f[r]` of rows `i0 + r`, columns `j0..j0 + 8` (clipped to `n`;
+/// `j0` a multiple of 8 below `n`) into `fin`: as they are, or `generic::finish_i4` lane by lane
+/// in its order (two products, one sum) and the epilogue. Shared with the AVX-VNNI int4 tiles.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn finish8(f: &[__m256], i0: usize, j0: usize, w: &PackedI4<'_>, fin: &mut Finish<'_, '_>) {
+    let n = w.n();
+    let cols = Span8::new(j0, n);
+    let wsum: &[f32; 8] = w.w_sums()[j0..j0 + 8].try_into().expect("8 weight sums");
+    // SAFETY: `wsum` holds the 32 bytes read.
+    let wsum = unsafe { _mm256_loadu_ps(wsum.as_ptr()) };
+    for (r, &v) in f.iter().enumerate() {
+        let i = i0 + r;
+        match fin {
+            Finish::Raw(out) => cols.store(&mut out[i * n..(i + 1) * n], v),
+            Finish::Linear { out, rows, ep } => {
+                let y = _mm256_add_ps(
+                    _mm256_mul_ps(v, _mm256_set1_ps(rows[i].scale)),
+                    _mm256_mul_ps(_mm256_set1_ps(rows[i].offset), wsum),
+                );
+                store_epilogue(y, i, cols, ep, out);
+            }
+        }
+    }
+}

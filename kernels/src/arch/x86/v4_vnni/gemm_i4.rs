@@ -183,14 +183,25 @@ fn tile<L: Layout, const R: usize, const P: usize>(
         if j0 >= n {
             break;
         }
-        // SAFETY: each `f` row holds 16 f32.
-        let v: [__m512; R] = core::array::from_fn(|r| unsafe { _mm512_loadu_ps(f[r * P + p].as_ptr()) });
-        finish16(&v, i0, j0, w, fin);
+        let cols = Span16::new(j0, n);
+        let wsum = &w.w_sums()[j0..j0 + PANEL];
+        // SAFETY: `wsum` holds the 64 bytes read.
+        let wsum = unsafe { _mm512_loadu_ps(wsum.as_ptr()) };
+        for r in 0..R {
+            let i = i0 + r;
+            // SAFETY: each `f` row holds 16 f32.
+            let v = unsafe { _mm512_loadu_ps(f[r * P + p].as_ptr()) };
+            match fin {
+                Finish::Raw(out) => cols.store(&mut out[i * n..(i + 1) * n], v),
+                Finish::Linear { out, rows, ep } => {
+                    // generic::finish_i4, lane by lane, in its order (two products, one sum).
+                    let y = _mm512_add_ps(
+                        _mm512_mul_ps(v, _mm512_set1_ps(rows[i].scale)),
+                        _mm512_mul_ps(_mm512_set1_ps(rows[i].offset), wsum),
+                    );
+                    store_epilogue(y, i, cols, ep, out);
+                }
+            }
+        }
     }
 }
-
-crate::arch::x86::int4_finish!(
-    /// The 16-lane finish of a panel.
-    finish16: 16 lanes of __m512, Span16, "avx512f", store_epilogue,
-    loadu _mm512_loadu_ps, add _mm512_add_ps, mul _mm512_mul_ps, set1 _mm512_set1_ps
-);
