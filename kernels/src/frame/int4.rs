@@ -132,6 +132,25 @@ pub(crate) fn drive_tiles(
     }
 }
 
+/// What every int4 tile of a layer reads: the activations (`act`, as `Int4Gemm::run` gets them),
+/// their group offsets (`sums`) and the weights; one tile's part of them is
+/// [`TileInputs::operands`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[derive(Clone, Copy)]
+pub(crate) struct TileInputs<'t, A> {
+    pub act: &'t [A],
+    pub sums: &'t [i32],
+    pub w: &'t PackedI4<'t>,
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+impl<A> TileInputs<'_, A> {
+    /// [`TileOperands::new`] of rows `i0..i0 + rows` and panels `p0..p0 + panels`.
+    pub(crate) fn operands(self, i0: usize, rows: usize, p0: usize, panels: usize) -> TileOperands<A> {
+        TileOperands::new(self.act, self.sums, i0, rows, self.w, p0, panels)
+    }
+}
+
 /// Where one tile's operands start: rows `i0..i0 + rows` of the activations (`kp = 32 · g`
 /// each) and of their group offsets (`g` each), and the data and scales of the panels
 /// `p0..p0 + panels`. Built by [`TileOperands::new`], which checks that all of them exist, so a

@@ -6,6 +6,23 @@
 //! VNNI, which pulp has no stable token for, get their own (`F16c`, `AvxVnni`, `Avx512Vnni`). A
 //! backend token bundles them, so holding one proves every feature its kernels enable.
 
+/// `impl KernelSlots for $backend` (and its `Sealed`) for an x86 backend token: `detect` is the
+/// token's `try_new`, the rest of the impl is `$slots`.
+macro_rules! x86_backend {
+    ($backend:ident { $($slots:tt)* }) => {
+        impl $crate::registry::Sealed for $backend {}
+
+        impl $crate::registry::KernelSlots for $backend {
+            fn detect() -> Result<$backend, &'static str> {
+                $backend::try_new()
+            }
+
+            $($slots)*
+        }
+    };
+}
+pub(crate) use x86_backend;
+
 /// The slots an x86 vector module `$isa` (`v3` or `v4`) gives every backend built on it:
 /// f32/f16 GEMM through `$linear`, its GELU, softmax and LayerNorm, attention products by GEMM.
 /// `$token` maps `self` to the module's token.

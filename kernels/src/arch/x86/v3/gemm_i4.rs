@@ -22,7 +22,7 @@
 use super::gemm_i8::RowQuant8;
 use super::math::{store_epilogue, Span8};
 use crate::arch::x86::V3;
-use crate::frame::int4::{drive_tiles, Finish, Int4Gemm, TileOperands};
+use crate::frame::int4::{drive_tiles, Finish, Int4Gemm, TileInputs, TileOperands};
 use crate::linear::RowQuant;
 use crate::packed::PANEL;
 use crate::packed_i4::{PackedI4, GROUP};
@@ -40,9 +40,10 @@ impl Int4Gemm for V3 {
 
     /// Every tile of the `m` × `n` output: half panels outside, row tiles inside.
     fn run(self, act: &[i16], sums: &[i32], m: usize, w: &PackedI4<'_>, mut fin: Finish<'_, '_>) {
+        let t = TileInputs { act, sums, w };
         drive_tiles(m, w.n().div_ceil(8), MR, 1, |rr, _, i0, half| {
             // SAFETY: the V3 token proves AVX2/FMA/F16C.
-            unsafe { tiles!(rows rr, tile (act, sums, i0, half, w, &mut fin); 1 2 3 4) }
+            unsafe { tiles!(rows rr, tile (t, i0, half, &mut fin); 1 2 3 4) }
         });
     }
 }
@@ -65,21 +66,14 @@ fn quantize_row_i16(x: &[f32], dst: &mut [i16]) -> RowQuant {
 
 /// One R × 8 tile over the whole depth: rows `i0..i0+R`, columns `8·half..8·half+8`.
 #[target_feature(enable = "avx2,fma,f16c")]
-fn tile<const R: usize>(
-    act: &[i16],
-    sums: &[i32],
-    i0: usize,
-    half: usize,
-    w: &PackedI4<'_>,
-    fin: &mut Finish<'_, '_>,
-) {
-    let TileOperands { a, sums: s, data, scales, kp, g } =
-        TileOperands::new(act, sums, i0, R, w, half / 2, 1);
+fn tile<const R: usize>(t: TileInputs<'_, i16>, i0: usize, half: usize, fin: &mut Finish<'_, '_>) {
+    let w = t.w;
+    let TileOperands { a, sums: s, data, scales, kp, g } = t.operands(i0, R, half / 2, 1);
     assert!(half * 8 < w.n(), "half panel out of range");
     let (wd, sc) = (data.wrapping_add((half % 2) * 32), scales.wrapping_add((half % 2) * 8));
     let low = _mm256_set1_epi16(0x0F);
     let mut facc = [_mm256_setzero_ps(); R];
-    // SAFETY: TileOperands::new checked rows i0..i0+R (kp i16 each, read 4 at a time below kp;
+    // SAFETY: TileInputs::operands checked rows i0..i0+R (kp i16 each, read 4 at a time below kp;
     // g group sums each) and panel half / 2 (256 · g data bytes, read 32 per 64-byte block at
     // offset 32 · (half % 2); 16 · g scales, 8 per group at offset 8 · (half % 2)).
     unsafe {

@@ -7,9 +7,6 @@ pub(crate) mod gemm_i8;
 pub(crate) mod math;
 
 use super::V3;
-use crate::registry::{KernelSlots, Sealed};
-
-impl Sealed for V3 {}
 
 /// The slots every v3 backend takes from this module (the AVX-VNNI backend too): see
 /// [`super::simd_slots!`]. `$v3` maps `self` to the [`V3`].
@@ -20,14 +17,10 @@ macro_rules! v3_slots {
 }
 pub(crate) use v3_slots;
 
-impl KernelSlots for V3 {
-    fn detect() -> Result<V3, &'static str> {
-        V3::try_new()
-    }
-
+super::x86_backend!(V3 {
     int8_slots!(|s: &V3| *s);
 
     int4_slots!(|s: &V3| *s);
 
     v3_slots!(|s: &V3| *s);
-}
+});

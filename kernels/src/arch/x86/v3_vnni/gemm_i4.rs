@@ -18,7 +18,7 @@
 
 use crate::arch::x86::v3::gemm_i4::finish8;
 use crate::arch::x86::V3Vnni;
-use crate::frame::int4::{drive_tiles, Finish, Int4Gemm, TileOperands};
+use crate::frame::int4::{drive_tiles, Finish, Int4Gemm, TileInputs, TileOperands};
 use crate::frame::int8::U8Tiles;
 use crate::linear::RowQuant;
 use crate::packed::{k4, panels, PANEL};
@@ -40,28 +40,22 @@ impl Int4Gemm for V3Vnni {
 
     /// Every tile of the `m` × `n` output: panels outside, row tiles inside.
     fn run(self, act: &[u8], sums: &[i32], m: usize, w: &PackedI4<'_>, mut fin: Finish<'_, '_>) {
+        let t = TileInputs { act, sums, w };
         drive_tiles(m, panels(w.n()), MR, 1, |rr, _, i0, p| {
             // SAFETY: the V3Vnni token proves AVX2/FMA/F16C and AVX-VNNI.
-            unsafe { tiles!(rows rr, tile (act, sums, i0, p, w, &mut fin); 1 2 3 4) }
+            unsafe { tiles!(rows rr, tile (t, i0, p, &mut fin); 1 2 3 4) }
         });
     }
 }
 
 /// One R × 16 tile over the whole depth: rows `i0..i0+R`, the columns of panel `p`.
 #[target_feature(enable = "avx2,fma,f16c,avxvnni")]
-fn tile<const R: usize>(
-    act: &[u8],
-    sums: &[i32],
-    i0: usize,
-    p: usize,
-    w: &PackedI4<'_>,
-    fin: &mut Finish<'_, '_>,
-) {
-    let TileOperands { a, sums: s, data: wd, scales: sc, kp, g } =
-        TileOperands::new(act, sums, i0, R, w, p, 1);
+fn tile<const R: usize>(t: TileInputs<'_, u8>, i0: usize, p: usize, fin: &mut Finish<'_, '_>) {
+    let w = t.w;
+    let TileOperands { a, sums: s, data: wd, scales: sc, kp, g } = t.operands(i0, R, p, 1);
     let nib = _mm256_set1_epi8(0x0F);
     let mut facc = [[_mm256_setzero_ps(); 2]; R];
-    // SAFETY: TileOperands::new checked rows i0..i0+R (kp bytes each, read 4 at a time below
+    // SAFETY: TileInputs::operands checked rows i0..i0+R (kp bytes each, read 4 at a time below
     // kp; g group sums each) and panel p (256 · g data bytes, 16 · g scales).
     unsafe {
         for gi in 0..g {

@@ -5,18 +5,11 @@ pub(crate) mod gemm_i4;
 pub(crate) mod gemm_i8;
 
 use super::V3Vnni;
-use crate::registry::{KernelSlots, Sealed};
 
-impl Sealed for V3Vnni {}
-
-impl KernelSlots for V3Vnni {
-    fn detect() -> Result<V3Vnni, &'static str> {
-        V3Vnni::try_new()
-    }
-
+super::x86_backend!(V3Vnni {
     int8_slots!(|s: &V3Vnni| crate::frame::int8::U8Rows(*s));
 
     int4_slots!(|s: &V3Vnni| *s);
 
     crate::arch::x86::v3::v3_slots!(|s: &V3Vnni| s.v3);
-}
+});

@@ -8,9 +8,6 @@ pub(crate) mod gemm_f32;
 pub(crate) mod math;
 
 use super::V4;
-use crate::registry::{KernelSlots, Sealed};
-
-impl Sealed for V4 {}
 
 /// The slots every v4 backend takes from this module (the VNNI backend too): those of
 /// [`super::simd_slots!`] and the fused f32 attention. `$v4` maps `self` to the [`V4`].
@@ -23,14 +20,10 @@ macro_rules! v4_slots {
 }
 pub(crate) use v4_slots;
 
-impl KernelSlots for V4 {
-    fn detect() -> Result<V4, &'static str> {
-        V4::try_new()
-    }
-
+super::x86_backend!(V4 {
     int8_slots!(|s: &V4| s.v3());
 
     int4_slots!(|s: &V4| s.v3());
 
     v4_slots!(|s: &V4| *s);
-}
+});

@@ -27,7 +27,7 @@
 
 use crate::arch::x86::v4::math::{store_epilogue, Span16};
 use crate::arch::x86::V4Vnni;
-use crate::frame::int4::{drive_tiles, Finish, Int4Gemm, TileOperands};
+use crate::frame::int4::{drive_tiles, Finish, Int4Gemm, TileInputs, TileOperands};
 use crate::linear::RowQuant;
 use crate::packed::{k4, panels, PANEL};
 use crate::packed_i4::{PackedI4, GROUP};
@@ -79,7 +79,7 @@ impl Int4Gemm for V4Vnni {
             drive_tiles(m, np, TALL, 1, |rr, _, i0, p0| {
                 // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
                 unsafe {
-                    tiles!((rr, 1), tile [Slabs] (slabs, sums, i0, p0, w, &mut fin);
+                    tiles!((rr, 1), tile [Slabs] (TileInputs { act: slabs, sums, w }, i0, p0, &mut fin);
                         (1, 1)(2, 1)(3, 1)(4, 1)(5, 1)(6, 1)(7, 1)(8, 1)(9, 1)(10, 1)(11, 1)(12, 1)
                         (13, 1)(14, 1)(15, 1)(16, 1))
                 }
@@ -88,7 +88,7 @@ impl Int4Gemm for V4Vnni {
             drive_tiles(m, np, MR, NP, |rr, pp, i0, p0| {
                 // SAFETY: the V4Vnni token proves AVX-512F/BW/VL/VNNI.
                 unsafe {
-                    tiles!((rr, pp), tile [Rows] (act, sums, i0, p0, w, &mut fin);
+                    tiles!((rr, pp), tile [Rows] (TileInputs { act, sums, w }, i0, p0, &mut fin);
                         (1, 1)(1, 2)(2, 1)(2, 2)(3, 1)(3, 2)(4, 1)(4, 2)(5, 1)(5, 2)(6, 1)(6, 2))
                 }
             });
@@ -125,20 +125,17 @@ impl Layout for Slabs {
 /// One R × (16·P) tile over the whole depth: rows `i0..i0+R`, panels `p0..p0+P`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 fn tile<L: Layout, const R: usize, const P: usize>(
-    act: &[u8],
-    sums: &[i32],
+    t: TileInputs<'_, u8>,
     i0: usize,
     p0: usize,
-    w: &PackedI4<'_>,
     fin: &mut Finish<'_, '_>,
 ) {
-    let n = w.n();
-    let TileOperands { a, sums: s, data: wd, scales: sc, kp, g } =
-        TileOperands::new(act, sums, i0, R, w, p0, P);
+    let (w, n) = (t.w, t.w.n());
+    let TileOperands { a, sums: s, data: wd, scales: sc, kp, g } = t.operands(i0, R, p0, P);
     let (rs, gs, ts) = L::strides(kp);
     let nib = _mm512_set1_epi8(0x0F);
     let mut facc = [[_mm512_setzero_ps(); P]; R];
-    // SAFETY: TileOperands::new checked rows i0..i0+R (kp bytes each, read 4 at a time below
+    // SAFETY: TileInputs::operands checked rows i0..i0+R (kp bytes each, read 4 at a time below
     // kp; g group sums each) and panels p0..p0+P (256 · g data bytes, 16 · g scales each).
     unsafe {
         for gi in 0..g {

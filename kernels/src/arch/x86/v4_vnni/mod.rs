@@ -6,15 +6,8 @@ pub(crate) mod gemm_i4;
 pub(crate) mod gemm_i8;
 
 use super::V4Vnni;
-use crate::registry::{KernelSlots, Sealed};
 
-impl Sealed for V4Vnni {}
-
-impl KernelSlots for V4Vnni {
-    fn detect() -> Result<V4Vnni, &'static str> {
-        V4Vnni::try_new()
-    }
-
+super::x86_backend!(V4Vnni {
     int8_slots!(|s: &V4Vnni| crate::frame::int8::U8Rows(*s));
 
     attention_slot!(attention_i8, |s: &V4Vnni| *s => attention_i8::attention_i8);
@@ -26,4 +19,4 @@ impl KernelSlots for V4Vnni {
     }
 
     crate::arch::x86::v4::v4_slots!(|s: &V4Vnni| s.v4);
-}
+});
