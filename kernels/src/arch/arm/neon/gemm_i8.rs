@@ -48,7 +48,7 @@ impl PlainTiles for ArmNeon {
 /// on 4 lanes: `y = dequantize + bias` per column as the twin, GELU of the 16 values by
 /// `gelu_blocks`, then the residual.
 pub(crate) fn finish_i32(
-    _t: ArmNeon,
+    t: ArmNeon,
     acc: &[i32; 16],
     i: usize,
     j0: usize,
@@ -70,8 +70,7 @@ pub(crate) fn finish_i32(
             *v += b[j0 + c];
         }
     }
-    // SAFETY: the token proves NEON; `y` holds 4 blocks of 4 f32.
-    unsafe { gelu_blocks(y.0.as_mut_ptr(), 4) };
+    gelu_blocks(t, &mut y.0);
     for (c, &v) in y.0.iter().enumerate().take(valid) {
         out[i * n + j0 + c] = match ep.residual {
             Some(r) => v + r[i * n + j0 + c],

@@ -54,35 +54,33 @@ static GELU: Table<20> = Table([
 /// `x.len() % 4` elements padded with `fill` (written back); returns the sum of what the calls
 /// return.
 #[inline(always)]
-pub(crate) fn by_blocks(x: &mut [f32], fill: f32, mut blocks: impl FnMut(*mut f32, usize) -> f32) -> f32 {
+pub(crate) fn by_blocks(x: &mut [f32], fill: f32, mut blocks: impl FnMut(&mut [f32]) -> f32) -> f32 {
     let whole = x.len() / 4;
-    let mut total = blocks(x.as_mut_ptr(), whole);
+    let mut total = blocks(&mut x[..4 * whole]);
     let tail = &mut x[4 * whole..];
     if !tail.is_empty() {
         let mut t = Table([fill; 4]);
         t.0[..tail.len()].copy_from_slice(tail);
-        total += blocks(t.0.as_mut_ptr(), 1);
+        total += blocks(&mut t.0);
         tail.copy_from_slice(&t.0[..tail.len()]);
     }
     total
 }
 
 /// GELU (erf form) in place over a slice (the `gelu_erf` slot).
-pub(crate) fn gelu_erf_slice(_t: ArmNeon, x: &mut [f32]) {
-    // SAFETY: the token proves NEON; `by_blocks` hands over `4 · n` writable f32.
-    by_blocks(x, 0.0, |p, n| unsafe {
-        gelu_blocks(p, n);
+pub(crate) fn gelu_erf_slice(t: ArmNeon, x: &mut [f32]) {
+    by_blocks(x, 0.0, |b| {
+        gelu_blocks(t, b);
         0.0
     });
 }
 
-/// GELU in place on `blocks` blocks of 4 f32 at `x`.
-///
-/// # Safety
-/// NEON must be present; `x` readable and writable for `4 · blocks` f32.
-pub(crate) unsafe fn gelu_blocks(x: *mut f32, blocks: usize) {
+/// GELU in place on the blocks of 4 f32 of `x` (its length a multiple of 4).
+pub(crate) fn gelu_blocks(_t: ArmNeon, x: &mut [f32]) {
+    let blocks = x.len() / 4;
+    let x = x.as_mut_ptr();
     let c = GELU.0.as_ptr();
-    // SAFETY: the caller's contract; the asm reads the 80-byte table and the 16 bytes of each
+    // SAFETY: the token proves NEON; the asm reads the 80-byte table and the 16 bytes of each
     // block, writes each block back, and touches only the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -151,20 +149,17 @@ pub(crate) unsafe fn gelu_blocks(x: *mut f32, blocks: usize) {
 }
 
 /// See `generic::softmax_rows_f32`.
-pub(crate) fn softmax_rows_f32(_t: ArmNeon, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
-    crate::frame::rows::softmax_rows(x, cols, bias, |row| softmax_row(row, scale, bias));
+pub(crate) fn softmax_rows_f32(t: ArmNeon, x: &mut [f32], cols: usize, scale: f32, bias: Option<&[f32]>) {
+    crate::frame::rows::softmax_rows(x, cols, bias, |row| softmax_row(t, row, scale, bias));
 }
 
 /// One row: `y = x · scale + bias` and its maximum, `e = exp(y - max)` and its sum, `e / sum`.
-fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
+fn softmax_row(t: ArmNeon, row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     let whole = row.len() / 4;
     let zeros = Table([0f32; 4]);
     // No bias: every block adds the same 4 zeros (stride 0).
-    let (b, stride) = bias.map_or((zeros.0.as_ptr(), 0), |b| (b.as_ptr(), 16));
-    // SAFETY: the token (held by the caller) proves NEON; `row` holds `4 · whole` f32 and the
-    // bias (checked as long as the row by `frame::rows::softmax_rows`) as many, or `b` is the
-    // 4 zeros read again and again.
-    let mut max = unsafe { scale_bias_max(row.as_mut_ptr(), b, stride, whole, scale) };
+    let (b, stride) = bias.map_or((&zeros.0[..], 0), |b| (b, 16));
+    let mut max = scale_bias_max(t, &mut row[..4 * whole], b, stride, scale);
     // The tail in scalar code: a padded lane could raise the maximum.
     for (c, v) in row.iter_mut().enumerate().skip(4 * whole) {
         *v = *v * scale + bias.map_or(0.0, |b| b[c]);
@@ -176,24 +171,24 @@ fn softmax_row(row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
     }
     let k = exp_constants(max);
     // Padded lanes are -inf: exp gives exactly 0 to the sum.
-    // SAFETY: NEON as above; `by_blocks` hands over `4 · n` writable f32.
-    let sum = by_blocks(row, f32::NEG_INFINITY, |p, n| unsafe { exp_sum_blocks(p, n, &k) });
+    let sum = by_blocks(row, f32::NEG_INFINITY, |b| exp_sum_blocks(t, b, &k));
     let inv = 1.0 / sum;
-    let whole_ptr = row.as_mut_ptr();
-    // SAFETY: NEON as above; `row` holds `4 · whole` f32.
-    unsafe { scale_blocks(whole_ptr, whole, inv) };
+    scale_blocks(t, &mut row[..4 * whole], inv);
     row[4 * whole..].iter_mut().for_each(|v| *v *= inv);
 }
 
 /// `x[i] ← x[i] · scale + b[i]` over `blocks` blocks of 4 (`b` advancing by `stride` bytes, 16
 /// or 0), returning the maximum of the results (-inf for no blocks).
-///
-/// # Safety
-/// NEON must be present; `x` readable and writable for `4 · blocks` f32, `b` readable for as
-/// many (for 4 when `stride` is 0).
-unsafe fn scale_bias_max(x: *mut f32, b: *const f32, stride: usize, blocks: usize, scale: f32) -> f32 {
+/// `b` must be at least as long as `x` with `stride` 16, at least 4 long with `stride` 0.
+fn scale_bias_max(_t: ArmNeon, x: &mut [f32], b: &[f32], stride: usize, scale: f32) -> f32 {
+    let need = if stride == 0 { 4 } else { x.len() };
+    assert!((stride == 0 || stride == 16) && b.len() >= need, "scale_bias_max: bias too short");
+    let blocks = x.len() / 4;
+    let (x, b) = (x.as_mut_ptr(), b.as_ptr());
     let max: u32;
-    // SAFETY: the caller's contract; the asm touches only those bytes and the clobbered registers.
+    // SAFETY: the token proves NEON; the asm reads and writes the `4 · blocks` f32 of `x`, reads
+    // as many of `b` (or its first 4 again and again, stride 0; checked above), and touches only
+    // the clobbered registers.
     unsafe {
         neon_blocks!(
             setup [
@@ -245,14 +240,13 @@ fn exp_constants(max: f32) -> Table<16> {
     ])
 }
 
-/// `x[i] ← exp(x[i] - max)` over `blocks` blocks of 4, returning the sum of the results; `k` is
+/// `x[i] ← exp(x[i] - max)` over the blocks of 4 of `x`, returning the sum of the results; `k` is
 /// [`exp_constants`]`(max)`.
-///
-/// # Safety
-/// NEON must be present; `x` readable and writable for `4 · blocks` f32.
-unsafe fn exp_sum_blocks(x: *mut f32, blocks: usize, k: &Table<16>) -> f32 {
+fn exp_sum_blocks(_t: ArmNeon, x: &mut [f32], k: &Table<16>) -> f32 {
+    let blocks = x.len() / 4;
+    let x = x.as_mut_ptr();
     let sum: u32;
-    // SAFETY: the caller's contract; the asm reads `k` (64 bytes) and the blocks, writes the
+    // SAFETY: the token proves NEON; the asm reads `k` (64 bytes) and the blocks, writes the
     // blocks, and touches only the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -312,12 +306,12 @@ unsafe fn exp_sum_blocks(x: *mut f32, blocks: usize, k: &Table<16>) -> f32 {
     f32::from_bits(sum)
 }
 
-/// `x[i] ← x[i] · s` over `blocks` blocks of 4.
-///
-/// # Safety
-/// NEON must be present; `x` readable and writable for `4 · blocks` f32.
-pub(crate) unsafe fn scale_blocks(x: *mut f32, blocks: usize, s: f32) {
-    // SAFETY: the caller's contract; the asm touches only those bytes and the clobbered registers.
+/// `x[i] ← x[i] · s` over the blocks of 4 of `x`.
+pub(crate) fn scale_blocks(_t: ArmNeon, x: &mut [f32], s: f32) {
+    let blocks = x.len() / 4;
+    let x = x.as_mut_ptr();
+    // SAFETY: the token proves NEON; the asm reads and writes the `4 · blocks` f32 of `x` and
+    // touches only the clobbered registers.
     unsafe {
         neon_blocks!(
             setup [

@@ -15,35 +15,31 @@ use crate::arch::arm::ArmNeon;
 use crate::linear::RowQuant;
 
 /// LayerNorm over each row in place (see `generic::layer_norm_f32`).
-pub(crate) fn layer_norm_f32(_t: ArmNeon, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+pub(crate) fn layer_norm_f32(t: ArmNeon, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let h = gamma.len();
     crate::frame::rows::layer_norm_rows(x, gamma, beta, |row| {
         let whole = h / 4;
         let tail = 4 * whole..h;
-        // SAFETY: the token proves NEON; `row`, `gamma` and `beta` hold `h ≥ 4 · whole` f32
-        // (`layer_norm_rows` checked the lengths).
-        let sum = unsafe { sum_blocks(row.as_ptr(), whole) } + row[tail.clone()].iter().sum::<f32>();
+        let sum = sum_blocks(t, &row[..4 * whole]) + row[tail.clone()].iter().sum::<f32>();
         let mean = sum / h as f32;
-        // SAFETY: as above.
-        let sq = unsafe { squares_blocks(row.as_ptr(), whole, mean) }
+        let sq = squares_blocks(t, &row[..4 * whole], mean)
             + row[tail.clone()].iter().map(|v| (v - mean) * (v - mean)).sum::<f32>();
         let inv = 1.0 / (sq / h as f32 + eps).sqrt();
-        // SAFETY: as above.
-        unsafe { normalize_blocks(row.as_mut_ptr(), gamma.as_ptr(), beta.as_ptr(), whole, mean, inv) };
+        normalize_blocks(t, &mut row[..4 * whole], gamma, beta, mean, inv);
         for c in tail {
             row[c] = (row[c] - mean) * inv * gamma[c] + beta[c];
         }
     });
 }
 
-/// `Σ x` over `blocks` blocks of 4, in 4 lanes summed pairwise at the end.
-///
-/// # Safety
-/// NEON must be present; `x` readable for `4 · blocks` f32.
-unsafe fn sum_blocks(x: *const f32, blocks: usize) -> f32 {
+/// `Σ x` over the blocks of 4 of `x` (its length a multiple of 4), in 4 lanes summed pairwise
+/// at the end.
+fn sum_blocks(_t: ArmNeon, x: &[f32]) -> f32 {
+    let blocks = x.len() / 4;
+    let x = x.as_ptr();
     let sum: u32;
-    // SAFETY: the caller's contract; the asm reads only those bytes and touches the clobbered
-    // registers.
+    // SAFETY: the token proves NEON; the asm reads the `4 · blocks` f32 of `x` and touches only
+    // the clobbered registers.
     unsafe {
         neon_blocks!(
             setup [
@@ -65,14 +61,13 @@ unsafe fn sum_blocks(x: *const f32, blocks: usize) -> f32 {
     f32::from_bits(sum)
 }
 
-/// `Σ (x - mean)²` over `blocks` blocks of 4, in 4 lanes summed pairwise at the end.
-///
-/// # Safety
-/// NEON must be present; `x` readable for `4 · blocks` f32.
-unsafe fn squares_blocks(x: *const f32, blocks: usize, mean: f32) -> f32 {
+/// `Σ (x - mean)²` over the blocks of 4 of `x`, in 4 lanes summed pairwise at the end.
+fn squares_blocks(_t: ArmNeon, x: &[f32], mean: f32) -> f32 {
+    let blocks = x.len() / 4;
+    let x = x.as_ptr();
     let sum: u32;
-    // SAFETY: the caller's contract; the asm reads only those bytes and touches the clobbered
-    // registers.
+    // SAFETY: the token proves NEON; the asm reads the `4 · blocks` f32 of `x` and touches only
+    // the clobbered registers.
     unsafe {
         neon_blocks!(
             setup [
@@ -97,12 +92,13 @@ unsafe fn squares_blocks(x: *const f32, blocks: usize, mean: f32) -> f32 {
     f32::from_bits(sum)
 }
 
-/// `x ← ((x - mean) · inv) · g + b` over `blocks` blocks of 4.
-///
-/// # Safety
-/// NEON must be present; `x` readable and writable, `g` and `b` readable, for `4 · blocks` f32.
-unsafe fn normalize_blocks(x: *mut f32, g: *const f32, b: *const f32, blocks: usize, mean: f32, inv: f32) {
-    // SAFETY: the caller's contract; the asm touches only those bytes and the clobbered registers.
+/// `x ← ((x - mean) · inv) · g + b` over the blocks of 4 of `x` (`g` and `b` at least as long).
+fn normalize_blocks(_t: ArmNeon, x: &mut [f32], g: &[f32], b: &[f32], mean: f32, inv: f32) {
+    assert!(g.len() >= x.len() && b.len() >= x.len(), "normalize_blocks: gamma/beta too short");
+    let blocks = x.len() / 4;
+    let (x, g, b) = (x.as_mut_ptr(), g.as_ptr(), b.as_ptr());
+    // SAFETY: the token proves NEON; the asm reads and writes the `4 · blocks` f32 of `x`, reads
+    // as many of `g` and `b` (checked above), and touches only the clobbered registers.
     unsafe {
         neon_blocks!(
             setup [
@@ -129,11 +125,10 @@ unsafe fn normalize_blocks(x: *mut f32, g: *const f32, b: *const f32, blocks: us
 
 /// `generic::quantize_row_i8` of `x` into `q` (the same integers and [`RowQuant`]; see the
 /// module docs).
-pub(crate) fn quantize_row_i8(_t: ArmNeon, x: &[f32], q: &mut [i8]) -> RowQuant {
+pub(crate) fn quantize_row_i8(t: ArmNeon, x: &[f32], q: &mut [i8]) -> RowQuant {
     assert_eq!(x.len(), q.len(), "quantize_row_i8: length mismatch");
     let whole = x.len() / 8;
-    // SAFETY: the token proves NEON; `x` holds `8 · whole` f32.
-    let (mut lo, mut hi) = unsafe { range_blocks(x.as_ptr(), whole) };
+    let (mut lo, mut hi) = range_blocks(t, &x[..8 * whole]);
     for &v in &x[8 * whole..] {
         (lo, hi) = (lo.min(v), hi.max(v));
     }
@@ -142,22 +137,20 @@ pub(crate) fn quantize_row_i8(_t: ArmNeon, x: &[f32], q: &mut [i8]) -> RowQuant 
         return crate::generic::quantize_row_i8(x, q);
     }
     let (row, inv) = crate::generic::row_quant(lo, hi);
-    // SAFETY: NEON as above; `x` and `q` hold `8 · whole` elements.
-    unsafe { quantize_blocks(x.as_ptr(), q.as_mut_ptr(), whole, row.offset, inv) };
+    quantize_blocks(t, &x[..8 * whole], &mut q[..8 * whole], row.offset, inv);
     for (d, v) in q[8 * whole..].iter_mut().zip(&x[8 * whole..]) {
         *d = ((v - row.offset) * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
     }
     row
 }
 
-/// `(min(0, x…), max(0, x…))` over `blocks` blocks of 8.
-///
-/// # Safety
-/// NEON must be present; `x` readable for `8 · blocks` f32.
-unsafe fn range_blocks(x: *const f32, blocks: usize) -> (f32, f32) {
+/// `(min(0, x…), max(0, x…))` over the blocks of 8 of `x`.
+fn range_blocks(_t: ArmNeon, x: &[f32]) -> (f32, f32) {
+    let blocks = x.len() / 8;
+    let x = x.as_ptr();
     let (lo, hi): (u32, u32);
-    // SAFETY: the caller's contract; the asm reads only those bytes and touches the clobbered
-    // registers.
+    // SAFETY: the token proves NEON; the asm reads the `8 · blocks` f32 of `x` and touches only
+    // the clobbered registers.
     unsafe {
         neon_blocks!(
             setup [
@@ -187,12 +180,14 @@ unsafe fn range_blocks(x: *const f32, blocks: usize) -> (f32, f32) {
     (f32::from_bits(lo), f32::from_bits(hi))
 }
 
-/// `q[i] = clamp(round_ties_even((x[i] - offset) · inv), ±127)` over `blocks` blocks of 8.
-///
-/// # Safety
-/// NEON must be present; `x` readable for `8 · blocks` f32, `q` writable for `8 · blocks` bytes.
-unsafe fn quantize_blocks(x: *const f32, q: *mut i8, blocks: usize, offset: f32, inv: f32) {
-    // SAFETY: the caller's contract; the asm touches only those bytes and the clobbered registers.
+/// `q[i] = clamp(round_ties_even((x[i] - offset) · inv), ±127)` over the blocks of 8 of `x`
+/// (`q` at least as long).
+fn quantize_blocks(_t: ArmNeon, x: &[f32], q: &mut [i8], offset: f32, inv: f32) {
+    assert!(q.len() >= x.len(), "quantize_blocks: output too short");
+    let blocks = x.len() / 8;
+    let (x, q) = (x.as_ptr(), q.as_mut_ptr());
+    // SAFETY: the token proves NEON; the asm reads the `8 · blocks` f32 of `x`, writes as many
+    // bytes of `q` (checked above), and touches only the clobbered registers.
     unsafe {
         neon_blocks!(
             setup [
