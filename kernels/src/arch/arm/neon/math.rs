@@ -77,8 +77,6 @@ pub(crate) fn gelu_erf_slice(t: ArmNeon, x: &mut [f32]) {
 
 /// GELU in place on the blocks of 4 f32 of `x` (its length a multiple of 4).
 pub(crate) fn gelu_blocks(_t: ArmNeon, x: &mut [f32]) {
-    let blocks = x.len() / 4;
-    let x = x.as_mut_ptr();
     let c = GELU.0.as_ptr();
     // SAFETY: the token proves NEON; the asm reads the 80-byte table and the 16 bytes of each
     // block, writes each block back, and touches only the clobbered registers.
@@ -140,7 +138,7 @@ pub(crate) fn gelu_blocks(_t: ArmNeon, x: &mut [f32]) {
                 "vst1.32 {{d0-d1}}, [{x}]!",
             ]
             finish []
-            n = blocks, advance [x],
+            n = x.len() / 4, advance [x],
             c = in(reg) c,
             cp = in(reg) c.add(8),
             cq = in(reg) c.add(16),
@@ -183,10 +181,8 @@ fn softmax_row(t: ArmNeon, row: &mut [f32], scale: f32, bias: Option<&[f32]>) {
 fn scale_bias_max(_t: ArmNeon, x: &mut [f32], b: &[f32], stride: usize, scale: f32) -> f32 {
     let need = if stride == 0 { 4 } else { x.len() };
     assert!((stride == 0 || stride == 16) && b.len() >= need, "scale_bias_max: bias too short");
-    let blocks = x.len() / 4;
-    let (x, b) = (x.as_mut_ptr(), b.as_ptr());
     let max: u32;
-    // SAFETY: the token proves NEON; the asm reads and writes the `4 · blocks` f32 of `x`, reads
+    // SAFETY: the token proves NEON; the asm reads and writes the whole blocks of 4 of `x`, reads
     // as many of `b` (or its first 4 again and again, stride 0; checked above), and touches only
     // the clobbered registers.
     unsafe {
@@ -208,7 +204,7 @@ fn scale_bias_max(_t: ArmNeon, x: &mut [f32], b: &[f32], stride: usize, scale: f
                 "vpmax.f32 d6, d6, d6",
                 "vmov {m}, s12",
             ]
-            n = blocks, advance [x, b],
+            n = x.len() / 4, advance [x, b],
             stride = in(reg) stride,
             s = in(reg) scale.to_bits(),
             ninf = in(reg) f32::NEG_INFINITY.to_bits(),
@@ -243,8 +239,6 @@ fn exp_constants(max: f32) -> Table<16> {
 /// `x[i] ← exp(x[i] - max)` over the blocks of 4 of `x`, returning the sum of the results; `k` is
 /// [`exp_constants`]`(max)`.
 fn exp_sum_blocks(_t: ArmNeon, x: &mut [f32], k: &Table<16>) -> f32 {
-    let blocks = x.len() / 4;
-    let x = x.as_mut_ptr();
     let sum: u32;
     // SAFETY: the token proves NEON; the asm reads `k` (64 bytes) and the blocks, writes the
     // blocks, and touches only the clobbered registers.
@@ -297,7 +291,7 @@ fn exp_sum_blocks(_t: ArmNeon, x: &mut [f32], k: &Table<16>) -> f32 {
                 "vpadd.f32 d14, d14, d14",
                 "vmov {sum}, s28",
             ]
-            n = blocks, advance [x],
+            n = x.len() / 4, advance [x],
             k0 = in(reg) k.0.as_ptr(),
             k8 = in(reg) k.0[8..].as_ptr(),
             sum = lateout(reg) sum,
@@ -308,9 +302,7 @@ fn exp_sum_blocks(_t: ArmNeon, x: &mut [f32], k: &Table<16>) -> f32 {
 
 /// `x[i] ← x[i] · s` over the blocks of 4 of `x`.
 pub(crate) fn scale_blocks(_t: ArmNeon, x: &mut [f32], s: f32) {
-    let blocks = x.len() / 4;
-    let x = x.as_mut_ptr();
-    // SAFETY: the token proves NEON; the asm reads and writes the `4 · blocks` f32 of `x` and
+    // SAFETY: the token proves NEON; the asm reads and writes the whole blocks of 4 of `x` and
     // touches only the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -323,7 +315,7 @@ pub(crate) fn scale_blocks(_t: ArmNeon, x: &mut [f32], s: f32) {
                 "vst1.32 {{d0-d1}}, [{x}]!",
             ]
             finish []
-            n = blocks, advance [x],
+            n = x.len() / 4, advance [x],
             s = in(reg) s.to_bits(),
         );
     }

@@ -28,7 +28,7 @@ macro_rules! neon_blocks {
             "2:",
             $($finish,)*
             n = inout(reg) $n => _,
-            $($ptr = inout(reg) $ptr => _,)+
+            $($ptr = inout(reg) $crate::arch::arm::neon::AsmPtr::asm_ptr($ptr) => _,)+
             $($operands)*
             out("d0") _, out("d1") _, out("d2") _, out("d3") _, out("d4") _, out("d5") _,
             out("d6") _, out("d7") _, out("d8") _, out("d9") _, out("d10") _, out("d11") _,
@@ -36,6 +36,36 @@ macro_rules! neon_blocks {
             options(nostack),
         )
     };
+}
+
+/// What `neon_blocks!`'s `advance` list takes: a slice (the address of its first element, for
+/// the asm to step through) or a raw pointer.
+pub(crate) trait AsmPtr {
+    fn asm_ptr(self) -> usize;
+}
+
+impl<T> AsmPtr for &[T] {
+    fn asm_ptr(self) -> usize {
+        self.as_ptr() as usize
+    }
+}
+
+impl<T> AsmPtr for &mut [T] {
+    fn asm_ptr(self) -> usize {
+        self.as_mut_ptr() as usize
+    }
+}
+
+impl<T> AsmPtr for *const T {
+    fn asm_ptr(self) -> usize {
+        self as usize
+    }
+}
+
+impl<T> AsmPtr for *mut T {
+    fn asm_ptr(self) -> usize {
+        self as usize
+    }
 }
 
 pub(crate) mod gemm_i8;

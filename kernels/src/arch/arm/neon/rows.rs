@@ -35,10 +35,8 @@ pub(crate) fn layer_norm_f32(t: ArmNeon, x: &mut [f32], gamma: &[f32], beta: &[f
 /// `Σ x` over the blocks of 4 of `x` (its length a multiple of 4), in 4 lanes summed pairwise
 /// at the end.
 fn sum_blocks(_t: ArmNeon, x: &[f32]) -> f32 {
-    let blocks = x.len() / 4;
-    let x = x.as_ptr();
     let sum: u32;
-    // SAFETY: the token proves NEON; the asm reads the `4 · blocks` f32 of `x` and touches only
+    // SAFETY: the token proves NEON; the asm reads the whole blocks of 4 of `x` and touches only
     // the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -54,7 +52,7 @@ fn sum_blocks(_t: ArmNeon, x: &[f32]) -> f32 {
                 "vpadd.f32 d4, d4, d4",
                 "vmov {sum}, s8",
             ]
-            n = blocks, advance [x],
+            n = x.len() / 4, advance [x],
             sum = lateout(reg) sum,
         );
     }
@@ -63,10 +61,8 @@ fn sum_blocks(_t: ArmNeon, x: &[f32]) -> f32 {
 
 /// `Σ (x - mean)²` over the blocks of 4 of `x`, in 4 lanes summed pairwise at the end.
 fn squares_blocks(_t: ArmNeon, x: &[f32], mean: f32) -> f32 {
-    let blocks = x.len() / 4;
-    let x = x.as_ptr();
     let sum: u32;
-    // SAFETY: the token proves NEON; the asm reads the `4 · blocks` f32 of `x` and touches only
+    // SAFETY: the token proves NEON; the asm reads the whole blocks of 4 of `x` and touches only
     // the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -84,7 +80,7 @@ fn squares_blocks(_t: ArmNeon, x: &[f32], mean: f32) -> f32 {
                 "vpadd.f32 d4, d4, d4",
                 "vmov {sum}, s8",
             ]
-            n = blocks, advance [x],
+            n = x.len() / 4, advance [x],
             mean = in(reg) mean.to_bits(),
             sum = lateout(reg) sum,
         );
@@ -95,9 +91,7 @@ fn squares_blocks(_t: ArmNeon, x: &[f32], mean: f32) -> f32 {
 /// `x ← ((x - mean) · inv) · g + b` over the blocks of 4 of `x` (`g` and `b` at least as long).
 fn normalize_blocks(_t: ArmNeon, x: &mut [f32], g: &[f32], b: &[f32], mean: f32, inv: f32) {
     assert!(g.len() >= x.len() && b.len() >= x.len(), "normalize_blocks: gamma/beta too short");
-    let blocks = x.len() / 4;
-    let (x, g, b) = (x.as_mut_ptr(), g.as_ptr(), b.as_ptr());
-    // SAFETY: the token proves NEON; the asm reads and writes the `4 · blocks` f32 of `x`, reads
+    // SAFETY: the token proves NEON; the asm reads and writes the whole blocks of 4 of `x`, reads
     // as many of `g` and `b` (checked above), and touches only the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -116,7 +110,7 @@ fn normalize_blocks(_t: ArmNeon, x: &mut [f32], g: &[f32], b: &[f32], mean: f32,
                 "vst1.32 {{d0-d1}}, [{x}]!",
             ]
             finish []
-            n = blocks, advance [x, g, b],
+            n = x.len() / 4, advance [x, g, b],
             mean = in(reg) mean.to_bits(),
             inv = in(reg) inv.to_bits(),
         );
@@ -146,10 +140,8 @@ pub(crate) fn quantize_row_i8(t: ArmNeon, x: &[f32], q: &mut [i8]) -> RowQuant {
 
 /// `(min(0, x…), max(0, x…))` over the blocks of 8 of `x`.
 fn range_blocks(_t: ArmNeon, x: &[f32]) -> (f32, f32) {
-    let blocks = x.len() / 8;
-    let x = x.as_ptr();
     let (lo, hi): (u32, u32);
-    // SAFETY: the token proves NEON; the asm reads the `8 · blocks` f32 of `x` and touches only
+    // SAFETY: the token proves NEON; the asm reads the whole blocks of 8 of `x` and touches only
     // the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -172,7 +164,7 @@ fn range_blocks(_t: ArmNeon, x: &[f32]) -> (f32, f32) {
                 "vmov {lo}, s8",
                 "vmov {hi}, s12",
             ]
-            n = blocks, advance [x],
+            n = x.len() / 8, advance [x],
             lo = lateout(reg) lo,
             hi = lateout(reg) hi,
         );
@@ -184,9 +176,7 @@ fn range_blocks(_t: ArmNeon, x: &[f32]) -> (f32, f32) {
 /// (`q` at least as long).
 fn quantize_blocks(_t: ArmNeon, x: &[f32], q: &mut [i8], offset: f32, inv: f32) {
     assert!(q.len() >= x.len(), "quantize_blocks: output too short");
-    let blocks = x.len() / 8;
-    let (x, q) = (x.as_ptr(), q.as_mut_ptr());
-    // SAFETY: the token proves NEON; the asm reads the `8 · blocks` f32 of `x`, writes as many
+    // SAFETY: the token proves NEON; the asm reads the whole blocks of 8 of `x`, writes as many
     // bytes of `q` (checked above), and touches only the clobbered registers.
     unsafe {
         neon_blocks!(
@@ -219,7 +209,7 @@ fn quantize_blocks(_t: ArmNeon, x: &[f32], q: &mut [i8], offset: f32, inv: f32) 
                 "vst1.8 {{d4}}, [{q}]!",
             ]
             finish []
-            n = blocks, advance [x, q],
+            n = x.len() / 8, advance [x, q],
             off = in(reg) offset.to_bits(),
             inv = in(reg) inv.to_bits(),
             magic = in(reg) 12_582_912f32.to_bits(),
